@@ -1,0 +1,27 @@
+"""The ``digifit`` command line: one entry point for people and scripts.
+
+Only this package imports click. Each command group lives in its own module and is registered here.
+User errors (``DigifitError``) become one clear line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import click
+
+from digifit import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, prog_name="digifit")
+def main() -> None:
+    """digifit: survey statistics, collection, reports and programme for SME digitalisation."""
+
+
+def _register() -> None:
+    from digifit.cli import stats as _stats
+
+    main.add_command(_stats.estimate)
+    main.add_command(_stats.demo)
+
+
+_register()
