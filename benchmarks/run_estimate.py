@@ -1,0 +1,332 @@
+"""Benchmark the by-country proportion: digifit against the floor, R survey, samplics and svy.
+
+    python benchmarks/run_estimate.py                  # 1M and 10M rows, 5 runs each
+    python benchmarks/run_estimate.py --sizes 1M --repeats 3 --no-r
+
+Everything runs on the same seeded Parquet file per size (``benchmarks/generate.py`` writes it if missing).
+Two kinds of timing, each the median of ``--repeats`` runs (at least 3) after one untimed warm-up run:
+
+process
+    Wall time of a whole fresh process, hyperfine-style: ``digifit estimate FILE ... --json`` and the floor
+    (``benchmarks/floor.py``: one Python process running only the DuckDB GROUP BY the answer needs).
+compute
+    Time inside a process that is already started: digifit's ``stats.design`` + ``stats.proportion`` (which
+    scan the Parquet file every time), the floor query alone, R survey's ``svydesign`` + ``svyby`` on a
+    data.frame in memory (1M only), samplics' and svy's design + estimate on arrays/frames in memory
+    (1M only, in their own venv ``benchmarks/.venv-peers``, created here if missing).
+
+Ratios are against the floor and against digifit of the same kind and size. The standard errors of every
+tool are checked against R's at 1M. Results go to ``benchmarks/results/latest.json``.
+
+Child processes run without ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE``: this machine sets them and they
+slow numpy down (``make bench`` also unsets them for this script).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+from generate import ensure  # noqa: E402
+
+PROJECT_PY = ROOT / ".venv" / "bin" / "python"
+DIGIFIT = ROOT / ".venv" / "bin" / "digifit"
+PEERS_VENV = BENCH / ".venv-peers"
+PEERS_PY = PEERS_VENV / "bin" / "python"
+PEER_PACKAGES = ["samplics", "svy", "pyarrow"]
+RESULTS = BENCH / "results" / "latest.json"
+ENV = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+ESTIMATE_ARGS = ["--weights", "weight", "--strata", "stratum", "--ids", "psu", "--proportion", "online"]
+ESTIMATE_ARGS += ["--by", "country", "--json"]
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run(cmd: list[str], *, timeout: float = 1800) -> subprocess.CompletedProcess:
+    done = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} exited {done.returncode}:\n{done.stderr[-2000:]}")
+    return done
+
+
+def time_process(cmd: list[str], repeats: int) -> tuple[list[float], str]:
+    """Run ``cmd`` once untimed, then ``repeats`` times; return the wall times and the last stdout."""
+    run(cmd)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        done = run(cmd)
+        times.append(time.perf_counter() - start)
+    return times, done.stdout
+
+
+def run_json(cmd: list[str]) -> dict:
+    return json.loads(run(cmd).stdout.strip().splitlines()[-1])
+
+
+def python() -> str:
+    return str(PROJECT_PY if PROJECT_PY.exists() else sys.executable)
+
+
+def digifit_ready() -> bool:
+    """Whether ``digifit estimate`` exists yet (the CLI command may be missing in an early checkout)."""
+    exe = DIGIFIT if DIGIFIT.exists() else shutil.which("digifit")
+    if exe is None:
+        return False
+    return subprocess.run([str(exe), "estimate", "--help"], env=ENV, capture_output=True).returncode == 0
+
+
+def ensure_peers() -> None:
+    if PEERS_PY.exists():
+        return
+    log(f"creating {PEERS_VENV.relative_to(ROOT)} with {' '.join(PEER_PACKAGES)}")
+    subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
+    subprocess.run([str(PEERS_PY), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True, env=ENV)
+
+
+def ensure_csv(parquet: Path) -> Path:
+    """Write the CSV copy R reads (Debian has no r-cran-arrow), once."""
+    csv = parquet.with_suffix(".csv")
+    if not csv.exists():
+        code = "import sys, pyarrow.csv as c, pyarrow.parquet as p; "
+        code += "c.write_csv(p.read_table(sys.argv[1]), sys.argv[2])"
+        run([python(), "-c", code, str(parquet), str(csv)])
+    return csv
+
+
+def digifit_rows(rows: list[dict] | dict) -> list[dict]:
+    """Pick the "online = 1" row per country out of digifit's JSON rows."""
+    if isinstance(rows, dict):
+        rows = rows.get("estimates") or rows.get("rows") or []
+    out = []
+    for r in rows:
+        if "country" in (r.get("domain") or {}) and str(r.get("level")) in ("1", "None", "True", "1.0"):
+            out.append({"country": r["domain"]["country"], "estimate": r["estimate"], "se": r["se"]})
+    return sorted(out, key=lambda r: r["country"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", default=["1M", "10M"], help="1M, 10M (default: both)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per measurement (>= 3)")
+    parser.add_argument("--no-r", action="store_true", help="skip R survey")
+    parser.add_argument("--no-peers", action="store_true", help="skip samplics and svy")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if args.repeats < 3:
+        parser.error(f"--repeats must be at least 3; got {args.repeats}")
+
+    ready = digifit_ready()
+    if not ready:
+        log("digifit estimate is not available yet: its rows are marked pending")
+    rows: list[dict] = []
+    estimates: dict[str, list[dict]] = {}
+
+    def add(size: str, name: str, kind: str, seconds: list[float] | None, note: str = "") -> None:
+        med = statistics.median(seconds) if seconds else None
+        rows.append(
+            {"size": size, "name": name, "kind": kind, "seconds": seconds, "median": med, "note": note}
+        )
+        log(f"  {size:>4} {name:<28} {kind:<8} " + (f"{med:8.3f} s" if med is not None else "pending"))
+
+    for size in args.sizes:
+        path = ensure(size)
+        log(f"{size}: {path.relative_to(ROOT)}")
+        n = args.repeats
+        times, _ = time_process([python(), str(BENCH / "floor.py"), str(path)], n)
+        add(size, "floor (DuckDB GROUP BY)", "process", times)
+        add(
+            size,
+            "floor (DuckDB GROUP BY)",
+            "compute",
+            run_json([python(), str(BENCH / "floor.py"), str(path), "--repeat", str(n)])["seconds"],
+        )
+        if ready:
+            times, out = time_process([str(DIGIFIT), "estimate", str(path), *ESTIMATE_ARGS], n)
+            add(size, "digifit estimate", "process", times)
+            api = run_json([python(), str(BENCH / "digifit_api.py"), str(path), str(n)])
+            add(size, "digifit stats API", "compute", api["seconds"], f"import {api['import_seconds']:.2f} s")
+            if size == "1M":
+                estimates["digifit CLI"] = digifit_rows(json.loads(out))
+                estimates["digifit API"] = digifit_rows(api["rows"])
+        else:
+            add(size, "digifit estimate", "process", None, "pending")
+            add(size, "digifit stats API", "compute", None, "pending")
+        if size != "1M":
+            continue
+        if not args.no_r:
+            r = run_json(["Rscript", str(BENCH / "r_survey.R"), str(ensure_csv(path)), str(n)])
+            add(size, f"R survey {r['version']}", "compute", r["seconds"], f"load {r['load_seconds']:.2f} s")
+            estimates["R survey"] = r["estimates"]
+        if not args.no_peers:
+            ensure_peers()
+            for tool in ("svy", "samplics"):
+                p = run_json([str(PEERS_PY), str(BENCH / "peers.py"), tool, str(path), str(n)])
+                add(
+                    size, f"{tool} {p['version']}", "compute", p["seconds"], f"load {p['load_seconds']:.2f} s"
+                )
+                estimates[tool] = p["estimates"]
+
+    report = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": machine(),
+        "repeats": args.repeats,
+        "rows": rows,
+        "estimates_1M": estimates,
+        "se_check": se_check(estimates),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(table(rows))
+    print()
+    print(se_table(report["se_check"]))
+    print()
+    print(targets(rows))
+    log(f"results: {args.out}")
+
+
+def machine() -> dict:
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = next(
+        int(ln.split()[1])
+        for ln in Path("/proc/meminfo").read_text().splitlines()
+        if ln.startswith("MemTotal")
+    )
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": round(mem / 2**20, 1),
+        "python": platform.python_version(),
+    }
+
+
+def _median(rows: list[dict], size: str, name: str, kind: str) -> float | None:
+    return next((r["median"] for r in rows if (r["size"], r["name"], r["kind"]) == (size, name, kind)), None)
+
+
+def table(rows: list[dict]) -> str:
+    """Render the medians as a Markdown table with ratios against the floor and digifit (same kind)."""
+    lines = [
+        "| rows | measurement | kind | median (s) | × floor | × digifit | note |",
+        "| ---: | --- | --- | ---: | ---: | ---: | --- |",
+    ]
+    for r in rows:
+        floor = _median(rows, r["size"], "floor (DuckDB GROUP BY)", r["kind"])
+        ours = _median(
+            rows, r["size"], "digifit estimate" if r["kind"] == "process" else "digifit stats API", r["kind"]
+        )
+        med = r["median"]
+        cells = [
+            r["size"],
+            r["name"],
+            r["kind"],
+            "pending" if med is None else f"{med:.3f}",
+            "" if med is None or not floor else f"{med / floor:.2f}",
+            "" if med is None or not ours else f"{med / ours:.2f}",
+            r["note"],
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def se_check(estimates: dict[str, list[dict]]) -> dict:
+    """Largest relative difference of each tool's estimates and SEs from R's (or svy's, without R)."""
+    ref_name = "R survey" if "R survey" in estimates else next(iter(estimates), None)
+    if ref_name is None:
+        return {}
+    ref = {r["country"]: r for r in estimates[ref_name]}
+    out = {"reference": ref_name}
+    for tool, est in estimates.items():
+        got = {r["country"]: r for r in est}
+        if set(got) != set(ref):
+            out[tool] = {"error": f"countries {sorted(got)} != {sorted(ref)}"}
+            continue
+        out[tool] = {
+            "max_rel_diff_estimate": max(abs(got[c]["estimate"] / ref[c]["estimate"] - 1) for c in ref),
+            "max_rel_diff_se": max(abs(got[c]["se"] / ref[c]["se"] - 1) for c in ref),
+            "se": {c: got[c]["se"] for c in sorted(ref)},
+        }
+    return out
+
+
+def se_table(check: dict) -> str:
+    if not check:
+        return "(no estimates to compare)"
+    ref = check["reference"]
+    lines = [
+        f"SE of the proportion online by country at 1M (reference: {ref})",
+        "",
+        "| tool | SE DE | SE FR | SE UK | max rel. diff. SE | max rel. diff. estimate |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for tool, c in check.items():
+        if tool == "reference":
+            continue
+        if "error" in c:
+            lines.append(f"| {tool} | {c['error']} | | | | |")
+            continue
+        se = c["se"]
+        lines.append(
+            f"| {tool} | {se['DE']:.10f} | {se['FR']:.10f} | {se['UK']:.10f} "
+            f"| {c['max_rel_diff_se']:.1e} | {c['max_rel_diff_estimate']:.1e} |"
+        )
+    return "\n".join(lines)
+
+
+def targets(rows: list[dict]) -> str:
+    """Say which of the issue's targets are met."""
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    out = ["Targets:"]
+    cli10 = _median(rows, "10M", "digifit estimate", "process")
+    floor10 = _median(rows, "10M", "floor (DuckDB GROUP BY)", "process")
+    what = "- whole `digifit estimate` process within 2.5x of the floor process at 10M:"
+    if cli10 and floor10:
+        out.append(f"{what} {cli10 / floor10:.2f}x -> {verdict(cli10 <= 2.5 * floor10)}")
+    else:
+        out.append(f"{what} pending")
+    api = _median(rows, "1M", "digifit stats API", "compute")
+    cli = _median(rows, "1M", "digifit estimate", "process")
+    r = next((x["median"] for x in rows if x["size"] == "1M" and x["name"].startswith("R survey")), None)
+    what = "- >= 30x faster than R survey (design + svyby, data in memory) at 1M:"
+    if api and cli and r:
+        out.append(
+            f"{what} stats API {r / api:.1f}x -> {verdict(r / api >= 30)}; "
+            f"whole CLI process {r / cli:.1f}x -> {verdict(r / cli >= 30)}"
+        )
+    else:
+        out.append(f"{what} pending")
+    peers = [x for x in rows if x["size"] == "1M" and x["name"].split()[0] in ("svy", "samplics")]
+    what = "- faster than every Python peer at 1M (peer time / digifit time):"
+    if api and cli and peers:
+        parts = [f"{p['name']} {p['median'] / api:.1f}x (API), {p['median'] / cli:.1f}x (CLI)" for p in peers]
+        out.append(f"{what} {'; '.join(parts)} -> {verdict(all(p['median'] > api for p in peers))}")
+    else:
+        out.append(f"{what} pending")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    main()
