@@ -46,6 +46,7 @@ PEERS_VENV = BENCH / ".venv-peers"
 PEERS_PY = PEERS_VENV / "bin" / "python"
 PEER_PACKAGES = ["samplics", "svy", "pyarrow"]
 RESULTS = BENCH / "results" / "latest.json"
+DOCS = ROOT / "docs" / "benchmarks.md"
 ENV = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
 ESTIMATE_ARGS = ["--weights", "weight", "--strata", "stratum", "--ids", "psu", "--proportion", "online"]
 ESTIMATE_ARGS += ["--by", "country", "--json"]
@@ -125,6 +126,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-r", action="store_true", help="skip R survey")
     parser.add_argument("--no-peers", action="store_true", help="skip samplics and svy")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--update-docs", action="store_true", help=f"rewrite the result sections of {DOCS.name}"
+    )
     args = parser.parse_args(argv)
     if args.repeats < 3:
         parser.error(f"--repeats must be at least 3; got {args.repeats}")
@@ -190,12 +194,26 @@ def main(argv: list[str] | None = None) -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(table(rows))
-    print()
-    print(se_table(report["se_check"]))
-    print()
-    print(targets(rows))
+    sections = {
+        "results": f"Run {report['date']}, {args.repeats} timed runs per row (medians, seconds).\n\n"
+        + table(rows),
+        "se-check": se_table(report["se_check"]),
+        "targets": targets(rows),
+    }
+    print("\n\n".join(sections.values()))
     log(f"results: {args.out}")
+    if args.update_docs:
+        update_docs(sections)
+        log(f"updated {DOCS.relative_to(ROOT)}")
+
+
+def update_docs(sections: dict[str, str]) -> None:
+    """Replace the text between ``<!-- key -->`` and ``<!-- /key -->`` in docs/benchmarks.md."""
+    doc = DOCS.read_text()
+    for key, text in sections.items():
+        start, end = doc.index(f"<!-- {key} -->"), doc.index(f"<!-- /{key} -->")
+        doc = doc[:start] + f"<!-- {key} -->\n{text}\n" + doc[end:]
+    DOCS.write_text(doc)
 
 
 def machine() -> dict:
