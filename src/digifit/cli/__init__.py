@@ -23,5 +23,9 @@ def _register() -> None:
     main.add_command(_stats.estimate)
     main.add_command(_stats.demo)
 
+    from digifit.cli import forms as _forms
+
+    main.add_command(_forms.forms)
+
 
 _register()
