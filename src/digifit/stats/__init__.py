@@ -1,0 +1,41 @@
+"""digifit.stats: design-based survey estimates, equal to R's ``survey``, computed inside the engine.
+
+>>> import pyarrow as pa
+>>> from digifit import stats
+>>> d = stats.design(pa.table({"y": [1.0, 2.0, 3.0, 4.0]}))
+>>> round(stats.mean(d, "y")[0].estimate, 2)
+2.5
+
+The design (:func:`design`) is validated once; estimators (:func:`mean`, :func:`total`, :func:`proportion`,
+:func:`ratio`, :func:`quantile`) return :class:`Estimates`. This package never imports Django.
+"""
+
+from digifit.stats.backends import connect, to_table
+from digifit.stats.design import LONELY_PSU_POLICIES, Design, design
+from digifit.stats.errors import CalibrationError, DesignError, DigifitError, EstimationError, LonelyPSUError
+from digifit.stats.estimators import mean, proportion, quantile, ratio, total
+from digifit.stats.intervals import CI_METHODS, PROPORTION_METHODS, confint
+from digifit.stats.result import Estimate, Estimates
+
+__all__ = [
+    "CI_METHODS",
+    "LONELY_PSU_POLICIES",
+    "PROPORTION_METHODS",
+    "CalibrationError",
+    "Design",
+    "DesignError",
+    "DigifitError",
+    "Estimate",
+    "Estimates",
+    "EstimationError",
+    "LonelyPSUError",
+    "confint",
+    "connect",
+    "design",
+    "mean",
+    "proportion",
+    "quantile",
+    "ratio",
+    "to_table",
+    "total",
+]

@@ -1,0 +1,418 @@
+"""The survey design: weights, strata, cluster ids per stage, fpc per stage, the lonely-PSU policy.
+
+A :class:`Design` is a value: it is validated once when :func:`design` builds it (one aggregation over the
+data that also yields the design's unit structure), and estimators never change it.
+
+Conventions follow R's ``survey::svydesign`` with ``nest=TRUE``: cluster ids are taken within strata (and
+later-stage ids within their parent cluster); without ``ids`` each row is its own PSU; without ``weights`` the
+weights are implied by the fpc where the fpc is given for every stage, else 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+
+from digifit.stats.backends import to_table
+from digifit.stats.errors import DesignError, LonelyPSUError
+
+__all__ = ["LONELY_PSU_POLICIES", "Design", "design"]
+
+LONELY_PSU_POLICIES = ("fail", "remove", "certainty", "adjust", "average")
+
+# column names used inside the aggregations (chosen to avoid clashing with user columns)
+STRATUM_KEY = "__dg_stratum"
+UNIT_KEY = "__dg_id{}"
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The design's unit structure, computed once from the data (small: one row per final-stage unit).
+
+    ``row_psu`` is True when each row is its own PSU (no ``ids``): then units are strata-level aggregates
+    and the variance uses within-stratum sums of squares computed by the engine.
+    """
+
+    row_psu: bool
+    stages: int
+    keys: dict[
+        tuple, int
+    ]  # (stratum, id1, ..., id_stages) -> unit index  (row_psu: (stratum,) -> stratum index)
+    stratum: np.ndarray  # unit -> stratum code
+    parents: tuple[
+        np.ndarray, ...
+    ]  # stage s (0-based) -> unit -> index of its stage-s cluster (stage 0: PSU)
+    sampsize: tuple[np.ndarray, ...]  # stage s -> unit -> number of sampled units in its stage-s stratum
+    popsize: tuple[np.ndarray, ...] | None  # stage s -> unit -> population size of that stratum (inf = none)
+    implied_weight: np.ndarray | None  # unit -> weight implied by the fpc when no weights column
+    n_strata: int
+    n_rows: int
+    stratum_labels: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Design:
+    """A validated survey design bound to a table. Build it with :func:`design`.
+
+    Attributes
+    ----------
+    table : ibis Table
+        The data; never materialised.
+    weights, strata : str or None
+        Column names.
+    ids, fpc : tuple of str
+        One column per stage.
+    lonely_psu : str
+        One of ``fail``, ``remove``, ``certainty``, ``adjust``, ``average`` (R's ``survey.lonely.psu``).
+    """
+
+    table: ir.Table = field(repr=False, compare=False)
+    weights: str | None
+    strata: str | None
+    ids: tuple[str, ...]
+    fpc: tuple[str, ...]
+    lonely_psu: str
+    structure: Structure = field(repr=False, compare=False)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The data's column names."""
+        return tuple(self.table.columns)
+
+    @property
+    def degf(self) -> int:
+        """Design degrees of freedom of the whole design: PSUs minus strata (R's ``degf``)."""
+        s = self.structure
+        n_psu = len(np.unique(s.parents[0])) if not s.row_psu else s.n_rows
+        return int(n_psu - s.n_strata)
+
+    def weight_expr(self, table: ir.Table | None = None) -> ir.FloatingValue:
+        """Return the row weight as an Ibis expression (1 when the weights are implied by the fpc)."""
+        t = self.table if table is None else table
+        if self.weights is None:
+            return ibis.literal(1.0)
+        return t[self.weights].cast("float64")
+
+    def key_exprs(self, table: ir.Table | None = None) -> dict[str, ir.Value]:
+        """Return the expressions that identify a unit: stratum and the cluster id of each variance stage."""
+        t = self.table if table is None else table
+        s = self.structure
+        return unit_keys(t, self.strata, self.ids, s.stages, s.row_psu)
+
+
+def _as_tuple(value: str | Sequence[str] | None, name: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip()) if "," in value else (value,)
+    try:
+        out = tuple(value)
+    except TypeError:
+        raise DesignError(f"{name} must be a column name or a list of column names; got {value!r}.") from None
+    for v in out:
+        if not isinstance(v, str):
+            raise DesignError(f"{name} must be column names; got {v!r}.")
+    return out
+
+
+def check_columns(table: ir.Table, columns: Sequence[str], role: str) -> None:
+    """Raise :class:`DesignError` naming the first column of ``columns`` that ``table`` lacks."""
+    have = set(table.columns)
+    for col in columns:
+        if col not in have:
+            close = [c for c in table.columns if c.lower() == col.lower()]
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            shown = ", ".join(list(table.columns)[:20])
+            raise DesignError(f"{role} column {col!r} is not in the data{hint}; columns are: {shown}.")
+
+
+def bad_rows(table: ir.Table, predicate: ir.BooleanValue, limit: int = 5) -> list[int]:
+    """Return the 1-based row numbers of the first rows where ``predicate`` holds (for error messages)."""
+    numbered = table.mutate(__dg_row=ibis.row_number() + 1)
+    rebound = predicate.op().replace({table.op(): numbered.op()}).to_expr()
+    rows = numbered.filter(rebound).order_by("__dg_row").select("__dg_row").limit(limit).to_pyarrow()
+    return [int(r) for r in rows.column(0).to_pylist()]
+
+
+def unit_keys(table: ir.Table, strata: str | None, ids: Sequence[str], stages: int, row_psu: bool) -> dict:
+    """Return the group-by expressions of a design's units: stratum and the cluster id of each stage."""
+    keys: dict[str, ir.Value] = {STRATUM_KEY: table[strata] if strata else ibis.literal(1)}
+    if not row_psu:
+        for s in range(stages):
+            keys[UNIT_KEY.format(s + 1)] = table[ids[s]]
+    return keys
+
+
+def design(
+    data: Any,
+    *,
+    weights: str | None = None,
+    strata: str | None = None,
+    ids: str | Sequence[str] | None = None,
+    fpc: str | Sequence[str] | None = None,
+    lonely_psu: str = "fail",
+    con: ibis.BaseBackend | None = None,
+) -> Design:
+    """Build and validate a survey design.
+
+    Parameters
+    ----------
+    data : path, DataFrame, pyarrow Table or ibis Table
+        The sample, one row per responding unit; see :func:`digifit.stats.backends.to_table`.
+    weights : str, optional
+        Sampling (or calibrated) weight column. Without it, weights are implied by ``fpc`` when ``fpc`` gives a
+        population size or sampling fraction for every stage, else every weight is 1.
+    strata : str, optional
+        Stratum column (first stage).
+    ids : str or list of str, optional
+        Cluster id column per stage (``"dnum,snum"`` or ``["dnum", "snum"]``); ids are nested within strata and
+        within the previous stage's cluster. Without it each row is its own PSU.
+    fpc : str or list of str, optional
+        Per stage, the population size (all values ≥ 1) or the sampling fraction (all values ≤ 1) of the
+        stratum (stage 1) or of the parent cluster (later stages). Without it, the with-replacement
+        (ultimate cluster) approximation is used. Later stages enter the variance only when they have an fpc.
+    lonely_psu : {'fail', 'remove', 'certainty', 'adjust', 'average'}, default 'fail'
+        What to do with a stratum that has a single PSU (R's ``survey.lonely.psu``).
+    con : ibis backend, optional
+        Connection used to read files and in-memory frames (a new DuckDB connection by default).
+
+    Returns
+    -------
+    Design
+
+    Raises
+    ------
+    DesignError
+        An unknown column, non-numeric or negative or missing weights, missing stratum or id values,
+        inconsistent fpc, or a lonely PSU under ``lonely_psu='fail'`` (:class:`LonelyPSUError`).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> data = pa.table({"s": [1, 1, 2, 2], "w": [2.0, 2.0, 3.0, 3.0], "y": [1.0, 3.0, 2.0, 4.0]})
+    >>> d = design(data, weights="w", strata="s")
+    >>> d.degf
+    2
+    """
+    if lonely_psu not in LONELY_PSU_POLICIES:
+        raise DesignError(
+            f"lonely_psu {lonely_psu!r} is not known; expected one of {', '.join(LONELY_PSU_POLICIES)}."
+        )
+    table = to_table(data, con=con)
+    ids_t = _as_tuple(ids, "ids")
+    fpc_t = _as_tuple(fpc, "fpc")
+    if weights is not None and not isinstance(weights, str):
+        raise DesignError(f"weights must be one column name; got {weights!r}.")
+    if strata is not None and not isinstance(strata, str):
+        raise DesignError(f"strata must be one column name; got {strata!r}.")
+    check_columns(table, [weights] if weights else [], "weights")
+    check_columns(table, [strata] if strata else [], "strata")
+    check_columns(table, ids_t, "ids")
+    check_columns(table, fpc_t, "fpc")
+    if fpc_t and ids_t and len(fpc_t) > len(ids_t):
+        raise DesignError(f"fpc has {len(fpc_t)} columns but ids only {len(ids_t)}; give one fpc per stage.")
+    if fpc_t and not ids_t and len(fpc_t) > 1:
+        raise DesignError(f"fpc has {len(fpc_t)} columns but the design has one stage (no ids).")
+    schema = table.schema()
+    if weights and not schema[weights].is_numeric():
+        raise DesignError(f"weights column {weights!r} has type {schema[weights]}; expected numbers.")
+    for col in fpc_t:
+        if not schema[col].is_numeric():
+            raise DesignError(f"fpc column {col!r} has type {schema[col]}; expected numbers.")
+
+    row_psu = not ids_t
+    stages = 1 if row_psu else (min(len(ids_t), len(fpc_t)) if fpc_t else 1)
+    keys = unit_keys(table, strata, ids_t, stages, row_psu)
+    metrics: dict[str, ir.Value] = {"__dg_n": table.count()}
+    if weights:
+        w = table[weights]
+        metrics["__dg_wnull"] = w.isnull().sum()
+        metrics["__dg_wmin"] = w.min()
+    for s, col in enumerate(fpc_t[:stages]):
+        metrics[f"__dg_fmin{s}"] = table[col].min()
+        metrics[f"__dg_fmax{s}"] = table[col].max()
+        metrics[f"__dg_fnull{s}"] = table[col].isnull().sum()
+    agg = table.group_by(**keys).aggregate(**metrics).to_pyarrow()
+    structure = _structure(table, agg, weights, strata, ids_t, fpc_t, stages, row_psu, lonely_psu)
+    return Design(table, weights, strata, ids_t, fpc_t, lonely_psu, structure)
+
+
+def _structure(table, agg, weights, strata, ids, fpc, stages, row_psu, lonely_psu) -> Structure:
+    n_rows = int(np.asarray(agg.column("__dg_n")).sum()) if agg.num_rows else 0
+    if n_rows == 0:
+        raise DesignError("the data have no rows.")
+    key_cols = [STRATUM_KEY] + ([] if row_psu else [UNIT_KEY.format(s + 1) for s in range(stages)])
+    key_names = [strata or "(stratum)"] + ([] if row_psu else list(ids[:stages]))
+    key_values = [agg.column(c).to_pylist() for c in key_cols]
+    # missing design values
+    for name, values, col in zip(key_names, key_values, key_cols):
+        if col == STRATUM_KEY and not strata:
+            continue
+        if any(v is None for v in values):
+            count = table.filter(table[name].isnull()).count().to_pyarrow().as_py()
+            rows = bad_rows(table, table[name].isnull())
+            role = "strata" if col == STRATUM_KEY else "ids"
+            raise DesignError(
+                f"{role} column {name!r} has {count} missing value(s) (rows {', '.join(map(str, rows))}); "
+                "expected a value on every row."
+            )
+    if weights:
+        wnull = int(np.asarray(agg.column("__dg_wnull")).sum())
+        if wnull:
+            rows = bad_rows(table, table[weights].isnull())
+            raise DesignError(
+                f"weights column {weights!r} has {wnull} missing value(s) (rows {', '.join(map(str, rows))}); "
+                "expected a number >= 0 on every row."
+            )
+        wmin = min(v for v in agg.column("__dg_wmin").to_pylist())
+        if wmin < 0:
+            pred = table[weights] < 0
+            count = table.filter(pred).count().to_pyarrow().as_py()
+            rows = bad_rows(table, pred)
+            values = table.filter(pred).select(weights).limit(1).to_pyarrow().column(0)[0].as_py()
+            raise DesignError(
+                f"weights column {weights!r} has {count} negative value(s) (rows {', '.join(map(str, rows))}; "
+                f"first {values!r}); expected weights >= 0."
+            )
+    for s in range(min(stages, len(fpc))):
+        if int(np.asarray(agg.column(f"__dg_fnull{s}")).sum()):
+            rows = bad_rows(table, table[fpc[s]].isnull())
+            raise DesignError(
+                f"fpc column {fpc[s]!r} has missing values (rows {', '.join(map(str, rows))}); "
+                "expected a population size or sampling fraction on every row."
+            )
+
+    # encode keys: units are rows of agg
+    n_units = agg.num_rows
+    strat_labels, stratum = _encode([key_values[0]])
+    keys_map = {tuple(k): i for i, k in enumerate(zip(*key_values))}
+    parents = []
+    sampsize = []
+    for s in range(stages if not row_psu else 1):
+        if row_psu:
+            parents.append(np.arange(n_units))
+            sampsize.append(np.asarray(agg.column("__dg_n"), dtype=float))
+            continue
+        _, unit_code = _encode(key_values[: s + 2])  # stage-s cluster = (stratum, id1..id_{s+1})
+        _, parent_code = _encode(key_values[: s + 1])  # its stratum at this stage
+        parents.append(unit_code)
+        # number of distinct stage-s clusters in each parent
+        pairs = np.unique(np.stack([parent_code, unit_code]), axis=1)
+        counts = np.bincount(pairs[0], minlength=parent_code.max() + 1)
+        sampsize.append(counts[parent_code].astype(float))
+
+    popsize = None
+    if fpc:
+        popsize = []
+        fmins = [np.asarray(agg.column(f"__dg_fmin{s}"), dtype=float) for s in range(min(stages, len(fpc)))]
+        fmaxs = [np.asarray(agg.column(f"__dg_fmax{s}"), dtype=float) for s in range(min(stages, len(fpc)))]
+        allv = np.concatenate(fmins + fmaxs)
+        is_popsize = bool(np.any(allv > 1))
+        if is_popsize and np.any(allv < 1):
+            raise DesignError(
+                f"fpc columns {', '.join(map(repr, fpc))} mix population sizes (> 1) and sampling fractions "
+                "(< 1); expected all values >= 1 (population sizes) or all <= 1 (fractions)."
+            )
+        for s in range(len(fmins)):
+            parent = _encode(key_values[: s + 1])[1] if not row_psu else stratum
+            lo = np.full(parent.max() + 1, np.inf)
+            hi = np.full(parent.max() + 1, -np.inf)
+            np.minimum.at(lo, parent, fmins[s])
+            np.maximum.at(hi, parent, fmaxs[s])
+            varying = np.nonzero(lo != hi)[0]
+            if varying.size:
+                j = int(np.nonzero(parent == varying[0])[0][0])
+                where = _describe_key(key_names[: s + 1], [kv[j] for kv in key_values[: s + 1]])
+                raise DesignError(
+                    f"fpc column {fpc[s]!r} varies within {where} (from {lo[varying[0]]!r} to "
+                    f"{hi[varying[0]]!r}); expected one value per stratum at stage {s + 1}."
+                )
+            f = fmins[s]
+            n = sampsize[s]
+            if is_popsize:
+                pop = f
+            else:
+                with np.errstate(divide="ignore"):
+                    pop = np.where(f > 0, n / np.where(f > 0, f, 1), np.inf)
+            if np.any(pop < n - 1e-9):
+                j = int(np.nonzero(pop < n - 1e-9)[0][0])
+                where = _describe_key(key_names[: s + 1], [kv[j] for kv in key_values[: s + 1]])
+                raise DesignError(
+                    f"fpc column {fpc[s]!r} implies more than 100% sampling in {where}: population size "
+                    f"{pop[j]:g} but {int(n[j])} sampled units at stage {s + 1}."
+                )
+            popsize.append(pop)
+        popsize = tuple(popsize)
+
+    implied = None
+    if weights is None and fpc and popsize is not None and (row_psu or len(fpc) >= len(ids)):
+        implied = np.ones(n_units)
+        for s in range(len(popsize)):
+            implied = implied * popsize[s] / sampsize[s]
+
+    structure = Structure(
+        row_psu=row_psu,
+        stages=stages,
+        keys=keys_map,
+        stratum=stratum,
+        parents=tuple(parents),
+        sampsize=tuple(sampsize),
+        popsize=popsize,
+        implied_weight=implied,
+        n_strata=len(strat_labels),
+        n_rows=n_rows,
+        stratum_labels=tuple(strat_labels),
+    )
+    if lonely_psu == "fail":
+        _check_lonely(structure, key_names, key_values)
+    return structure
+
+
+def _check_lonely(s: Structure, key_names, key_values) -> None:
+    for stage in range(len(s.sampsize)):
+        n = s.sampsize[stage]
+        f = (
+            np.ones_like(n)
+            if s.popsize is None or stage >= len(s.popsize)
+            else _fpc_factor(s.popsize[stage], n)
+        )
+        lonely = (n == 1) & (f >= 1e-7)
+        if np.any(lonely):
+            j = int(np.nonzero(lonely)[0][0])
+            if stage == 0:
+                label = key_values[0][j]
+                where = f"Stratum ({label})" if key_names[0] != "(stratum)" else "The design"
+            else:
+                where = _describe_key(key_names[: stage + 1], [kv[j] for kv in key_values[: stage + 1]])
+            raise LonelyPSUError(
+                f"{where} has only one PSU at stage {stage + 1}; choose lonely_psu='remove', 'certainty', "
+                "'adjust' or 'average' (R's survey.lonely.psu), or fix the strata."
+            )
+
+
+def _fpc_factor(popsize: np.ndarray, sampsize: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(np.isinf(popsize), 1.0, (popsize - sampsize) / popsize)
+
+
+def _describe_key(names, values) -> str:
+    return ", ".join(f"{n}={v!r}" for n, v in zip(names, values) if n != "(stratum)") or "the design"
+
+
+def _encode(columns: list[list[Any]]) -> tuple[list[tuple], np.ndarray]:
+    """Return the sorted distinct tuples of ``columns`` and each row's code into them."""
+    rows = list(zip(*columns))
+    try:
+        labels = sorted(set(rows))
+    except TypeError:
+        labels = sorted(set(rows), key=repr)
+    index = {k: i for i, k in enumerate(labels)}
+    codes = np.fromiter((index[r] for r in rows), dtype=np.int64, count=len(rows))
+    if len(columns) == 1:
+        labels = [k[0] for k in labels]
+    return labels, codes
