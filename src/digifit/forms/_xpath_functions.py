@@ -409,9 +409,16 @@ def _regex(env, args):
 # ------------------------------------------------------------------------------------------ select_multiple
 
 
+def _choices(value: Value) -> list[str]:
+    """The choices of a select_multiple answer: a space-separated string (as ODK stores it) or a list."""
+    if isinstance(value, list):
+        return [choice for item in flatten([value]) for choice in to_string(item).split()]
+    return to_string(value).split()
+
+
 @_register("selected", 2, 2)
 def _selected(env, args):
-    return to_string(args[1]).strip() in to_string(args[0]).split()
+    return to_string(args[1]).strip() in _choices(args[0])
 
 
 _alias("is-selected", "selected")
@@ -419,12 +426,12 @@ _alias("is-selected", "selected")
 
 @_register("count-selected", 1, 1)
 def _count_selected(env, args):
-    return float(len(to_string(args[0]).split()))
+    return float(len(_choices(args[0])))
 
 
 @_register("selected-at", 2, 2)
 def _selected_at(env, args):
-    choices = to_string(args[0]).split()
+    choices = _choices(args[0])
     index = as_int(to_number(args[1]))
     return choices[index] if 0 <= index < len(choices) else ""
 

@@ -124,6 +124,9 @@ def tokenize(source: str) -> list[Token]:
         elif c in _NAME_START:
             end = _read_name(source, i)
             word = source[i:end]
+            head = word.split("-", 1)[0]
+            if head != word and head in _OPERATOR_NAMES and _operand_ended(previous):
+                word, end = head, i + len(head)  # "3 div-2": an operator then a minus, not a name
             if word in _OPERATOR_NAMES and _operand_ended(previous):
                 tokens.append(Token("op", word, i))
             else:
