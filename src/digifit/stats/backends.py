@@ -58,9 +58,7 @@ def to_table(data: Any, *, con: ibis.BaseBackend | None = None) -> ir.Table:
             return con.read_parquet(str(path))
         if suffix in (".csv", ".tsv", ".txt") or str(path).endswith(".csv.gz"):
             return con.read_csv(str(path))
-        raise DesignError(
-            f"data file {str(path)!r}: unknown format {suffix!r}; expected a .parquet or .csv file."
-        )
+        raise DesignError(f"data file {str(path)!r}: unknown format {suffix!r}; expected a .parquet or .csv file.")
     module = type(data).__module__.split(".")[0]
     if module in ("pandas", "polars", "pyarrow"):
         table = ibis.memtable(data)

@@ -40,13 +40,9 @@ class Structure:
 
     row_psu: bool
     stages: int
-    keys: dict[
-        tuple, int
-    ]  # (stratum, id1, ..., id_stages) -> unit index  (row_psu: (stratum,) -> stratum index)
+    keys: dict[tuple, int]  # (stratum, id1, ..., id_stages) -> unit index  (row_psu: (stratum,) -> stratum index)
     stratum: np.ndarray  # unit -> stratum code
-    parents: tuple[
-        np.ndarray, ...
-    ]  # stage s (0-based) -> unit -> index of its stage-s cluster (stage 0: PSU)
+    parents: tuple[np.ndarray, ...]  # stage s (0-based) -> unit -> index of its stage-s cluster (stage 0: PSU)
     sampsize: tuple[np.ndarray, ...]  # stage s -> unit -> number of sampled units in its stage-s stratum
     popsize: tuple[np.ndarray, ...] | None  # stage s -> unit -> population size of that stratum (inf = none)
     implied_weight: np.ndarray | None  # unit -> weight implied by the fpc when no weights column
@@ -200,9 +196,7 @@ def design(
     2
     """
     if lonely_psu not in LONELY_PSU_POLICIES:
-        raise DesignError(
-            f"lonely_psu {lonely_psu!r} is not known; expected one of {', '.join(LONELY_PSU_POLICIES)}."
-        )
+        raise DesignError(f"lonely_psu {lonely_psu!r} is not known; expected one of {', '.join(LONELY_PSU_POLICIES)}.")
     table = to_table(data, con=con)
     ids_t = _as_tuple(ids, "ids")
     fpc_t = _as_tuple(fpc, "fpc")
@@ -376,11 +370,7 @@ def _structure(table, agg, weights, strata, ids, fpc, stages, row_psu, lonely_ps
 def _check_lonely(s: Structure, key_names, key_values) -> None:
     for stage in range(len(s.sampsize)):
         n = s.sampsize[stage]
-        f = (
-            np.ones_like(n)
-            if s.popsize is None or stage >= len(s.popsize)
-            else _fpc_factor(s.popsize[stage], n)
-        )
+        f = np.ones_like(n) if s.popsize is None or stage >= len(s.popsize) else _fpc_factor(s.popsize[stage], n)
         lonely = (n == 1) & (f >= 1e-7)
         if np.any(lonely):
             j = int(np.nonzero(lonely)[0][0])

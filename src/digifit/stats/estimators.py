@@ -309,9 +309,7 @@ def _estimate_linear(
             else:
                 X = run.col(names["x"])[rows].sum()
                 if X == 0:
-                    raise EstimationError(
-                        f"ratio {spec[0]}/{spec[1]}{_in(domain)}: the denominator's total is 0."
-                    )
+                    raise EstimationError(f"ratio {spec[0]}/{spec[1]}{_in(domain)}: the denominator's total is 0.")
                 est = Y / X
                 coef = {names["y"]: 1 / X, names["x"]: -est / X}
             var = float(run.variance(rows, [coef], names["n"])[0])
@@ -518,8 +516,7 @@ def proportion(
         "n+": agg.count(("n+", cond), cond, positive=True),
     }
     lev_names = [
-        agg.weighted(("lev", variable, i), (t[variable] == lv).cast("float64"), cond)
-        for i, lv in enumerate(levels)
+        agg.weighted(("lev", variable, i), (t[variable] == lv).cast("float64"), cond) for i, lv in enumerate(levels)
     ]
     cross_name = {}
     if design.structure.row_psu:
@@ -728,6 +725,24 @@ def quantile(
     return Estimates(tuple(out))
 
 
+def _with_implied_weights(d: Design) -> ir.Table:
+    """Return the table with a ``__dg_w`` column holding the weights implied by the fpc (a join on units)."""
+    import pyarrow as pa
+
+    s = d.structure
+    keys = d.key_exprs()
+    names = list(keys)
+    labels = list(zip(*s.keys)) if s.keys else [[] for _ in names]
+    order = np.fromiter(s.keys.values(), dtype=np.int64, count=len(s.keys))
+    lookup = pa.table(
+        {f"{n}_k": pa.array(list(col)) for n, col in zip(names, labels)} | {"__dg_w": s.implied_weight[order]}
+    )
+    t = d.table.mutate(**keys)
+    lk = ibis.memtable(lookup)
+    joined = t.join(lk, [t[n] == lk[f"{n}_k"] for n in names])
+    return joined.drop(*[f"{n}_k" for n in names], *names)
+
+
 def _weighted_quantiles(
     d: Design, variable: str, by: tuple[str, ...], probs: dict[tuple, list[float]], na_rm: bool
 ) -> dict[tuple, list[float]]:
@@ -736,17 +751,17 @@ def _weighted_quantiles(
     ``probs`` maps a domain key to its probabilities; the key ``()`` applies to every domain.
     """
     t = d.table
-    w = d.weight_expr()
     if d.structure.implied_weight is not None:
-        raise EstimationError(
-            "quantiles need a weights column when the weights are implied by the fpc; add the weights with "
-            "`weights=` (they equal the product of population over sample sizes per stage)."
-        )
+        t = _with_implied_weights(d)
+        w = t["__dg_w"]
+    else:
+        w = d.weight_expr(t)
     keys = {f"__dg_d{i}": t[c] for i, c in enumerate(by)}
     base = t.filter(t[variable].notnull() & (w > 0))
     if by:
         base = base.filter(ibis.and_(*[t[c].notnull() for c in by]))
-    grouped = base.group_by(**keys, __dg_y=_num(t, variable)).aggregate(__dg_sw=w.sum(), __dg_n=base.count())
+    w_sum = base.count().cast("float64") if d.weights is None and d.structure.implied_weight is None else w.sum()
+    grouped = base.group_by(**keys, __dg_y=_num(t, variable)).aggregate(__dg_sw=w_sum, __dg_n=base.count())
     dom_cols = list(keys)
     win = ibis.window(group_by=dom_cols, order_by="__dg_y", preceding=None, following=0)
     tot = ibis.window(group_by=dom_cols)

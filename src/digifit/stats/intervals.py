@@ -108,9 +108,7 @@ def confint(
         return (estimate - t * se, estimate + t * se)
     p = estimate
     if not -1e-12 <= p <= 1 + 1e-12:
-        raise EstimationError(
-            f"ci_method {method!r} is for proportions; the estimate {p!r} is not between 0 and 1."
-        )
+        raise EstimationError(f"ci_method {method!r} is for proportions; the estimate {p!r} is not between 0 and 1.")
     var = se * se
     if method in ("logit", "xlogit", "likelihood") and method != "likelihood":
         if p <= 0 or p >= 1:
@@ -147,9 +145,7 @@ def confint(
         half = z / denom * math.sqrt(p * (1 - p) / n_eff + z * z / (4 * n_eff * n_eff))
         return (centre - half, centre + half)
     if method == "likelihood":
-        raise EstimationError(
-            "ci_method 'likelihood' needs the design; use stats.proportion(..., ci_method=...)."
-        )
+        raise EstimationError("ci_method 'likelihood' needs the design; use stats.proportion(..., ci_method=...).")
     raise EstimationError(f"ci_method {method!r} is not known; expected one of {', '.join(CI_METHODS)}.")
 
 

@@ -162,9 +162,7 @@ def format_table(estimates: Estimates) -> str:
     numeric = {4, 5, 6, 7, 8, 9, 10}
 
     def render(cells: list[str]) -> str:
-        return "  ".join(
-            c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
-        )
+        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
     return "\n".join([render(headers), render(["-" * w for w in widths]), *(render(r) for r in lines)])
 

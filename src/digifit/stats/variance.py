@@ -87,9 +87,7 @@ def _stage(
     return _group_sum(np.where(pres_h, v_h, 0.0), group_h, n_groups)
 
 
-def taylor_variance_units(
-    structure: Structure, z: np.ndarray, present: np.ndarray, lonely_psu: str
-) -> np.ndarray:
+def taylor_variance_units(structure: Structure, z: np.ndarray, present: np.ndarray, lonely_psu: str) -> np.ndarray:
     """Variance of each column of ``z``, the influence totals per final-stage unit (units × estimands).
 
     ``present`` (units × estimands) marks units with rows used by the estimand (its domain, non-missing).
