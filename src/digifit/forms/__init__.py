@@ -1,6 +1,11 @@
 """XLSForm questionnaires: load them into a typed model and check answers against them.
 
->>> from digifit.forms import load_xlsform, validate_answers   # doctest: +SKIP
+::
+
+    from digifit.forms import load_xlsform, validate_answers
+
+    questionnaire = load_xlsform("future_of_business.xlsx")      # XLSFormError lists every problem
+    errors = validate_answers(questionnaire, {"country": "DE"}, language="en")
 
 The expression language (relevance, constraints, calculations) lives in ``digifit.forms.expressions``.
 """
@@ -14,15 +19,20 @@ from digifit.forms.model import (
     Questionnaire,
     XLSFormError,
 )
+from digifit.forms.validation import CheckedAnswers, FieldError, check_answers, validate_answers
 from digifit.forms.xlsform import load_xlsform
 
 __all__ = [
+    "CheckedAnswers",
     "Choice",
     "Field",
+    "FieldError",
     "LanguageReport",
     "MissingLabel",
     "Problem",
     "Questionnaire",
     "XLSFormError",
+    "check_answers",
     "load_xlsform",
+    "validate_answers",
 ]

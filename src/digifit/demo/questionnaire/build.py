@@ -26,8 +26,8 @@ T = tuple[str, str, str]  # the same text in de, en, fr
 EMAIL_REGEX = r"regex(., '^[^@\s]+@[^@\s]+\.[^@\s]{2,}$')"
 NONE_ALONE = "not(selected(., 'none') and count-selected(.) > 1)"
 NONE_ALONE_MSG: T = (
-    "„Keine“ kann nicht zusammen mit anderen Antworten gewählt werden.",
-    "“None” cannot be combined with other answers.",
+    "»Keine« kann nicht zusammen mit anderen Antworten gewählt werden.",
+    '"None" cannot be combined with other answers.',
     "« Aucun » ne peut pas être combiné avec d'autres réponses.",
 )
 
@@ -407,7 +407,7 @@ SURVEY: list[tuple[str, str, T | None, dict[str, object]]] = [
             ),
             "required_message!": (
                 "Bitte geben Sie Ihre E-Mail-Adresse an oder verneinen Sie die Kontaktfrage.",
-                "Please give your e-mail address or answer “no” to the contact question.",
+                'Please give your e-mail address or answer "no" to the contact question.',
                 "Veuillez indiquer votre adresse e-mail ou répondre « non » à la question de contact.",
             ),
         },
