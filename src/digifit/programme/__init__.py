@@ -1,0 +1,1 @@
+"""The programme: trainings, the weekly live-coaching series, calendars and reach toward the target."""
