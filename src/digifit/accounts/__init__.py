@@ -1,0 +1,1 @@
+"""Accounts and roles: survey manager and analyst (Django groups), API tokens."""

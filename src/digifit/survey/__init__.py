@@ -1,0 +1,1 @@
+"""Survey collection: questionnaires (XLSForm), waves, invitations, submissions, exports, OpenRosa."""

@@ -1,0 +1,76 @@
+"""Django admin for staff: browse everything; submissions are read-only here (edit through the API, audited)."""
+
+from django.contrib import admin
+
+from digifit.survey.models import (
+    Invitation,
+    Questionnaire,
+    QuestionnaireVersion,
+    Submission,
+    SubmissionEdit,
+    Wave,
+)
+
+
+class VersionInline(admin.TabularInline):
+    model = QuestionnaireVersion
+    fields = ("version", "title", "default_language", "languages", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Questionnaire)
+class QuestionnaireAdmin(admin.ModelAdmin):
+    list_display = ("form_id", "title", "created_at")
+    search_fields = ("form_id", "title")
+    inlines = [VersionInline]
+
+
+@admin.register(QuestionnaireVersion)
+class QuestionnaireVersionAdmin(admin.ModelAdmin):
+    list_display = ("questionnaire", "version", "title", "default_language", "created_at")
+    list_filter = ("questionnaire",)
+    exclude = ("xlsx",)
+    readonly_fields = [f.name for f in QuestionnaireVersion._meta.fields if f.name != "xlsx"]
+
+    def has_add_permission(self, request) -> bool:  # uploads go through the service (validation)
+        return False
+
+
+@admin.register(Wave)
+class WaveAdmin(admin.ModelAdmin):
+    list_display = ("questionnaire", "name", "status", "opens_at", "closes_at")
+    list_filter = ("status", "questionnaire")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("wave", "panel_id", "email", "language", "status", "created_at")
+    list_filter = ("status", "language", "wave")
+    search_fields = ("panel_id", "email")
+    readonly_fields = ("token",)
+
+
+class EditInline(admin.TabularInline):
+    model = SubmissionEdit
+    fields = ("edited_at", "edited_by", "reason", "before", "after")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ("instance_id", "questionnaire_version", "wave", "panel_id", "status", "submitted_at")
+    list_filter = ("status", "source", "wave")
+    search_fields = ("instance_id", "panel_id")
+    readonly_fields = [f.name for f in Submission._meta.fields]
+    inlines = [EditInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

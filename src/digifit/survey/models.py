@@ -1,0 +1,191 @@
+"""Survey data: questionnaires and their versions, waves, invitations, submissions and their edits.
+
+Models hold data and constraints only; writes go through :mod:`digifit.survey.services`, reads through
+:mod:`digifit.survey.selectors`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Questionnaire(models.Model):
+    """A questionnaire, identified by the XLSForm ``form_id``; its content lives in versions."""
+
+    form_id = models.CharField(_("form id"), max_length=200, unique=True)
+    title = models.CharField(_("title"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("questionnaire")
+        verbose_name_plural = _("questionnaires")
+        ordering = ["form_id"]
+        permissions = [
+            ("manage_surveys", _("Can manage questionnaires, waves and invitations")),
+            ("collect_submissions", _("Can submit data from a collection device (OpenRosa)")),
+            ("view_data", _("Can read submissions")),
+            ("export_data", _("Can export submissions and snapshots")),
+            ("edit_data", _("Can edit submissions (audited)")),
+        ]
+
+    def __str__(self) -> str:
+        return self.form_id
+
+
+class QuestionnaireVersion(models.Model):
+    """One uploaded XLSForm. A new upload is a new version; submissions keep the version they answered."""
+
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.PROTECT, related_name="versions")
+    version = models.CharField(_("version"), max_length=100)
+    title = models.CharField(_("title"), max_length=500, blank=True)
+    filename = models.CharField(max_length=255, blank=True)
+    xlsx = models.BinaryField(help_text=_("the uploaded XLSForm file"))
+    xlsx_sha256 = models.CharField(max_length=64)
+    schema = models.JSONField(help_text=_("fields, choices, repeats and labels per language"))
+    xform_xml = models.TextField()
+    xform_md5 = models.CharField(max_length=32)
+    default_language = models.CharField(max_length=10, blank=True)
+    languages = models.JSONField(default=list)
+    completeness = models.JSONField(default=dict, help_text=_("missing labels per language"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        verbose_name = _("questionnaire version")
+        verbose_name_plural = _("questionnaire versions")
+        ordering = ["questionnaire", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "version"], name="survey_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire.form_id} {self.version}"
+
+
+class Wave(models.Model):
+    """A round of a questionnaire (e.g. one month); a snapshot is taken per wave."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.PROTECT, related_name="waves")
+    name = models.CharField(_("name"), max_length=200)
+    opens_at = models.DateTimeField(_("opens at"), null=True, blank=True)
+    closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("wave")
+        verbose_name_plural = _("waves")
+        ordering = ["questionnaire", "opens_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["questionnaire", "name"], name="survey_wave_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire.form_id} · {self.name}"
+
+
+class Invitation(models.Model):
+    """An invitation of one panel member to one wave; its token is the respondent's only credential."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        STARTED = "started", _("started")
+        COMPLETED = "completed", _("completed")
+
+    wave = models.ForeignKey(Wave, on_delete=models.PROTECT, related_name="invitations")
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    panel_id = models.CharField(_("panel id"), max_length=100)
+    email = models.EmailField(_("e-mail"), blank=True)
+    language = models.CharField(_("language"), max_length=10, default="de")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["wave", "panel_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["wave", "panel_id"], name="survey_invitation_panel_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.wave} · {self.panel_id}"
+
+
+class Submission(models.Model):
+    """One filled questionnaire, identified by its ``instanceID``.
+
+    ``data`` holds the answers by field name (repeats as lists of objects). ``received_sha256`` is the digest
+    of the answers as first received: re-posting the same instance with the same answers returns the stored
+    submission, with different answers it is a conflict — also after an audited edit changed ``data``.
+    A ``draft`` is saved page by page by the web form and becomes ``complete`` when submitted.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        COMPLETE = "complete", _("complete")
+
+    class Source(models.TextChoices):
+        API = "api", "API"
+        OPENROSA = "openrosa", "OpenRosa"
+        WEB = "web", _("web form")
+        IMPORT = "import", _("import")
+
+    instance_id = models.UUIDField(unique=True)
+    questionnaire_version = models.ForeignKey(
+        QuestionnaireVersion, on_delete=models.PROTECT, related_name="submissions"
+    )
+    wave = models.ForeignKey(Wave, null=True, blank=True, on_delete=models.PROTECT, related_name="submissions")
+    invitation = models.ForeignKey(
+        Invitation, null=True, blank=True, on_delete=models.PROTECT, related_name="submissions"
+    )
+    panel_id = models.CharField(max_length=100, blank=True)
+    language = models.CharField(max_length=10, blank=True)
+    data = models.JSONField(default=dict)
+    received_sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.COMPLETE)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["wave", "status", "id"], name="survey_sub_wave_status"),
+            models.Index(fields=["questionnaire_version", "id"], name="survey_sub_version"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.instance_id)
+
+
+class SubmissionEdit(models.Model):
+    """The audit trail of a submission: who changed which answers when, before and after."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="edits")
+    edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    edited_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=500, blank=True)
+    before = models.JSONField()
+    after = models.JSONField()
+
+    class Meta:
+        verbose_name = _("submission edit")
+        verbose_name_plural = _("submission edits")
+        ordering = ["submission", "edited_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.submission_id} @ {self.edited_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,182 @@
+"""OpenRosa endpoints, so that ODK Collect and Enketo can fetch forms and submit offline-collected data.
+
+Implements the OpenRosa Form List API and Form Submission API (docs.getodk.org/openrosa):
+
+``GET  /openrosa/formList``                 the ``<xforms>`` list (``formID``, ``listAllVersions`` supported)
+``GET  /openrosa/forms/<form_id>/form.xml`` the XForm pyxform generated (``?version=`` for an older one)
+``HEAD /openrosa/submission``               204 pre-check with ``X-OpenRosa-Accept-Content-Length``
+``POST /openrosa/submission``               multipart with ``xml_submission_file``: 201 + OpenRosaResponse
+
+Authentication is HTTP Basic with a digifit account that may collect data (the ``survey_manager`` role has
+``survey.collect_submissions``); use HTTPS in production. Digest authentication is not offered. Every
+response carries ``X-OpenRosa-Version: 1.0``. Submissions go through the same
+:func:`~digifit.survey.services.submission_submit` as the JSON API: the ``meta/instanceID`` (``uuid:`` prefix
+stripped) makes a resend idempotent (201 again, nothing duplicated).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.http import HttpRequest, HttpResponse
+from django.urls import path, reverse
+from django.utils.http import http_date
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from digifit.accounts import roles
+from digifit.survey import formdef, selectors, services
+from digifit.survey.errors import NotAllowed, SurveyError
+from digifit.survey.models import Questionnaire, QuestionnaireVersion, Submission
+
+REALM = "digifit OpenRosa"
+XML_TYPE = "text/xml; charset=utf-8"
+
+
+def _headers(response: HttpResponse) -> HttpResponse:
+    response["X-OpenRosa-Version"] = "1.0"
+    response["X-OpenRosa-Accept-Content-Length"] = str(settings.DIGIFIT_OPENROSA_MAX_CONTENT_LENGTH)
+    response["Date"] = http_date()
+    return response
+
+
+def _response(message: str, status: int, nature: str = "") -> HttpResponse:
+    nature_attr = f' nature="{escape(nature)}"' if nature else ""
+    body = (
+        "<?xml version='1.0' encoding='UTF-8' ?>\n"
+        '<OpenRosaResponse xmlns="http://openrosa.org/http/response">'
+        f"<message{nature_attr}>{escape(message)}</message></OpenRosaResponse>"
+    )
+    return _headers(HttpResponse(body, status=status, content_type=XML_TYPE))
+
+
+def _basic_user(request: HttpRequest):
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        username, _, password = base64.b64decode(header[6:].strip()).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return authenticate(request, username=username, password=password)
+
+
+def _challenge() -> HttpResponse:
+    resp = _response("authentication required", 401)
+    resp["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
+    return resp
+
+
+def _authorised(request: HttpRequest):
+    """Return (user, None) or (None, the 401/403 response to send)."""
+    user = _basic_user(request)
+    if user is None:
+        return None, _challenge()
+    if not user.has_perm(roles.COLLECT):
+        return None, _response("your account may not collect data for digifit", 403)
+    return user, None
+
+
+def _md5(xml: str) -> str:
+    return "md5:" + hashlib.md5(xml.encode()).hexdigest()
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD"])
+def form_list(request: HttpRequest) -> HttpResponse:
+    """The OpenRosa form list: the newest version of each questionnaire (all with ``listAllVersions``)."""
+    _user, refusal = _authorised(request)
+    if refusal is not None:
+        return refusal
+    form_id = request.GET.get("formID")
+    all_versions = request.GET.get("listAllVersions", "").lower() == "true"
+    questionnaires = Questionnaire.objects.order_by("form_id")
+    if form_id:
+        questionnaires = questionnaires.filter(form_id=form_id)
+    parts = ["<?xml version='1.0' encoding='UTF-8' ?>", '<xforms xmlns="http://openrosa.org/xforms/xformsList">']
+    for q in questionnaires:
+        versions = QuestionnaireVersion.objects.filter(questionnaire=q).order_by("-created_at", "-id")
+        chosen = list(versions) if all_versions else [v for v in versions[:1]]
+        for v in chosen:
+            url = request.build_absolute_uri(reverse("openrosa:form_xml", args=[q.form_id]))
+            if all_versions:
+                url += f"?version={v.version}"
+            parts.append(
+                "<xform>"
+                f"<formID>{escape(q.form_id)}</formID>"
+                f"<name>{escape(v.title or q.form_id)}</name>"
+                f"<version>{escape(v.version)}</version>"
+                f"<hash>{_md5(v.xform_xml)}</hash>"
+                f"<downloadUrl>{escape(url)}</downloadUrl>"
+                "</xform>"
+            )
+    parts.append("</xforms>")
+    return _headers(HttpResponse("\n".join(parts), content_type=XML_TYPE))
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD"])
+def form_xml(request: HttpRequest, form_id: str) -> HttpResponse:
+    """The XForm XML of a questionnaire version (the newest, or ``?version=``)."""
+    _user, refusal = _authorised(request)
+    if refusal is not None:
+        return refusal
+    version = selectors.version_get(form_id=form_id, version=request.GET.get("version"))
+    if version is None:
+        return _response(f"no form {form_id!r}", 404)
+    return _headers(HttpResponse(version.xform_xml, content_type=XML_TYPE))
+
+
+@csrf_exempt
+@require_http_methods(["HEAD", "POST"])
+def submission(request: HttpRequest) -> HttpResponse:
+    """Receive an XForms submission (``xml_submission_file``); HEAD answers the pre-check with 204."""
+    user, refusal = _authorised(request)
+    if refusal is not None:
+        return refusal
+    if request.method == "HEAD":
+        resp = _headers(HttpResponse(status=204))
+        resp["Location"] = request.build_absolute_uri(reverse("openrosa:submission"))
+        return resp
+    upload = request.FILES.get("xml_submission_file")
+    if upload is None:
+        return _response("the multipart request has no part named xml_submission_file", 400)
+    content = upload.read()
+    try:
+        head = formdef.answers_from_xml(None, content)
+        version = selectors.version_get(form_id=head.form_id, version=head.version or None)
+        if version is None:
+            return _response(f"no form {head.form_id!r} version {head.version!r} on this server", 404)
+        instance = formdef.answers_from_xml(version.schema, content)
+        wave = selectors.wave_open_for(questionnaire=version.questionnaire)
+        if wave is None and version.questionnaire.waves.exists():
+            stored = selectors.submission_get(instance_id=instance.instance_id)
+            if stored is None:  # a resend of something stored before the wave closed is still fine
+                raise NotAllowed(f"no wave of {head.form_id!r} is open")
+        result = services.submission_submit(
+            questionnaire_version=version,
+            instance_id=instance.instance_id,
+            data=instance.answers,
+            wave=wave,
+            source=Submission.Source.OPENROSA,
+            user=user,
+        )
+    except SurveyError as exc:
+        status = 400 if any(p.code == "xml" for p in exc.problems) else exc.status
+        return _response(str(exc), status, "submit_error")
+    message = "Form received" if result.created else "Form already received"
+    resp = _response(message, 201, "submit_success")
+    resp["Location"] = request.build_absolute_uri(reverse("openrosa:submission"))
+    return resp
+
+
+app_name = "openrosa"
+urlpatterns = [
+    path("formList", form_list, name="form_list"),
+    path("forms/<str:form_id>/form.xml", form_xml, name="form_xml"),
+    path("submission", submission, name="submission"),
+]

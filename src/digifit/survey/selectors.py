@@ -1,0 +1,118 @@
+"""Reads of the survey app: ``<entity>_list`` / ``<entity>_get``. Nothing here writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, QuerySet
+
+from digifit.survey.models import Invitation, Questionnaire, QuestionnaireVersion, Submission, Wave
+
+
+def questionnaire_list() -> QuerySet[Questionnaire]:
+    """Return every questionnaire with its number of versions."""
+    return Questionnaire.objects.annotate(n_versions=Count("versions")).order_by("form_id")
+
+
+def questionnaire_get(*, form_id: str) -> Questionnaire | None:
+    """Return the questionnaire with ``form_id``, or None."""
+    return Questionnaire.objects.filter(form_id=form_id).first()
+
+
+def version_list(*, questionnaire: Questionnaire) -> QuerySet[QuestionnaireVersion]:
+    """Return the versions of a questionnaire, oldest first (without the uploaded file)."""
+    return questionnaire.versions.defer("xlsx", "xform_xml").order_by("created_at", "id")
+
+
+def version_latest(*, questionnaire: Questionnaire) -> QuestionnaireVersion | None:
+    """Return the newest version of a questionnaire."""
+    return questionnaire.versions.order_by("-created_at", "-id").first()
+
+
+def version_get(*, form_id: str, version: str | None = None) -> QuestionnaireVersion | None:
+    """Return a version of ``form_id`` (the newest when ``version`` is None or empty)."""
+    qs = QuestionnaireVersion.objects.filter(questionnaire__form_id=form_id)
+    if version:
+        return qs.filter(version=version).first()
+    return qs.order_by("-created_at", "-id").first()
+
+
+def wave_list(*, questionnaire: Questionnaire | None = None) -> QuerySet[Wave]:
+    """Return waves (of one questionnaire, or all), with submission and invitation counts."""
+    qs = Wave.objects.select_related("questionnaire")
+    if questionnaire is not None:
+        qs = qs.filter(questionnaire=questionnaire)
+    return qs.annotate(
+        n_submissions=Count("submissions", distinct=True), n_invitations=Count("invitations", distinct=True)
+    ).order_by("questionnaire__form_id", "id")
+
+
+def wave_get(*, wave_id: Any) -> Wave | None:
+    """Return a wave by id, or by ``FORM_ID/NAME``; None if there is none."""
+    text = str(wave_id)
+    if text.isdigit():
+        return Wave.objects.select_related("questionnaire").filter(pk=int(text)).first()
+    if "/" in text:
+        form_id, name = text.split("/", 1)
+        return Wave.objects.select_related("questionnaire").filter(questionnaire__form_id=form_id, name=name).first()
+    return None
+
+
+def wave_open_for(*, questionnaire: Questionnaire) -> Wave | None:
+    """Return the wave that currently takes submissions for a questionnaire (the newest open one)."""
+    from digifit.survey.services import wave_accepts
+
+    for wave in Wave.objects.filter(questionnaire=questionnaire, status=Wave.Status.OPEN).order_by("-id"):
+        if wave_accepts(wave):
+            return wave
+    return None
+
+
+def invitation_list(*, wave: Wave) -> QuerySet[Invitation]:
+    """Return the invitations of a wave."""
+    return wave.invitations.order_by("panel_id")
+
+
+def invitation_get(*, token: str) -> Invitation | None:
+    """Return the invitation carrying ``token``, or None."""
+    if not token:
+        return None
+    return Invitation.objects.select_related("wave", "wave__questionnaire").filter(token=token).first()
+
+
+def submission_list(
+    *,
+    wave: Wave | None = None,
+    questionnaire: Questionnaire | None = None,
+    status: str | None = Submission.Status.COMPLETE,
+    panel_id: str | None = None,
+) -> QuerySet[Submission]:
+    """Return submissions, oldest first, filtered by wave, questionnaire, status and panel id."""
+    qs = Submission.objects.select_related("questionnaire_version", "wave")
+    if wave is not None:
+        qs = qs.filter(wave=wave)
+    if questionnaire is not None:
+        qs = qs.filter(questionnaire_version__questionnaire=questionnaire)
+    if status:
+        qs = qs.filter(status=status)
+    if panel_id:
+        qs = qs.filter(panel_id=panel_id)
+    return qs.order_by("id")
+
+
+def submission_get(*, instance_id: Any) -> Submission | None:
+    """Return the submission with ``instance_id`` (a UUID or ``uuid:…``), or None."""
+    import uuid
+
+    text = str(instance_id).strip()
+    if text.startswith("uuid:"):
+        text = text[5:]
+    try:
+        uid = uuid.UUID(text)
+    except ValueError:
+        return None
+    return (
+        Submission.objects.select_related("questionnaire_version", "questionnaire_version__questionnaire", "wave")
+        .filter(instance_id=uid)
+        .first()
+    )

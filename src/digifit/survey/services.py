@@ -1,0 +1,485 @@
+"""Writes of the survey app. Each service is one transaction; nothing is half-stored.
+
+Names follow ``<entity>_<action>``; arguments are keyword-only. Services raise the errors of
+:mod:`digifit.survey.errors`; the API, OpenRosa views and the CLI turn them into answers.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from digifit.survey import formdef
+from digifit.survey.errors import Conflict, FieldProblem, NotAllowed, SubmissionRejected, SurveyError
+from digifit.survey.models import (
+    Invitation,
+    Questionnaire,
+    QuestionnaireVersion,
+    Submission,
+    SubmissionEdit,
+    Wave,
+)
+
+LANGUAGES = ("de", "en", "fr")
+
+
+def _clean(instance) -> None:
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        problems = [
+            FieldProblem(field=name, code="invalid", message=" ".join(str(m) for m in messages))
+            for name, messages in exc.message_dict.items()
+        ]
+        raise SubmissionRejected(problems) from exc
+
+
+# ----------------------------------------------------------------------------------------- questionnaires
+
+
+@dataclass(frozen=True)
+class VersionAdded:
+    """The result of :func:`questionnaire_version_add`."""
+
+    version: QuestionnaireVersion
+    created: bool
+
+
+def questionnaire_version_add(*, content: bytes, filename: str = "", user=None) -> VersionAdded:
+    """Store an uploaded XLSForm as a new version of its questionnaire (created on first upload).
+
+    Uploading the same file again returns the stored version (``created=False``).
+
+    Raises
+    ------
+    FormRejected
+        The file is not a usable XLSForm (problems per sheet, row and column).
+    Conflict
+        The form's ``version`` string is already stored with a different file: raise the version in the
+        settings sheet.
+    """
+    loaded = formdef.form_load(content, filename=filename or None)
+    version_string = loaded.version or hashlib.sha256(content).hexdigest()[:12]
+    with transaction.atomic():
+        questionnaire, _ = Questionnaire.objects.select_for_update().get_or_create(
+            form_id=loaded.form_id, defaults={"title": loaded.title[:500]}
+        )
+        existing = QuestionnaireVersion.objects.filter(questionnaire=questionnaire, version=version_string).first()
+        if existing is not None:
+            if existing.xlsx_sha256 == loaded.xlsx_sha256:
+                return VersionAdded(existing, False)
+            raise Conflict(
+                f"form {loaded.form_id!r} version {version_string!r} is already stored with a different file; "
+                "change 'version' in the settings sheet to upload a new version"
+            )
+        version = QuestionnaireVersion(
+            questionnaire=questionnaire,
+            version=version_string,
+            title=loaded.title[:500],
+            filename=(filename or "")[:255],
+            xlsx=content,
+            xlsx_sha256=loaded.xlsx_sha256,
+            schema=loaded.schema,
+            xform_xml=loaded.xform_xml,
+            xform_md5=hashlib.md5(loaded.xform_xml.encode()).hexdigest(),
+            default_language=loaded.default_language[:10],
+            languages=loaded.languages,
+            completeness=loaded.completeness,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        version.full_clean(exclude=["xlsx"])
+        version.save()
+        if loaded.title and questionnaire.title != loaded.title[:500]:
+            questionnaire.title = loaded.title[:500]
+            questionnaire.save(update_fields=["title"])
+        return VersionAdded(version, True)
+
+
+# ----------------------------------------------------------------------------------------- waves
+
+
+@transaction.atomic
+def wave_create(
+    *,
+    questionnaire: Questionnaire,
+    name: str,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    status: str = Wave.Status.DRAFT,
+) -> Wave:
+    """Create a wave of ``questionnaire``.
+
+    Raises
+    ------
+    SubmissionRejected
+        A field is invalid (``closes_at`` before ``opens_at``, unknown status, empty name).
+    Conflict
+        The questionnaire already has a wave of that name.
+    """
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise SubmissionRejected([FieldProblem(field="closes_at", code="invalid", message="must be after opens_at")])
+    if Wave.objects.filter(questionnaire=questionnaire, name=name).exists():
+        raise Conflict(f"questionnaire {questionnaire.form_id!r} already has a wave named {name!r}")
+    wave = Wave(questionnaire=questionnaire, name=name, opens_at=opens_at, closes_at=closes_at, status=status)
+    _clean(wave)
+    wave.save()
+    return wave
+
+
+@transaction.atomic
+def wave_status_set(*, wave: Wave, status: str) -> Wave:
+    """Open or close a wave."""
+    wave.status = status
+    _clean(wave)
+    wave.save(update_fields=["status"])
+    return wave
+
+
+def wave_accepts(wave: Wave, *, now: datetime | None = None) -> bool:
+    """Return whether a wave takes submissions now (open, and inside its dates when set)."""
+    now = now or timezone.now()
+    if wave.status != Wave.Status.OPEN:
+        return False
+    if wave.opens_at and now < wave.opens_at:
+        return False
+    return not (wave.closes_at and now >= wave.closes_at)
+
+
+# ----------------------------------------------------------------------------------------- invitations
+
+
+def _invitation_new(*, wave: Wave, panel_id: str, email: str, language: str, where: str) -> Invitation:
+    invitation = Invitation(
+        wave=wave,
+        token=secrets.token_urlsafe(24),
+        panel_id=(panel_id or "").strip(),
+        email=(email or "").strip(),
+        language=(language or "de").strip().lower(),
+    )
+    problems = []
+    if not invitation.panel_id:
+        problems.append(FieldProblem(field=f"{where}panel_id", code="required", message="a panel id is required"))
+    if invitation.language not in LANGUAGES:
+        problems.append(
+            FieldProblem(
+                field=f"{where}language",
+                code="invalid",
+                message=f"got {invitation.language!r}; expected one of {', '.join(LANGUAGES)}",
+            )
+        )
+    try:
+        invitation.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            problems.append(FieldProblem(field=f"{where}{name}", code="invalid", message=" ".join(messages)))
+    if problems:
+        raise SubmissionRejected(problems)
+    return invitation
+
+
+@transaction.atomic
+def invitation_create(*, wave: Wave, panel_id: str, email: str = "", language: str = "de") -> Invitation:
+    """Invite one panel member to a wave.
+
+    Raises
+    ------
+    SubmissionRejected
+        Missing panel id, bad e-mail or unknown language.
+    Conflict
+        This panel member is already invited to the wave.
+    """
+    invitation = _invitation_new(wave=wave, panel_id=panel_id, email=email, language=language, where="")
+    if Invitation.objects.filter(wave=wave, panel_id=invitation.panel_id).exists():
+        raise Conflict(f"panel id {invitation.panel_id!r} is already invited to wave {wave.name!r}")
+    invitation.save()
+    return invitation
+
+
+def invitation_bulk_create(*, wave: Wave, csv_text: str) -> list[Invitation]:
+    """Invite everyone listed in a CSV (columns ``panel_id``, ``email``, ``language``): all or nothing.
+
+    Raises
+    ------
+    SubmissionRejected
+        Any row is bad (each problem names ``row N``), a header is missing, or a panel id repeats.
+    """
+    reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    if "panel_id" not in header:
+        raise SubmissionRejected(
+            [FieldProblem(field="file", code="header", message=f"header {header!r} lacks the column 'panel_id'")]
+        )
+    problems: list[FieldProblem] = []
+    invitations: list[Invitation] = []
+    seen: dict[str, int] = {}
+    existing = set(Invitation.objects.filter(wave=wave).values_list("panel_id", flat=True))
+    for rownum, row in enumerate(reader, start=2):
+        row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+        try:
+            inv = _invitation_new(
+                wave=wave,
+                panel_id=row.get("panel_id", ""),
+                email=row.get("email", ""),
+                language=row.get("language", "") or "de",
+                where=f"row {rownum}: ",
+            )
+        except SubmissionRejected as exc:
+            problems.extend(exc.problems)
+            continue
+        if inv.panel_id in seen:
+            problems.append(
+                FieldProblem(
+                    field=f"row {rownum}: panel_id",
+                    code="duplicate",
+                    message=f"{inv.panel_id!r} repeats row {seen[inv.panel_id]}",
+                )
+            )
+        elif inv.panel_id in existing:
+            problems.append(
+                FieldProblem(
+                    field=f"row {rownum}: panel_id", code="duplicate", message=f"{inv.panel_id!r} is already invited"
+                )
+            )
+        seen.setdefault(inv.panel_id, rownum)
+        invitations.append(inv)
+    if problems:
+        raise SubmissionRejected(problems)
+    with transaction.atomic():
+        Invitation.objects.bulk_create(invitations, batch_size=1000)
+    return invitations
+
+
+# ----------------------------------------------------------------------------------------- submissions
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The result of :func:`submission_submit`: the stored submission, and whether this call created it."""
+
+    submission: Submission
+    created: bool
+
+
+def _instance_uuid(instance_id: Any) -> uuid.UUID:
+    try:
+        text = str(instance_id).strip()
+        if text.startswith("uuid:"):
+            text = text[5:]
+        return uuid.UUID(text)
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise SubmissionRejected(
+            [FieldProblem(field="instance_id", code="invalid", message=f"got {instance_id!r}; expected a UUID")]
+        ) from exc
+
+
+def submission_submit(
+    *,
+    questionnaire_version: QuestionnaireVersion,
+    instance_id: Any,
+    data: Any,
+    wave: Wave | None = None,
+    invitation: Invitation | None = None,
+    panel_id: str = "",
+    language: str = "",
+    source: str = Submission.Source.API,
+    user=None,
+    check_wave_open: bool = True,
+) -> Submitted:
+    """Validate and store a complete submission, exactly once per ``instance_id``.
+
+    Idempotent: the same ``instance_id`` with the same answers returns the stored submission
+    (``created=False``) and stores nothing; a draft with that ``instance_id`` is completed.
+
+    Raises
+    ------
+    SubmissionRejected
+        Answers of the wrong type or breaking the form's rules (per-field problems); nothing is stored.
+    Conflict
+        The ``instance_id`` is stored with other answers, or for another questionnaire.
+    NotAllowed
+        The wave does not take submissions, or the invitation belongs to another wave or is completed.
+    """
+    uid = _instance_uuid(instance_id)
+    if invitation is not None:
+        if wave is not None and invitation.wave_id != wave.pk:
+            raise NotAllowed("the invitation belongs to another wave")
+        wave = invitation.wave
+        panel_id = invitation.panel_id
+        language = language or invitation.language
+    if wave is not None and wave.questionnaire_id != questionnaire_version.questionnaire_id:
+        raise SubmissionRejected(
+            [FieldProblem(field="wave", code="invalid", message="the wave belongs to another questionnaire")]
+        )
+    language = (language or questionnaire_version.default_language or "de")[:10]
+    answers = formdef.answers_normalize(questionnaire_version.schema, data)
+    digest = formdef.answers_digest(answers)
+
+    stored = _submission_existing(uid, digest, questionnaire_version)
+    if stored is not None and stored.status == Submission.Status.COMPLETE:
+        return Submitted(stored, False)
+    if check_wave_open and wave is not None and not wave_accepts(wave):
+        raise NotAllowed(f"wave {wave.name!r} does not take submissions (status {wave.status})")
+    if invitation is not None and invitation.status == Invitation.Status.COMPLETED and stored is None:
+        raise NotAllowed("this invitation has already been answered")
+    stored_answers = formdef.answers_check(questionnaire_version, answers, language=language)
+
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            if stored is not None:  # a draft: complete it
+                sub = Submission.objects.select_for_update().get(pk=stored.pk)
+                if sub.status == Submission.Status.COMPLETE:
+                    return Submitted(_same_or_conflict(sub, digest), False)
+                sub.data = stored_answers
+                sub.received_sha256 = digest
+                sub.status = Submission.Status.COMPLETE
+                sub.submitted_at = now
+                sub.questionnaire_version = questionnaire_version
+                sub.save()
+                created = False
+            else:
+                sub = Submission(
+                    instance_id=uid,
+                    questionnaire_version=questionnaire_version,
+                    wave=wave,
+                    invitation=invitation,
+                    panel_id=(panel_id or "")[:100],
+                    language=language,
+                    data=stored_answers,
+                    received_sha256=digest,
+                    status=Submission.Status.COMPLETE,
+                    source=source,
+                    created_by=user if getattr(user, "is_authenticated", False) else None,
+                    submitted_at=now,
+                )
+                sub.save(force_insert=True)
+                created = True
+            if invitation is not None:
+                Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.COMPLETED, completed_at=now)
+    except IntegrityError:
+        # Another request stored the same instance_id between our check and our insert.
+        sub = Submission.objects.filter(instance_id=uid).first()
+        if sub is None:
+            raise
+        return Submitted(_same_or_conflict(sub, digest, questionnaire_version), False)
+    return Submitted(sub, created)
+
+
+def _submission_existing(uid: uuid.UUID, digest: str, version: QuestionnaireVersion) -> Submission | None:
+    sub = Submission.objects.filter(instance_id=uid).select_related("questionnaire_version").first()
+    if sub is None:
+        return None
+    if sub.status == Submission.Status.DRAFT:
+        if sub.questionnaire_version.questionnaire_id != version.questionnaire_id:
+            raise Conflict(f"instanceID {uid} belongs to another questionnaire")
+        return sub
+    return _same_or_conflict(sub, digest, version)
+
+
+def _same_or_conflict(sub: Submission, digest: str, version: QuestionnaireVersion | None = None) -> Submission:
+    if version is not None and sub.questionnaire_version_id != version.pk:
+        raise Conflict(f"instanceID {sub.instance_id} is already stored for another questionnaire version")
+    if sub.received_sha256 != digest:
+        raise Conflict(f"instanceID {sub.instance_id} is already stored with different answers")
+    return sub
+
+
+def submission_draft_save(
+    *,
+    questionnaire_version: QuestionnaireVersion,
+    instance_id: Any,
+    data: Any,
+    invitation: Invitation | None = None,
+    wave: Wave | None = None,
+    language: str = "",
+) -> Submission:
+    """Save answers given so far (the web form, page by page) without the completeness rules.
+
+    Raises
+    ------
+    SubmissionRejected
+        A value has the wrong type.
+    Conflict
+        The instance is already complete.
+    """
+    uid = _instance_uuid(instance_id)
+    answers = formdef.answers_normalize(questionnaire_version.schema, data)
+    if invitation is not None:
+        wave = invitation.wave
+    with transaction.atomic():
+        sub = Submission.objects.select_for_update().filter(instance_id=uid).first()
+        if sub is not None and sub.status == Submission.Status.COMPLETE:
+            raise Conflict(f"instanceID {uid} is already submitted")
+        if sub is None:
+            sub = Submission(
+                instance_id=uid,
+                questionnaire_version=questionnaire_version,
+                wave=wave,
+                invitation=invitation,
+                panel_id=invitation.panel_id if invitation else "",
+                language=(language or (invitation.language if invitation else "") or "de")[:10],
+                status=Submission.Status.DRAFT,
+                source=Submission.Source.WEB,
+            )
+        sub.data = answers
+        sub.save()
+        if invitation is not None and invitation.status in (Invitation.Status.PENDING, Invitation.Status.SENT):
+            Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.STARTED)
+    return sub
+
+
+def submission_edit(*, submission: Submission, data: Any, user, reason: str = "") -> SubmissionEdit | None:
+    """Replace a submission's answers, keeping who changed what in the audit trail.
+
+    Returns the :class:`SubmissionEdit`, or None when the answers did not change.
+
+    Raises
+    ------
+    SubmissionRejected
+        The new answers break the form's types or rules; nothing changes.
+    """
+    answers = formdef.answers_normalize(submission.questionnaire_version.schema, data)
+    answers = formdef.answers_check(submission.questionnaire_version, answers, language=submission.language or "de")
+    with transaction.atomic():
+        locked = Submission.objects.select_for_update().get(pk=submission.pk)
+        before = locked.data
+        if formdef.canonical_json(before) == formdef.canonical_json(answers):
+            return None
+        edit = SubmissionEdit(
+            submission=locked,
+            edited_by=user if getattr(user, "is_authenticated", False) else None,
+            reason=(reason or "")[:500],
+            before=before,
+            after=answers,
+        )
+        edit.save()
+        locked.data = answers
+        locked.save(update_fields=["data", "updated_at"])
+    submission.refresh_from_db()
+    return edit
+
+
+__all__ = [
+    "Submitted",
+    "SurveyError",
+    "VersionAdded",
+    "invitation_bulk_create",
+    "invitation_create",
+    "questionnaire_version_add",
+    "submission_draft_save",
+    "submission_edit",
+    "submission_submit",
+    "wave_accepts",
+    "wave_create",
+    "wave_status_set",
+]

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from digifit.survey import views
+
+app_name = "survey"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("questionnaires/<str:form_id>/", views.questionnaire_detail, name="questionnaire"),
+    path("waves/<int:wave_id>/status", views.wave_status, name="wave_status"),
+]

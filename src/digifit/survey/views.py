@@ -1,0 +1,117 @@
+"""Manager pages: thin views over selectors and services (server-rendered, HTMX-enhanced)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from digifit.accounts import roles
+from digifit.survey import selectors, services
+from digifit.survey.errors import SurveyError
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("XLSForm (.xlsx)"))
+
+
+class WaveForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    opens_at = forms.DateTimeField(label=gettext_lazy("Opens at"), required=False)
+    closes_at = forms.DateTimeField(label=gettext_lazy("Closes at"), required=False)
+
+
+def _can_see(user) -> bool:
+    return user.has_perm(roles.MANAGE) or user.has_perm(roles.VIEW_DATA)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Questionnaires and waves at a glance; upload for survey managers."""
+    if not _can_see(request.user):
+        return render(request, "survey/no_role.html", status=403)
+    form = UploadForm()
+    if request.method == "POST":
+        if not request.user.has_perm(roles.MANAGE):
+            return render(request, "survey/no_role.html", status=403)
+        form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                added = services.questionnaire_version_add(
+                    content=upload.read(), filename=upload.name, user=request.user
+                )
+            except SurveyError as exc:
+                for p in exc.problems[:20] or []:
+                    form.add_error("file", p.message)
+                if not exc.problems:
+                    form.add_error("file", str(exc))
+            else:
+                v = added.version
+                if added.created:
+                    messages.success(
+                        request,
+                        _("Stored %(form)s version %(version)s.") % {"form": v.questionnaire, "version": v.version},
+                    )
+                else:
+                    messages.info(request, _("This file was already stored."))
+                return redirect("survey:dashboard")
+    context = {
+        "questionnaires": selectors.questionnaire_list(),
+        "waves": selectors.wave_list(),
+        "form": form,
+        "can_manage": request.user.has_perm(roles.MANAGE),
+        "can_export": request.user.has_perm(roles.EXPORT),
+    }
+    return render(request, "survey/dashboard.html", context)
+
+
+@login_required
+def questionnaire_detail(request: HttpRequest, form_id: str) -> HttpResponse:
+    """Versions (with translation completeness) and waves of one questionnaire."""
+    if not _can_see(request.user):
+        return render(request, "survey/no_role.html", status=403)
+    q = selectors.questionnaire_get(form_id=form_id)
+    if q is None:
+        raise Http404(form_id)
+    form = WaveForm()
+    if request.method == "POST":
+        if not request.user.has_perm(roles.MANAGE):
+            return render(request, "survey/no_role.html", status=403)
+        form = WaveForm(request.POST)
+        if form.is_valid():
+            try:
+                services.wave_create(questionnaire=q, **form.cleaned_data)
+            except SurveyError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect("survey:questionnaire", form_id=form_id)
+    context = {
+        "questionnaire": q,
+        "versions": selectors.version_list(questionnaire=q),
+        "waves": selectors.wave_list(questionnaire=q),
+        "form": form,
+        "can_manage": request.user.has_perm(roles.MANAGE),
+        "can_export": request.user.has_perm(roles.EXPORT),
+    }
+    return render(request, "survey/questionnaire.html", context)
+
+
+@login_required
+@permission_required(roles.MANAGE, raise_exception=True)
+def wave_status(request: HttpRequest, wave_id: int) -> HttpResponse:
+    """Open or close a wave (POST ``status``); answers HTMX with the new status cell."""
+    wave = selectors.wave_get(wave_id=wave_id)
+    if wave is None or request.method != "POST":
+        raise Http404(str(wave_id))
+    try:
+        services.wave_status_set(wave=wave, status=request.POST.get("status", ""))
+    except SurveyError as exc:
+        return HttpResponse(str(exc), status=422)
+    if request.headers.get("HX-Request"):
+        return render(request, "survey/_wave_status.html", {"wave": wave, "can_manage": True})
+    return redirect("survey:questionnaire", form_id=wave.questionnaire.form_id)

@@ -1,0 +1,1 @@
+"""The Django project of digifit: settings, URLs, base templates and static files."""

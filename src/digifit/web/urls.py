@@ -1,0 +1,17 @@
+"""URLs: the API at /api/, OpenRosa at /openrosa/, the admin, the manager pages, language switching."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from digifit.survey.api import api
+
+urlpatterns = [
+    path("api/", api.urls),
+    path("openrosa/", include("digifit.survey.openrosa")),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("digifit.survey.urls")),
+]
