@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import pickle
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -559,6 +561,12 @@ def test_every_function_is_covered_by_the_table():
     called = {name for name in function_names() if any(f"{name}(" in source for source, _, _ in CASES)}
     # now() is non-deterministic and tested on its own below.
     assert function_names() - called == {"now"}
+
+
+def test_every_function_is_documented():
+    docs = (Path(__file__).parents[2] / "docs" / "forms-expressions.md").read_text(encoding="utf-8")
+    missing = sorted(name for name in function_names() if not re.search(rf"(?<![\w-]){re.escape(name)}\b", docs))
+    assert missing == []
 
 
 # ----------------------------------------------------------------------------------------- public API

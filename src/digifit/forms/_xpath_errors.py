@@ -43,14 +43,6 @@ class ExpressionError(ValueError, DigifitError):
         where = f" at column {self.column}" if self.position is not None else ""
         return f"{self.message}{where} in {self.source!r}"
 
-    def located(self, source: str, position: int | None) -> ExpressionError:
-        """Return a copy of this error that points into ``source`` (keeps an existing location)."""
-        if self.source is not None:
-            return self
-        return ExpressionError(
-            self.message, source=source, position=self.position if self.position is not None else position
-        )
-
     def _render(self) -> str:
         if self.source is None or self.position is None:
             return self.message if self.source is None else f"{self.message} in {self.source!r}"
