@@ -575,37 +575,10 @@ def proportion(
 
 
 def _likelihood_ci(p: float, se: float, df: int, level: float, W: float, n: int) -> tuple[float, float]:
-    """Rao–Scott-scaled profile-likelihood interval of an intercept-only binomial model (``svyciprop``)."""
-    if not 0 < p < 1 or se == 0:
-        return (math.nan, math.nan)
-    from scipy.optimize import brentq
-    from scipy.special import ndtr
+    """``svyciprop(method="likelihood")``: see :func:`digifit.stats.intervals.profile_likelihood_ci`."""
+    from digifit.stats.intervals import profile_likelihood_ci
 
-    # svyglm fits with weights rescaled to mean 1 over the n rows; the naive (model) variance of logit(p) is
-    # dispersion / (n p (1-p)) with the Pearson dispersion; lambda = sandwich / naive.
-    var_logit = (se / (p * (1 - p))) ** 2
-    naive = 1.0 / (n * p * (1 - p))
-    lam = var_logit / naive
-    alpha = 1 - level
-    a = ndtr(qt(alpha / 2, df) * math.sqrt(lam)) / 2 if df > 0 else math.nan
-    z = -_qnorm(a)
-    eta_hat = math.log(p / (1 - p))
-
-    def signed_root(eta: float) -> float:
-        q = 1 / (1 + math.exp(-eta))
-        dev = 2 * n * (p * math.log(p / q) + (1 - p) * math.log((1 - p) / (1 - q)))
-        return math.copysign(math.sqrt(max(dev, 0.0) / lam), eta - eta_hat) * math.sqrt(lam)
-
-    span = 50 * math.sqrt(var_logit) + 1
-    lo = brentq(lambda e: signed_root(e) + z, eta_hat - span, eta_hat)
-    hi = brentq(lambda e: signed_root(e) - z, eta_hat, eta_hat + span)
-    return (1 / (1 + math.exp(-lo)), 1 / (1 + math.exp(-hi)))
-
-
-def _qnorm(p: float) -> float:
-    from statistics import NormalDist
-
-    return NormalDist().inv_cdf(p)
+    return profile_likelihood_ci(p, se, df=df, level=level, n=n)
 
 
 def quantile(

@@ -9,14 +9,16 @@ The proportion methods follow R's ``survey::svyciprop`` (Lumley 2010, section 2.
 - ``asin``: a t interval for ``asin(sqrt(p))`` with ``se / (2 sqrt(p (1 - p)))``, back-transformed by ``sin²``.
 - ``beta`` (Korn–Graubard): Clopper–Pearson with the effective sample size
   ``n_eff = p (1 - p) / var · (t(n - 1) / t(df))²``.
-- ``likelihood``: the Rao–Scott-scaled profile likelihood of the intercept-only binomial model; R finds the
-  end points by interpolating the profile on a grid, digifit solves for them exactly (see ``docs/stats.md``).
+- ``likelihood``: the Rao–Scott-scaled profile likelihood of the intercept-only binomial model, computed as R
+  does it (MASS-style profile on a grid of at most 9 steps each way, FMM spline, linear inverse interpolation),
+  so the end points equal R's rather than the exact roots.
 - ``wilson`` (not in R): the Wilson score interval with Kish's effective sample size ``p (1 - p) / var`` and the
   normal quantile.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from statistics import NormalDist
 
@@ -154,3 +156,117 @@ def _expit(x: float) -> float:
         return 1 / (1 + math.exp(-x))
     e = math.exp(x)
     return e / (1 + e)
+
+
+def profile_likelihood_ci(p: float, se: float, *, df: float, level: float, n: int) -> tuple[float, float]:
+    """Return ``svyciprop(method="likelihood")``'s interval for a proportion ``p`` with design SE ``se``.
+
+    R fits ``svyglm(y ~ 1, family=quasibinomial)`` with weights scaled to mean 1 over the ``n`` rows, then
+    ``confint(method="likelihood")``: the signed root deviance ``z(β) = ±sqrt((D(β) − D̂) / φ)`` (Pearson
+    dispersion ``φ = n / (n − 1)`` for a 0/1 response) is profiled on a grid of steps of ``zmax / 5`` design
+    SEs, and the interval is where the FMM spline through the profile crosses ``± t(α/2, df) · sqrt(λ)``,
+    ``λ`` being the design variance of ``logit(p)`` over its model variance ``1 / (n p (1 − p))``
+    (a Rao–Scott scaling). Everything needed is ``p``, ``se``, ``n`` and ``df``: no rows.
+    """
+    if not 0 < p < 1 or not se > 0 or n < 2 or df <= 0:
+        return (math.nan, math.nan)
+    from scipy.special import fdtri, ndtr
+
+    b0 = math.log(p / (1 - p))
+    std_err = se / (p * (1 - p))
+    lam = std_err**2 * (n * p * (1 - p))
+    t_half = qt((1 - level) / 2, df)
+    alpha = ndtr(t_half * math.sqrt(lam)) / 2
+    zmax = math.sqrt(float(fdtri(1, n - 1, 1 - alpha)))
+    delta = zmax / 5
+    dispersion = n / (n - 1)
+
+    def z_of(beta: float, sign: int) -> float:
+        q = _expit(beta)
+        dev = 2 * n * (p * math.log(p / q) + (1 - p) * math.log((1 - p) / (1 - q)))
+        return sign * math.sqrt(max(dev / dispersion, 0.0))
+
+    points = [(b0, 0.0)]
+    for sign in (-1, 1):
+        step, z = 0, 0.0
+        while (step := step + 1) < 10 and abs(z) < zmax:
+            beta = b0 + sign * step * delta * std_err
+            z = z_of(beta, sign)
+            points.append((beta, z))
+    points.sort(key=lambda bz: bz[1])
+    xs = [b for b, _ in points]
+    ys = [z for _, z in points]
+    grid_x, grid_y = _spline_fmm(xs, ys, 3 * len(xs))
+    cutoff = t_half * math.sqrt(lam)  # negative: the lower end point
+    lo = _approx(grid_y, grid_x, cutoff)
+    hi = _approx(grid_y, grid_x, -cutoff)
+    return (_expit(lo), _expit(hi))
+
+
+def _spline_fmm(x: list[float], y: list[float], n_out: int) -> tuple[list[float], list[float]]:
+    """Interpolate ``y(x)`` with a cubic spline using Forsythe–Malcolm–Moler end conditions (R's ``spline``).
+
+    Returns ``n_out`` equally spaced points from ``min(x)`` to ``max(x)``. The end conditions match the third
+    derivative at each end to that of the cubic through the four end points.
+    """
+    order = sorted(range(len(x)), key=lambda i: x[i])
+    x = [x[i] for i in order]
+    y = [y[i] for i in order]
+    n = len(x)
+    b = [0.0] * n
+    c = [0.0] * n
+    d = [0.0] * n
+    if n < 3:
+        slope = (y[1] - y[0]) / (x[1] - x[0])
+        b = [slope] * n
+    else:
+        d[0] = x[1] - x[0]
+        c[1] = (y[1] - y[0]) / d[0]
+        for i in range(1, n - 1):
+            d[i] = x[i + 1] - x[i]
+            b[i] = 2.0 * (d[i - 1] + d[i])
+            c[i + 1] = (y[i + 1] - y[i]) / d[i]
+            c[i] = c[i + 1] - c[i]
+        b[0] = -d[0]
+        b[n - 1] = -d[n - 2]
+        c[0] = c[n - 1] = 0.0
+        if n > 3:
+            c[0] = c[2] / (x[3] - x[1]) - c[1] / (x[2] - x[0])
+            c[n - 1] = c[n - 2] / (x[n - 1] - x[n - 3]) - c[n - 3] / (x[n - 2] - x[n - 4])
+            c[0] = c[0] * d[0] * d[0] / (x[3] - x[0])
+            c[n - 1] = -c[n - 1] * d[n - 2] * d[n - 2] / (x[n - 1] - x[n - 4])
+        for i in range(1, n):
+            t = d[i - 1] / b[i - 1]
+            b[i] = b[i] - t * d[i - 1]
+            c[i] = c[i] - t * c[i - 1]
+        c[n - 1] = c[n - 1] / b[n - 1]
+        for i in range(n - 2, -1, -1):
+            c[i] = (c[i] - d[i] * c[i + 1]) / b[i]
+        b[n - 1] = (y[n - 1] - y[n - 2]) / d[n - 2] + d[n - 2] * (c[n - 2] + 2.0 * c[n - 1])
+        for i in range(n - 1):
+            b[i] = (y[i + 1] - y[i]) / d[i] - d[i] * (c[i + 1] + 2.0 * c[i])
+            d[i] = (c[i + 1] - c[i]) / d[i]
+            c[i] = 3.0 * c[i]
+        c[n - 1] = 3.0 * c[n - 1]
+        d[n - 1] = d[n - 2]
+    lo, hi = x[0], x[-1]
+    out_x = [lo + (hi - lo) * k / (n_out - 1) for k in range(n_out)]
+    out_y = []
+    i = 0
+    for u in out_x:
+        while i < n - 1 and u >= x[i + 1]:
+            i += 1
+        dx = u - x[i]
+        out_y.append(y[i] + dx * (b[i] + dx * (c[i] + dx * d[i])))
+    return out_x, out_y
+
+
+def _approx(x: list[float], y: list[float], xout: float) -> float:
+    """Linear interpolation of ``y`` at ``xout`` (R's ``approx``: sorted by ``x``, NaN outside the range)."""
+    pairs = sorted(zip(x, y))
+    if not pairs or xout < pairs[0][0] or xout > pairs[-1][0]:
+        return math.nan
+    for (x0, y0), (x1, y1) in itertools.pairwise(pairs):
+        if x0 <= xout <= x1:
+            return y0 if x1 == x0 else y0 + (y1 - y0) * (xout - x0) / (x1 - x0)
+    return pairs[-1][1]
