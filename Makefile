@@ -5,9 +5,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := r-base-core r-cran-survey
+APT_PACKAGES := r-base-core r-cran-survey postgresql
+# PostgreSQL for the second run of the Django tests (`make postgres` starts it and creates the role).
+TEST_DATABASE_URL ?= postgres://digifit:digifit@127.0.0.1:5432/digifit
+PG_AS := $(shell [ "$$(id -u)" = 0 ] && echo "runuser -u postgres --" || echo "sudo -u postgres")
+# Front-end assets (Pico CSS, HTMX) from npm, copied where Django's staticfiles find them (gitignored).
+ASSETS := src/digifit/web/vendor
 
-.PHONY: demo test lint sysdeps install bench clean
+.PHONY: demo test lint sysdeps install bench clean assets postgres
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +20,26 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -q -e ".[test,dev,polars,pandas]"
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed assets
+
+$(ASSETS)/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; }
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(ASSETS)
+	cp node_modules/@picocss/pico/css/pico.min.css node_modules/htmx.org/dist/htmx.min.js $(ASSETS)/
+	touch $@
+
+assets: $(ASSETS)/.installed
+
+# Start the local PostgreSQL cluster (installed by sysdeps) and create the test role; idempotent.
+postgres: sysdeps
+	@cluster=$$(pg_lsclusters -h | awk 'NR==1 {print $$1" "$$2}'); \
+	if [ -z "$$cluster" ]; then ver=$$(ls /usr/lib/postgresql | sort -n | tail -1); $(SUDO) pg_createcluster $$ver main; cluster="$$ver main"; fi; \
+	$(SUDO) pg_ctlcluster $$cluster start 2>/dev/null || pg_lsclusters -h | awk 'NR==1 {exit ($$4 == "online") ? 0 : 1}'
+	@$(PG_AS) psql -tAc "SELECT 1 FROM pg_roles WHERE rolname='digifit'" | grep -q 1 || \
+	  $(PG_AS) psql -q -c "CREATE ROLE digifit LOGIN CREATEDB PASSWORD 'digifit'"
+	@$(PG_AS) psql -tAc "SELECT 1 FROM pg_database WHERE datname='digifit'" | grep -q 1 || \
+	  $(PG_AS) createdb -O digifit digifit
 
 # Debian packages the tests need (R's survey as the numerical peer). Installed only where missing.
 sysdeps:
@@ -27,7 +51,9 @@ sysdeps:
 
 test: install sysdeps
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest -q
+	env -u DATABASE_URL $(VENV)/bin/pytest -q
+	# the Django tests again, on PostgreSQL (fails, never skips, if the server is unreachable)
+	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -q tests/survey tests/accounts tests/web
 	$(VENV)/bin/pytest -q --doctest-modules src/digifit/stats
 
 lint: install
