@@ -618,6 +618,29 @@ def test_today_defaults_to_the_local_date_and_now_is_a_datetime():
     assert evaluate("decimal-date-time(now()) > 19000", {}) is True
 
 
+def test_groups_may_be_nested_dicts_and_repeats_may_hold_groups():
+    answers = {
+        "firm": {"size": {"employees": "12"}, "name": "Ada GmbH"},
+        "hh": [{"person": {"age": 30}}, {"person": {"age": 40}, "kids": [{"kid_age": 3}, {"kid_age": 5}]}],
+    }
+    assert evaluate("${employees} > 9 and ${name} = 'Ada GmbH'", answers) is True
+    assert evaluate("count(${person})", answers) == 2.0
+    assert evaluate("sum(${age})", answers) == 70.0
+    assert evaluate("sum(${kid_age})", answers) == 8.0
+    assert evaluate("count(${kids})", answers) == 2.0
+    assert evaluate("string(${size})", answers) == "12"
+
+
+def test_nan_and_numpy_answers():
+    np = pytest.importorskip("numpy")
+
+    assert evaluate("${x} = ''", {"x": NAN}) is True
+    assert evaluate("coalesce(${x}, 'none')", {"x": NAN}) == "none"
+    assert evaluate("${n} + 1", {"n": np.int64(4)}) == 5.0
+    assert evaluate("${b}", {"b": np.bool_(True)}) is True
+    assert evaluate("${f} * 2", {"f": np.float32(1.5)}) == 3.0
+
+
 def test_python_values_are_normalised():
     from decimal import Decimal
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -205,10 +206,8 @@ class _Environment:
         return self.lookup_in(self.values, name)
 
     def lookup_in(self, scope: Mapping[str, object], name: str) -> Value:
-        if name in scope:
-            return normalize(scope[name])
-        found = _collect(scope, name)
-        return found if found is not None else ""
+        found, value, _ = _find(scope, name)
+        return value if found else ""
 
     def current(self) -> Value:
         return "" if self.context is None else self.lookup(self.context)
@@ -223,22 +222,45 @@ class _Environment:
         return self.lookup(self.context)
 
 
-def _collect(scope: Mapping[str, object], name: str) -> list[Value] | None:
-    """All answers to ``name`` inside the repeats of ``scope`` (None when it occurs in none)."""
-    found: list[Value] | None = None
+def _answer(value: object) -> Value:
+    """An answer from the caller's mapping as a value: ``None`` and NaN are unanswered, numpy scalars unboxed."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if hasattr(value, "dtype") and hasattr(value, "item"):  # numpy scalars (np.bool_ is no bool)
+        return _answer(value.item())
+    return normalize(value)
+
+
+def _find(scope: Mapping[str, object], name: str) -> tuple[bool, Value, bool]:
+    """Look ``name`` up in ``scope``, then in its groups (dicts), then across its repeats (lists of dicts).
+
+    Returns (found, value, is_nodeset_of_repeats). Field names are unique in an XLSForm, so the first
+    place a name occurs is the field.
+    """
+    if name in scope:
+        return True, _answer(scope[name]), False
+    for value in scope.values():
+        if isinstance(value, Mapping):
+            found, answer, collected = _find(value, name)
+            if found:
+                return True, answer, collected
+    nodes: list[Value] = []
+    hit = False
     for value in scope.values():
         if not isinstance(value, list | tuple):
             continue
         for instance in value:
             if not isinstance(instance, Mapping):
                 continue
-            if name in instance:
-                found = (found or []) + [normalize(instance[name])]
+            found, answer, collected = _find(instance, name)
+            if not found:
+                continue
+            hit = True
+            if collected or (isinstance(answer, list) and all(isinstance(i, Mapping) for i in answer)):
+                nodes.extend(answer)  # nested repeat: its instances or answers join the node-set
             else:
-                nested = _collect(instance, name)
-                if nested is not None:
-                    found = (found or []) + nested
-    return found
+                nodes.append(answer)
+    return hit, nodes, hit
 
 
 def _evaluate(node: Node, env: _Environment) -> Value:
