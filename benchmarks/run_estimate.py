@@ -63,15 +63,23 @@ def run(cmd: list[str], *, timeout: float = 1800) -> subprocess.CompletedProcess
     return done
 
 
-def time_process(cmd: list[str], repeats: int) -> tuple[list[float], str]:
-    """Run ``cmd`` once untimed, then ``repeats`` times; return the wall times and the last stdout."""
-    run(cmd)
-    times = []
+def time_processes(cmds: dict[str, list[str]], repeats: int) -> tuple[dict[str, list[float]], dict[str, str]]:
+    """Time whole processes, hyperfine-style but interleaved.
+
+    Each command runs once untimed (warm-up), then the commands take turns ``repeats`` times, so a burst of
+    load from other jobs on the machine hits all of them alike. Returns the wall times and the last stdout
+    per command.
+    """
+    for cmd in cmds.values():
+        run(cmd)
+    times: dict[str, list[float]] = {name: [] for name in cmds}
+    stdout: dict[str, str] = {}
     for _ in range(repeats):
-        start = time.perf_counter()
-        done = run(cmd)
-        times.append(time.perf_counter() - start)
-    return times, done.stdout
+        for name, cmd in cmds.items():
+            start = time.perf_counter()
+            stdout[name] = run(cmd).stdout
+            times[name].append(time.perf_counter() - start)
+    return times, stdout
 
 
 def run_json(cmd: list[str]) -> dict:
@@ -126,13 +134,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-r", action="store_true", help="skip R survey")
     parser.add_argument("--no-peers", action="store_true", help="skip samplics and svy")
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument(
-        "--update-docs", action="store_true", help=f"rewrite the result sections of {DOCS.name}"
-    )
+    parser.add_argument("--update-docs", action="store_true", help=f"rewrite the result sections of {DOCS.name}")
     args = parser.parse_args(argv)
     if args.repeats < 3:
         parser.error(f"--repeats must be at least 3; got {args.repeats}")
 
+    load_before = os.getloadavg()
     ready = digifit_ready()
     if not ready:
         log("digifit estimate is not available yet: its rows are marked pending")
@@ -141,17 +148,18 @@ def main(argv: list[str] | None = None) -> None:
 
     def add(size: str, name: str, kind: str, seconds: list[float] | None, note: str = "") -> None:
         med = statistics.median(seconds) if seconds else None
-        rows.append(
-            {"size": size, "name": name, "kind": kind, "seconds": seconds, "median": med, "note": note}
-        )
+        rows.append({"size": size, "name": name, "kind": kind, "seconds": seconds, "median": med, "note": note})
         log(f"  {size:>4} {name:<28} {kind:<8} " + (f"{med:8.3f} s" if med is not None else "pending"))
 
     for size in args.sizes:
         path = ensure(size)
         log(f"{size}: {path.relative_to(ROOT)}")
         n = args.repeats
-        times, _ = time_process([python(), str(BENCH / "floor.py"), str(path)], n)
-        add(size, "floor (DuckDB GROUP BY)", "process", times)
+        cmds = {"floor": [python(), str(BENCH / "floor.py"), str(path)]}
+        if ready:
+            cmds["digifit"] = [str(DIGIFIT), "estimate", str(path), *ESTIMATE_ARGS]
+        times, out = time_processes(cmds, n)
+        add(size, "floor (DuckDB GROUP BY)", "process", times["floor"])
         add(
             size,
             "floor (DuckDB GROUP BY)",
@@ -159,12 +167,17 @@ def main(argv: list[str] | None = None) -> None:
             run_json([python(), str(BENCH / "floor.py"), str(path), "--repeat", str(n)])["seconds"],
         )
         if ready:
-            times, out = time_process([str(DIGIFIT), "estimate", str(path), *ESTIMATE_ARGS], n)
-            add(size, "digifit estimate", "process", times)
+            add(size, "digifit estimate", "process", times["digifit"])
             api = run_json([python(), str(BENCH / "digifit_api.py"), str(path), str(n)])
-            add(size, "digifit stats API", "compute", api["seconds"], f"import {api['import_seconds']:.2f} s")
+            add(
+                size,
+                "digifit stats API",
+                "compute",
+                api["seconds"],
+                f"import {api['import_seconds']:.2f} s, first call {api['first_seconds']:.2f} s",
+            )
             if size == "1M":
-                estimates["digifit CLI"] = digifit_rows(json.loads(out))
+                estimates["digifit CLI"] = digifit_rows(json.loads(out["digifit"]))
                 estimates["digifit API"] = digifit_rows(api["rows"])
         else:
             add(size, "digifit estimate", "process", None, "pending")
@@ -179,15 +192,14 @@ def main(argv: list[str] | None = None) -> None:
             ensure_peers()
             for tool in ("svy", "samplics"):
                 p = run_json([str(PEERS_PY), str(BENCH / "peers.py"), tool, str(path), str(n)])
-                add(
-                    size, f"{tool} {p['version']}", "compute", p["seconds"], f"load {p['load_seconds']:.2f} s"
-                )
+                add(size, f"{tool} {p['version']}", "compute", p["seconds"], f"load {p['load_seconds']:.2f} s")
                 estimates[tool] = p["estimates"]
 
     report = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": machine(),
         "repeats": args.repeats,
+        "load_average_1min": {"before": load_before[0], "after": os.getloadavg()[0]},
         "rows": rows,
         "estimates_1M": estimates,
         "se_check": se_check(estimates),
@@ -195,8 +207,10 @@ def main(argv: list[str] | None = None) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     sections = {
-        "results": f"Run {report['date']}, {args.repeats} timed runs per row (medians, seconds).\n\n"
-        + table(rows),
+        "results": (
+            f"Run {report['date']}, {args.repeats} timed runs per row (medians, seconds); 1-minute load average "
+            f"{load_before[0]:.2f} before, {report['load_average_1min']['after']:.2f} after.\n\n" + table(rows)
+        ),
         "se-check": se_table(report["se_check"]),
         "targets": targets(rows),
     }
@@ -225,11 +239,7 @@ def machine() -> dict:
         ),
         platform.processor(),
     )
-    mem = next(
-        int(ln.split()[1])
-        for ln in Path("/proc/meminfo").read_text().splitlines()
-        if ln.startswith("MemTotal")
-    )
+    mem = next(int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal"))
     return {
         "nproc": os.cpu_count(),
         "cpu": cpu,
