@@ -184,6 +184,20 @@ def test_type_aliases_and_list_name_case():
         ("select_one", "Countries"), ("select_multiple", "Countries"), ("integer", None)]
 
 
+def test_column_headers_are_case_insensitive():
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "survey"
+    ws.append(["Type", "Name", "Label :: Deutsch (de)", "Relevant"])
+    ws.append(["integer", "n", "Zahl", None])
+    ws.append(["text", "t", "Text", "${n} > 1"])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    q = load_xlsform(buffer.getvalue(), filename="caps.xlsx")
+    assert q.form_id == "caps" and q.languages == ("de",)
+    assert q.field("t").relevant == "${n} > 1" and q.field("t").label == {"de": "Text"}
+
+
 def test_missing_french_labels_are_accepted_and_listed():
     survey = [
         ("text", "firm", ("Firma", "Business", "Entreprise"), {}),

@@ -377,11 +377,11 @@ class _Checker:
         given = dict(values)
         for _ in range(_MAX_PASSES):
             changed = False
+            env = self.env(outer, members, values)
             for m in members:
                 f = m.field
                 if f.type in _VALUE_FREE:
                     continue
-                env = self.env(outer, members, values)
                 where = prefix + f.name
                 is_relevant = all(
                     self.truthy(r, env, context=f.name, where=where, column="relevant") for r in m.relevant
@@ -399,6 +399,7 @@ class _Checker:
                     new = given[f.name] if is_relevant else ([] if f.repeat else None)
                 if new != values.get(f.name):
                     values[f.name] = new
+                    env[f.name] = _env_value(f, new)
                     changed = True
             if not changed:
                 break

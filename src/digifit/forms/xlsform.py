@@ -148,6 +148,13 @@ def _cell_text(value: Any) -> str:
     return str(value).replace("\xa0", " ").strip()
 
 
+def _normal_header(text: str) -> str:
+    """``'Label :: Deutsch (de)'`` -> ``'label::Deutsch (de)'``: column names in lower case, languages as written."""
+    text = _RE_SPACES.sub(" ", text)
+    base, sep, language = text.partition("::")
+    return base.strip().lower() + (sep + language.strip() if sep else "")
+
+
 def _read_sheets(data: bytes) -> dict[str, _Sheet]:
     import openpyxl
 
@@ -157,7 +164,7 @@ def _read_sheets(data: bytes) -> dict[str, _Sheet]:
         for ws in workbook.worksheets:
             rows_iter = ws.iter_rows(values_only=True)
             first = next(rows_iter, None) or ()
-            headers = [_RE_SPACES.sub(" ", _cell_text(h)) for h in first]
+            headers = [_normal_header(_cell_text(h)) for h in first]
             rows = []
             for number, values in enumerate(rows_iter, start=2):
                 cells = {h: _cell_text(v) for h, v in zip(headers, values, strict=False) if h}
