@@ -237,6 +237,12 @@ def test_error_is_value_error_and_digifit_error():
     assert isinstance(error, ValueError) and isinstance(error, DigifitError)
 
 
+def test_error_pickles_with_its_problems():
+    error = refused(make_form([("selct_one x", "a", None, {})]))
+    copy = pickle.loads(pickle.dumps(error))
+    assert copy.problems == error.problems and copy.filename == "form.xlsx" and str(copy) == str(error)
+
+
 def test_unsupported_type_is_named():
     error = refused(make_form([("geopoint", "where", ("Wo", "Where"), {})]))
     assert error.problems[0][:3] == ("survey", 2, "type")

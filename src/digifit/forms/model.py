@@ -72,6 +72,13 @@ class XLSFormError(ValueError, DigifitError):
             lines.append(f"  ... and {n - self.SHOWN} more")
         super().__init__("\n".join([head + ":", *lines]))
 
+    def __reduce__(self):  # keep problems and filename through pickling (task queues, caches)
+        return _rebuild_xlsform_error, (self.problems, self.filename)
+
+
+def _rebuild_xlsform_error(problems: tuple[Problem, ...], filename: str | None) -> XLSFormError:
+    return XLSFormError(problems, filename=filename)
+
 
 class MissingLabel(NamedTuple):
     """A translatable cell that has text in some language but not in this one."""

@@ -808,6 +808,8 @@ def build_workbook():
     for sheet in wb.worksheets:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
+            longest = max((len(str(c.value or "")) for c in sheet[cell.column_letter]), default=8)
+            sheet.column_dimensions[cell.column_letter].width = min(max(longest, 8) + 2, 60)
         sheet.freeze_panes = "A2"
     return wb
 
