@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import pickle
@@ -823,3 +824,28 @@ def test_numbers_round_trip_through_strings(x):
     text = to_string(x)
     assert "e" not in text.lower()
     assert to_number(text) == x or (x == 0 and to_number(text) == 0)
+
+
+_ATOMS = st.sampled_from(
+    ["1", "0", "-", "2.5", ".", "'a'", '"b c"', "${x}", "${hh}", "(", ")", ",", "+", "*", "div", "mod", "=",
+     "!=", "<", ">=", "and", "or", "not(", "round(", "date(", "substr(", "selected(", "count(", "if(",
+     "concat(", "sum(", "today()", "format-date(", "'%Y'", "regex(", "'[0-9]+'", " ", "$", "}", "/x"]
+)  # fmt: skip
+
+
+@given(st.lists(_ATOMS, max_size=25).map("".join))
+def test_any_text_compiles_or_raises_expression_error(source):
+    try:
+        expr = compile_expression(source)
+    except ExpressionError:
+        return
+    with contextlib.suppress(ExpressionError):
+        expr.evaluate({"x": "2", "hh": [{"x": 1}, {"x": "a"}]}, context="x", today=TODAY)
+
+
+@given(st.text(max_size=40))
+def test_arbitrary_unicode_never_crashes_the_parser(source):
+    try:
+        compile_expression(source)
+    except ExpressionError as error:
+        assert error.position is None or 0 <= error.position <= len(source)

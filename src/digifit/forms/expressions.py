@@ -17,9 +17,9 @@ Pratt parser to an immutable syntax tree and an interpreter over it. It never ca
 
 Answers are looked up by field name in the mapping passed to ``evaluate``: ``None`` or a missing name is
 the empty answer ``""`` (as ODK treats non-relevant fields), ints become floats, a ``datetime.date`` is a
-date, a select_multiple answer is a space-separated string, and a repeat is a list of dicts (one per
-instance). A name that is not a key but occurs inside repeat instances refers to all its answers (a
-node-set), so ``sum(${amount})`` adds up a field across a repeat.
+date, a select_multiple answer is a space-separated string, a group may be a nested dict, and a repeat is
+a list of dicts (one per instance). A name that is not a key is looked for inside groups, then inside repeat
+instances, where it refers to all its answers (a node-set): ``sum(${amount})`` adds a field across a repeat.
 
 Errors::
 
