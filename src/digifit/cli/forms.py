@@ -36,9 +36,7 @@ def forms() -> None:
     help='Answers as a JSON object ({"age": 42, "channels": "web shop"}), or @file.json. '
     "Strings shaped YYYY-MM-DD become dates; a repeat is a list of objects.",
 )
-@click.option(
-    "--context", metavar="FIELD", default=None, help="The field '.' refers to (a constraint's own field)."
-)
+@click.option("--context", metavar="FIELD", default=None, help="The field '.' refers to (a constraint's own field).")
 @click.option(
     "--today",
     type=click.DateTime(formats=["%Y-%m-%d"]),
@@ -93,9 +91,7 @@ def _read_values(text: str | None) -> dict[str, object]:
             f"{where} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
     if not isinstance(data, dict):
-        raise FormsUsageError(
-            f"{where} must be a JSON object of answers by field name, got {type(data).__name__}"
-        )
+        raise FormsUsageError(f"{where} must be a JSON object of answers by field name, got {type(data).__name__}")
     return _with_dates(data)
 
 

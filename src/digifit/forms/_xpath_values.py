@@ -254,9 +254,7 @@ def to_date(value: object, *, keep_time: bool, function: str) -> Value:
                 return EPOCH_UTC + dt.timedelta(days=value)
             return EPOCH + dt.timedelta(days=int(value))
         except (OverflowError, ValueError):
-            raise ExpressionError(
-                f"{function}(): {format_number(value)} days is out of range for a date"
-            ) from None
+            raise ExpressionError(f"{function}(): {format_number(value)} days is out of range for a date") from None
     if isinstance(value, str):
         if value == "":
             return value
