@@ -1,0 +1,94 @@
+"""Server-rendered pages: login, dashboard per role, languages, static assets optional."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import override_settings
+
+from digifit.accounts.services import user_role_assign
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def logged_in(client):
+    def login(role: str | None, *, staff: bool = False):
+        user = get_user_model().objects.create_user(username=f"u-{role}", password="pw-for-tests-1", is_staff=staff)
+        if role:
+            user_role_assign(user=user, role=role)
+        client.force_login(user)
+        return client
+
+    return login
+
+
+def test_anonymous_is_sent_to_login(client):
+    resp = client.get("/")
+    assert resp.status_code == 302 and resp["Location"].startswith("/accounts/login/")
+    login = client.get("/accounts/login/")
+    assert login.status_code == 200
+    assert "Anmelden" in login.content.decode()  # German is the default language
+
+
+@pytest.mark.parametrize(("language", "word"), [("de", "Befragungen"), ("en", "Surveys"), ("fr", "Enquêtes")])
+def test_dashboard_speaks_german_english_and_french(logged_in, language, word):
+    client = logged_in("survey_manager")
+    resp = client.get("/", headers={"Accept-Language": language})
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert word in html and f'<html lang="{language}">' in html
+
+
+def test_manager_sees_upload_analyst_does_not_and_no_role_gets_403(logged_in, client):
+    assert 'type="file"' in logged_in("survey_manager").get("/").content.decode()
+    client.logout()
+    analyst = logged_in("analyst")
+    page = analyst.get("/")
+    assert page.status_code == 200 and 'type="file"' not in page.content.decode()
+    assert analyst.post("/", {}).status_code == 403
+    client.logout()
+    assert logged_in(None).get("/").status_code == 403
+
+
+def test_upload_through_the_page(logged_in):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from survey.conftest import xlsform_bytes
+
+    client = logged_in("survey_manager")
+    resp = client.post("/", {"file": SimpleUploadedFile("f.xlsx", xlsform_bytes())}, follow=True)
+    assert resp.status_code == 200 and "fob_test" in resp.content.decode()
+    broken = client.post("/", {"file": SimpleUploadedFile("f.xlsx", xlsform_bytes(version="2", broken=True))})
+    assert broken.status_code == 200 and "errorlist" in broken.content.decode()
+    detail = client.get("/questionnaires/fob_test/")
+    assert detail.status_code == 200
+    created = client.post("/questionnaires/fob_test/", {"name": "2026-11"}, follow=True)
+    assert "2026-11" in created.content.decode()
+
+
+def test_pages_render_with_and_without_front_end_assets(logged_in, tmp_path):
+    client = logged_in("survey_manager")
+    with override_settings(VENDOR_DIR=tmp_path):  # as if `make install` never fetched Pico CSS and HTMX
+        html = client.get("/").content.decode()
+        assert "pico.min.css" not in html and "htmx.min.js" not in html
+    (tmp_path / "pico.min.css").write_text("/* pico */")
+    (tmp_path / "htmx.min.js").write_text("// htmx")
+    with override_settings(VENDOR_DIR=tmp_path):
+        html = client.get("/").content.decode()
+        assert "vendor/pico.min.css" in html and "vendor/htmx.min.js" in html
+
+
+def test_admin_is_for_staff_only(logged_in, client):
+    assert logged_in("survey_manager").get("/admin/").status_code == 302
+    client.logout()
+    staff = get_user_model().objects.create_superuser(username="root", password="pw-for-tests-1")
+    client.force_login(staff)
+    for url in ("/admin/", "/admin/survey/submission/", "/admin/survey/questionnaire/", "/admin/accounts/token/"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_settings_time_zone_and_languages():
+    from django.conf import settings
+
+    assert settings.TIME_ZONE == "Europe/Berlin" and settings.LANGUAGE_CODE == "de"
+    assert [code for code, _ in settings.LANGUAGES] == ["de", "en", "fr"]
