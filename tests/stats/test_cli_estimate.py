@@ -77,7 +77,7 @@ def test_overall_domain_is_empty_object(wave):
 def test_readable_table(wave):
     result = run(wave, "--weights", "w", "--proportion", "region", "--ci-method", "logit")
     assert result.exit_code == 0
-    header, rule, *lines = result.output.splitlines()
+    header, _rule, *lines = result.output.splitlines()
     assert header.split()[:4] == ["statistic", "variable", "level", "domain"]
     assert len(lines) == 2 and lines[0].split()[:3] == ["proportion", "region", "north"]
 

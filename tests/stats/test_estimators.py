@@ -160,7 +160,7 @@ def test_bad_options(strat_table):
         stats.mean(d, "y", level=95)
     with pytest.raises(EstimationError, match="analysis column 'region' has type string; expected numbers"):
         stats.mean(d, "region")
-    with pytest.raises(EstimationError, match="quantile probability must be between 0 and 1; got 50.0"):
+    with pytest.raises(EstimationError, match=r"quantile probability must be between 0 and 1; got 50\.0"):
         stats.quantile(d, "y", 50)
     with pytest.raises(Exception, match="by column 'country' is not in the data"):
         stats.mean(d, "y", by="country")
@@ -194,7 +194,7 @@ def test_intervals(strat_table):
     assert wald.ci_low == pytest.approx(wald.estimate - 1.959963984540054 * wald.se)
     assert t.df == 9 and t.ci_high - t.ci_low > wald.ci_high - wald.ci_low
     for method in stats.PROPORTION_METHODS:
-        e = [x for x in stats.proportion(d, "online", ci_method=method) if x.level == 1][0]
+        e = next(x for x in stats.proportion(d, "online", ci_method=method) if x.level == 1)
         assert 0 <= e.ci_low < e.estimate < e.ci_high <= 1, method
     with pytest.raises(EstimationError, match="is for proportions"):
         stats.total(d, "y", ci_method="logit")

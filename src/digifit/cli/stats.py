@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from digifit.stats.errors import DigifitError
+from digifit.errors import DigifitError
 
 CI_METHOD_CHOICES = ("wald", "t", "logit", "likelihood", "asin", "beta", "mean", "xlogit", "wilson")
 LONELY_CHOICES = ("fail", "remove", "certainty", "adjust", "average")

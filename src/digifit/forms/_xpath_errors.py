@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from digifit.stats.errors import DigifitError
+from digifit.errors import DigifitError
 
 
 class ExpressionError(ValueError, DigifitError):

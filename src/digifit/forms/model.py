@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
-from digifit.stats.errors import DigifitError
+from digifit.errors import DigifitError
 
 #: Field types digifit understands (XLSForm aliases such as ``int`` or ``select all that apply`` are mapped
 #: onto these names).

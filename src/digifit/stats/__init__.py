@@ -10,9 +10,9 @@ The design (:func:`design`) is validated once; estimators (:func:`mean`, :func:`
 :func:`ratio`, :func:`quantile`) return :class:`Estimates`. This package never imports Django.
 """
 
+from digifit.errors import CalibrationError, DesignError, DigifitError, EstimationError, LonelyPSUError
 from digifit.stats.backends import connect, to_table
 from digifit.stats.design import LONELY_PSU_POLICIES, Design, design
-from digifit.stats.errors import CalibrationError, DesignError, DigifitError, EstimationError, LonelyPSUError
 from digifit.stats.estimators import mean, proportion, quantile, ratio, total
 from digifit.stats.intervals import CI_METHODS, PROPORTION_METHODS, confint
 from digifit.stats.result import Estimate, Estimates

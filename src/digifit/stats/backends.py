@@ -13,7 +13,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from digifit.stats.errors import DesignError
+from digifit.errors import DesignError
 
 __all__ = ["connect", "to_table"]
 

@@ -18,8 +18,8 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 
+from digifit.errors import DesignError, LonelyPSUError
 from digifit.stats.backends import to_table
-from digifit.stats.errors import DesignError, LonelyPSUError
 
 __all__ = ["LONELY_PSU_POLICIES", "Design", "design"]
 

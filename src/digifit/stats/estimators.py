@@ -21,8 +21,8 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 
+from digifit.errors import EstimationError
 from digifit.stats.design import STRATUM_KEY, UNIT_KEY, Design, check_columns
-from digifit.stats.errors import EstimationError
 from digifit.stats.intervals import PROPORTION_METHODS, check_method, confint, qt
 from digifit.stats.result import Estimate, Estimates
 from digifit.stats.variance import taylor_variance_rows, taylor_variance_units

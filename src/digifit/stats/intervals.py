@@ -22,7 +22,7 @@ import itertools
 import math
 from statistics import NormalDist
 
-from digifit.stats.errors import EstimationError
+from digifit.errors import EstimationError
 
 __all__ = ["CI_METHODS", "PROPORTION_METHODS", "confint", "qt"]
 
