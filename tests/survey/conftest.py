@@ -18,6 +18,7 @@ SURVEY_HEADER = [
     "constraint",
     "constraint_message::Deutsch (de)",
     "constraint_message::English (en)",
+    "calculation",
 ]
 
 
@@ -35,6 +36,7 @@ def xlsform_bytes(
         ["select_one country", "country", "Land", "Country", "yes"],
         ["integer", "employees", "Beschäftigte", "Employees", "yes", "", ". >= 0", "Nicht negativ", "Not negative"],
         ["select_multiple channels", "channels", "Kanäle", "Channels"],
+        ["calculate", "big", "", "", "", "", "", "", "", "if(${employees} >= 20, 1, 0)"],
         ["decimal", "shop_share", "Anteil Shop", "Shop share", "", "selected(${channels}, 'shop')"],
         ["begin_repeat", "tools", "Werkzeuge", "Tools"],
         ["text", "tool_name", "Name", "Name", "yes"],

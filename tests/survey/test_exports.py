@@ -117,6 +117,8 @@ def test_parquet_snapshot_is_typed_and_read_by_the_stats_core(manager, wave, two
     assert schema.field("submitted_at").type == pa.timestamp("us", tz="UTC")
     assert table.column("version").to_pylist() == ["1", "1", "2"]
     assert table.column("channels__marketplace").to_pylist() == [0, 0, 1]
+    assert schema.field("big").type == pa.int64()  # a calculation whose values are all whole numbers
+    assert table.column("big").to_pylist() == [0, 0, 1]
     assert table.column("shop_share").to_pylist() == [0.25, None, 0.25]
     # the same through the API
     resp = manager.get(f"/api/waves/{wave['id']}/export?format=parquet")

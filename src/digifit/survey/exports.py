@@ -6,7 +6,8 @@ Columns come from the **union of all versions** of the questionnaire, in the ord
 Main table, one row per complete submission:
 
 ``instance_id, version, wave, panel_id, language, submitted_at``
-    metadata;
+    metadata (a form field of the same name, such as a hidden ``panel_id``, fills its column when the
+    submission itself has no value for it);
 ``<field>``
     one column per field outside repeats (notes have no column);
 ``<field>__<choice>``
@@ -14,6 +15,10 @@ Main table, one row per complete submission:
     empty if the question was not answered (the raw space-separated answer stays in ``<field>``);
 ``<repeat>__count``
     number of entries of each top-level repeat.
+
+In the snapshot, integers are ``int64``, decimals ``float64``, dates ``date32``, 0/1 and count columns
+``int64``, ``submitted_at`` a UTC timestamp and everything else a string. Calculations (``calculate``,
+``hidden``) have no declared type: they are ``int64``/``float64`` when every stored value is a number.
 
 Each repeat is a linked table (an extra XLSX sheet, or ``?repeat=NAME`` for CSV): ``instance_id`` (of the
 submission), ``index`` (``2`` or, for nested repeats, ``2.1``) and the repeat's fields.
@@ -92,8 +97,8 @@ def layout_for(questionnaire: Questionnaire) -> Layout:
                     order.append(c["name"])
                 labels[c["name"]] = c.get("labels", {})
         for f in schema.get("fields", []):
-            if f["type"] == "note":
-                continue
+            if f["type"] == "note" or (f["name"] in META and f.get("repeat") is None):
+                continue  # a form field named like a metadata column (e.g. a hidden panel_id) fills that column
             known = fields.get(f["name"])
             if known is None:
                 fields[f["name"]] = dict(f)
@@ -142,14 +147,19 @@ def spec_check(spec: ExportSpec) -> None:
             )
 
 
-def _rows(spec: ExportSpec) -> Iterator[tuple]:
+def _submissions(spec: ExportSpec):
     qs = Submission.objects.filter(
         questionnaire_version__questionnaire=spec.questionnaire, status=Submission.Status.COMPLETE
     )
     if spec.wave is not None:
         qs = qs.filter(wave=spec.wave)
+    return qs
+
+
+def _rows(spec: ExportSpec) -> Iterator[tuple]:
     return (
-        qs.order_by("id")
+        _submissions(spec)
+        .order_by("id")
         .values_list(
             "instance_id",
             "questionnaire_version__version",
@@ -192,8 +202,8 @@ def _main_row(layout: Layout, row: tuple, lang: str | None) -> list[Any]:
     meta = {
         "instance_id": str(instance_id),
         "version": version,
-        "wave": wave or "",
-        "panel_id": panel_id,
+        "wave": wave or str(data.get("wave") or ""),
+        "panel_id": panel_id or str(data.get("panel_id") or ""),
         "language": language,
         "submitted_at": submitted_at,
     }
@@ -301,9 +311,37 @@ def xlsx_bytes(spec: ExportSpec) -> IO[bytes]:
 _ARROW_TYPES = {"integer": "int64", "decimal": "float64", "date": "date32", "select_multiple": "string"}
 
 
-def snapshot_schema(layout: Layout):
-    """Return the Arrow schema of a snapshot: metadata, one typed column per field, 0/1 choice columns."""
+def _calculated_types(spec: ExportSpec, names: list[str]) -> dict[str, str]:
+    """Type ``calculate``/``hidden`` columns from their stored values: integer, decimal or text.
+
+    XLSForm gives calculations no type; the server stores what the expression produced. One pass over just
+    these keys decides: all whole numbers -> integer, all numbers -> decimal, anything else -> text.
+    """
+    if not names:
+        return {}
+    kinds = dict.fromkeys(names, "integer")
+    seen = dict.fromkeys(names, False)
+    keys = [f"data__{name}" for name in names]
+    for values in _submissions(spec).values_list(*keys).iterator(chunk_size=CHUNK * 5):
+        for name, value in zip(names, values, strict=True):
+            if value is None or value == "" or kinds[name] == "text":
+                continue
+            seen[name] = True
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                kinds[name] = "text"
+            elif isinstance(value, float) and kinds[name] == "integer":
+                kinds[name] = "decimal"
+    return {name: (kind if seen[name] else "text") for name, kind in kinds.items()}
+
+
+def snapshot_schema(layout: Layout, types: dict[str, str] | None = None):
+    """Return the Arrow schema of a snapshot: metadata, one typed column per field, 0/1 choice columns.
+
+    ``types`` overrides the type of some columns (the inferred types of calculations).
+    """
     import pyarrow as pa
+
+    types = types or {}
 
     cols = [
         pa.field("instance_id", pa.string(), nullable=False),
@@ -319,7 +357,7 @@ def snapshot_schema(layout: Layout):
         if col.kind in ("choice", "count"):
             cols.append(pa.field(col.name, pa.int64()))
         else:
-            kind = _ARROW_TYPES.get(col.type, "string")
+            kind = _ARROW_TYPES.get(types.get(col.name, col.type), "string")
             cols.append(pa.field(col.name, getattr(pa, kind)()))
     return pa.schema(cols, metadata={b"digifit.snapshot": b"1"})
 
@@ -348,9 +386,13 @@ def snapshot_write(spec: ExportSpec, target: str | Path | IO[bytes], *, batch_si
     import pyarrow.parquet as pq
 
     layout = layout_for(spec.questionnaire)
-    schema = snapshot_schema(layout)
+    calculated = _calculated_types(
+        spec, [c.name for c in layout.main if c.kind == "value" and c.type in ("calculate", "hidden")]
+    )
+    schema = snapshot_schema(layout, calculated)
     names = schema.names
     types = {c.name: ("integer" if c.kind in ("choice", "count") else c.type) for c in layout.main}
+    types.update(calculated)
     n = 0
     with pq.ParquetWriter(target, schema, compression="zstd") as writer:
         columns: dict[str, list[Any]] = {name: [] for name in names}

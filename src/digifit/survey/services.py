@@ -323,6 +323,8 @@ def submission_submit(
     language = (language or questionnaire_version.default_language or "de")[:10]
     answers = formdef.answers_normalize(questionnaire_version.schema, data)
     digest = formdef.answers_digest(answers)
+    if not panel_id and isinstance(answers.get("panel_id"), str):
+        panel_id = answers["panel_id"]  # a hidden panel_id field of the form (ODK clients fill it)
 
     stored = _submission_existing(uid, digest, questionnaire_version)
     if stored is not None and stored.status == Submission.Status.COMPLETE:
