@@ -245,11 +245,9 @@ def test_dataframe_input_matches_r(frame, case_id, r_reference, stats):
 
 
 def test_lonely_psu_fail_raises(r_reference, stats):
-    from digifit.stats.errors import LonelyPSUError
-
     spec = r_reference.designs["lonely_remove"]
     assert "only one PSU" in r_reference.meta["lonely_fail_error"]  # R refuses too
-    with pytest.raises(LonelyPSUError, match=r"\bH\b"):  # R names the stratum too; when is up to digifit
+    with pytest.raises(stats.LonelyPSUError, match=r"\bH\b"):  # R names the stratum too; when is up to digifit
         design = stats.design(
             str(r_reference.directory / spec["data"]),
             weights=spec["weights"],
