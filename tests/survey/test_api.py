@@ -276,3 +276,16 @@ def test_openapi_schema_is_served(anonymous):
     assert resp.status_code == 200
     assert "/api/submissions" in resp.json()["paths"]
     assert anonymous.get("/api/docs").status_code == 200
+
+
+def test_submission_without_wave_id_goes_to_the_open_wave(manager, wave):
+    resp = submit(manager, answers())
+    assert resp.status_code == 201 and resp.json()["wave_id"] == wave["id"]
+    manager.patch(f"/api/waves/{wave['id']}", {"status": "closed"})
+    assert submit(manager, answers()).status_code == 403
+    assert Submission.objects.count() == 1
+
+
+def test_questionnaire_without_waves_takes_submissions_without_a_wave(manager, form_v1):
+    resp = submit(manager, answers())
+    assert resp.status_code == 201 and resp.json()["wave_id"] is None

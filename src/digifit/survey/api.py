@@ -479,6 +479,7 @@ def submissions_create(request, payload: SubmissionIn):
         language=payload.language,
         source=Submission.Source.API,
         user=user,
+        auto_wave=True,
     )
     return Status(201 if result.created else 200, SubmissionOut.from_model(result.submission))
 

@@ -30,7 +30,7 @@ from django.views.decorators.http import require_http_methods
 
 from digifit.accounts import roles
 from digifit.survey import formdef, selectors, services
-from digifit.survey.errors import NotAllowed, SurveyError
+from digifit.survey.errors import SurveyError
 from digifit.survey.models import Questionnaire, QuestionnaireVersion, Submission
 
 REALM = "digifit OpenRosa"
@@ -152,16 +152,11 @@ def submission(request: HttpRequest) -> HttpResponse:
         if version is None:
             return _response(f"no form {head.form_id!r} version {head.version!r} on this server", 404)
         instance = formdef.answers_from_xml(version.schema, content)
-        wave = selectors.wave_open_for(questionnaire=version.questionnaire)
-        if wave is None and version.questionnaire.waves.exists():
-            stored = selectors.submission_get(instance_id=instance.instance_id)
-            if stored is None:  # a resend of something stored before the wave closed is still fine
-                raise NotAllowed(f"no wave of {head.form_id!r} is open")
         result = services.submission_submit(
             questionnaire_version=version,
             instance_id=instance.instance_id,
             data=instance.answers,
-            wave=wave,
+            auto_wave=True,
             source=Submission.Source.OPENROSA,
             user=user,
         )

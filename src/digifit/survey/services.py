@@ -294,11 +294,15 @@ def submission_submit(
     source: str = Submission.Source.API,
     user=None,
     check_wave_open: bool = True,
+    auto_wave: bool = False,
 ) -> Submitted:
     """Validate and store a complete submission, exactly once per ``instance_id``.
 
     Idempotent: the same ``instance_id`` with the same answers returns the stored submission
     (``created=False``) and stores nothing; a draft with that ``instance_id`` is completed.
+    With ``auto_wave`` and neither ``wave`` nor ``invitation``, the submission goes to the questionnaire's open
+    wave; a questionnaire that has waves but none open refuses it (a questionnaire without waves takes it
+    without a wave).
 
     Raises
     ------
@@ -329,6 +333,12 @@ def submission_submit(
     stored = _submission_existing(uid, digest, questionnaire_version)
     if stored is not None and stored.status == Submission.Status.COMPLETE:
         return Submitted(stored, False)
+    if auto_wave and wave is None and invitation is None:
+        from digifit.survey.selectors import wave_open_for
+
+        wave = wave_open_for(questionnaire=questionnaire_version.questionnaire)
+        if wave is None and Wave.objects.filter(questionnaire_id=questionnaire_version.questionnaire_id).exists():
+            raise NotAllowed(f"no wave of {questionnaire_version.questionnaire.form_id!r} is open")
     if check_wave_open and wave is not None and not wave_accepts(wave):
         raise NotAllowed(f"wave {wave.name!r} does not take submissions (status {wave.status})")
     if invitation is not None and invitation.status == Invitation.Status.COMPLETED and stored is None:
