@@ -23,7 +23,12 @@ SURVEY_HEADER = [
 
 
 def xlsform_bytes(
-    *, version: str = "1", extra_field: bool = False, extra_choice: bool = False, broken: bool = False
+    *,
+    version: str = "1",
+    extra_field: bool = False,
+    extra_choice: bool = False,
+    broken: bool = False,
+    form_id: str = "fob_test",
 ) -> bytes:
     """Build a small German/English XLSForm: select_one, integer with constraint, select_multiple, decimal
     with relevance, a repeat and a note. ``extra_*`` make version 2 (a new field, a new choice)."""
@@ -63,7 +68,7 @@ def xlsform_bytes(
         choices.append(["channels", "marketplace", "Marktplatz", "Marketplace"])
     settings = wb.create_sheet("settings")
     settings.append(["form_id", "version", "form_title", "default_language"])
-    settings.append(["fob_test", version, "FoB Test", "Deutsch (de)"])
+    settings.append([form_id, version, "FoB Test", "Deutsch (de)"])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

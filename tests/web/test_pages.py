@@ -92,3 +92,24 @@ def test_settings_time_zone_and_languages():
 
     assert settings.TIME_ZONE == "Europe/Berlin" and settings.LANGUAGE_CODE == "de"
     assert [code for code, _ in settings.LANGUAGES] == ["de", "en", "fr"]
+
+
+def test_wave_open_close_with_htmx_and_without(logged_in, client):
+    from survey.conftest import xlsform_bytes
+
+    from digifit.survey import services
+
+    version = services.questionnaire_version_add(content=xlsform_bytes(), filename="f.xlsx").version
+    wave = services.wave_create(questionnaire=version.questionnaire, name="w")
+    manager = logged_in("survey_manager")
+    fragment = manager.post(f"/waves/{wave.pk}/status", {"status": "open"}, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.content.decode()
+    wave.refresh_from_db()
+    assert wave.status == "open"
+    plain = manager.post(f"/waves/{wave.pk}/status", {"status": "closed"})
+    assert plain.status_code == 302
+    wave.refresh_from_db()
+    assert wave.status == "closed"
+    client.logout()
+    analyst = logged_in("analyst")
+    assert analyst.post(f"/waves/{wave.pk}/status", {"status": "open"}).status_code == 403
