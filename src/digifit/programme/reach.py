@@ -14,14 +14,14 @@ of its ``min_sessions``-th qualifying session and the day it completed the check
 The forecast
 ------------
 :func:`forecast` models the weekly numbers of newly fit businesses ``y_t`` as negative-binomial counts
-(NB2: variance ``mu + alpha * mu**2``; Poisson unless a likelihood-ratio test finds overdispersion) with a
-log-linear trend ``log mu_t = a + b t``, fitted by maximum likelihood. The trend is kept only if it earns its parameter
-(AIC lower than the constant-rate model ``log mu_t = a``), so a short or noisy history is not extrapolated
-along a spurious slope. The prediction interval for the date the cumulative count reaches the target comes
-from parametric simulation with a fixed seed: each simulated future draws ``(a, b)`` from the asymptotic
-normal distribution of the estimate (parameter uncertainty) and then weekly counts from the fitted
-negative-binomial law (week-to-week noise); the interval is the pair of (1 ± level)/2 quantiles of the
-simulated reach dates, the point forecast their median. See ``docs/coach.md`` for why and the limits.
+(NB2: variance ``mu + alpha * mu**2``, ``alpha`` by maximum likelihood; Poisson when ``alpha`` goes to 0)
+with a log-linear trend ``log mu_t = a + b t``, fitted by maximum likelihood. The trend is always in the
+model (no test decides whether to keep it), so its uncertainty always widens the interval instead of
+being dropped after a pre-test. The prediction interval for the date the cumulative count reaches the
+target comes from parametric simulation with a fixed seed: each simulated future draws ``(a, b)`` from the
+asymptotic normal distribution of the estimate (parameter uncertainty) and then weekly counts from the
+fitted negative-binomial law (week-to-week noise); the interval is the pair of (1 ± level)/2 quantiles of
+the simulated reach dates, the point forecast their median. See ``docs/coach.md`` for why and the limits.
 """
 
 from __future__ import annotations
@@ -382,20 +382,26 @@ def forecast(
 
     Notes
     -----
-    Model: ``y_t ~ NB2(mu_t, alpha)`` with ``log mu_t = a + b (t - t_mean)`` or ``log mu_t = a``, chosen by
-    AIC; maximum likelihood (L-BFGS-B); the covariance of ``(a, b)`` is the inverse Fisher information
-    ``(X' W X)^-1`` with ``W = mu / (1 + alpha mu)``. A history without a single fit business has no
-    finite estimate; then the weekly rate is drawn from its Jeffreys posterior ``Gamma(1/2, n)``.
-    Prediction: parametric simulation of ``nsim`` futures (coefficients from their normal approximation,
-    counts from the fitted NB2 law via its gamma–Poisson mixture). ``alpha`` is treated as known.
+    Model: ``y_t ~ NB2(mu_t, alpha)`` with ``log mu_t = a + b (t - t_mean)``, maximum likelihood (Fisher
+    scoring for ``(a, b)``, the profile likelihood for ``alpha``). When the slope has no finite estimate
+    (every count in the last weeks, the rest 0) the constant-rate model ``log mu_t = a`` is used and named
+    in ``Forecast.model``. The covariance of ``(a, b)`` is the inverse Fisher information ``(X' W X)^-1``
+    with ``W = mu / (1 + alpha mu)``. A history without a single fit business has no finite estimate; then
+    the weekly rate is drawn from its Jeffreys posterior ``Gamma(1/2, n)``. Prediction: parametric
+    simulation of ``nsim`` futures (coefficients from their normal approximation, counts from the fitted
+    NB2 law via its gamma–Poisson mixture). ``alpha`` is treated as known, which makes the interval
+    slightly narrow: on synthetic histories the 90 % interval held the realised date in 86–93 % of
+    120 replicates per process (``tests/programme/test_reach_forecast.py``).
 
     Examples
     --------
     >>> from datetime import date, timedelta
     >>> history = [(date(2026, 1, 5) + timedelta(weeks=k), 50) for k in range(20)]
-    >>> f = forecast(history, target=3000, deadline=date(2026, 12, 31))
-    >>> f.model, f.expected
-    ('Poisson, constant rate', datetime.date(2026, 12, 27))
+    >>> f = forecast(history, target=3000, deadline=date(2027, 6, 30))
+    >>> f.model
+    'Poisson, log-linear trend'
+    >>> f.expected, f.low, f.high, round(f.p_by_deadline, 2)
+    (datetime.date(2027, 2, 28), datetime.date(2027, 1, 3), datetime.date(2027, 6, 20), 0.96)
     """
     weeks, counts = _check_history(weekly_counts)
     if isinstance(target, bool) or not isinstance(target, int) or target < 1:
@@ -527,7 +533,6 @@ class _Fit:
     coef: np.ndarray
     cov: np.ndarray
     alpha: float
-    aic: float
 
 
 def _nb_loglik(y: np.ndarray, mu: np.ndarray, alpha: float) -> float:
@@ -541,48 +546,65 @@ def _nb_loglik(y: np.ndarray, mu: np.ndarray, alpha: float) -> float:
     )
 
 
+def _irls(y: np.ndarray, design: np.ndarray, alpha: float) -> np.ndarray | None:
+    """Maximise the NB2 (Poisson for alpha = 0) likelihood in the coefficients by Fisher scoring.
+
+    Returns None when the slope runs off (no finite estimate, e.g. every count in the last week).
+    """
+    beta = np.zeros(design.shape[1])
+    beta[0] = math.log(y.mean())
+    for _ in range(100):
+        eta = np.clip(design @ beta, -30.0, 30.0)
+        mu = np.exp(eta)
+        weight = mu / (1.0 + alpha * mu)
+        z = eta + (y - mu) / mu
+        step = np.linalg.solve(design.T @ (weight[:, None] * design), design.T @ (weight * z))
+        done = float(np.max(np.abs(step - beta))) < 1e-10
+        beta = step
+        if design.shape[1] > 1 and abs(beta[1]) > 2.0:
+            return None
+        if done:
+            break
+    return beta
+
+
 def _fit_nb(y: np.ndarray, trend: bool) -> _Fit | None:
-    """Fit Poisson and NB2 by maximum likelihood; keep NB2 only if the boundary LR test wants it."""
-    from scipy.optimize import minimize
+    """Fit NB2 by maximum likelihood (Poisson when NB2 does not improve on it: alpha at 0).
+
+    The coefficients by Fisher scoring (IRLS) for a given alpha; alpha by maximising the profile likelihood.
+    """
+    from scipy.optimize import minimize_scalar
 
     n = y.size
     x = np.arange(n) - (n - 1) / 2.0
     design = np.column_stack([np.ones(n), x]) if trend else np.ones((n, 1))
-    k = design.shape[1]
-    bounds = [(-30.0, 30.0)] + [(-2.0, 2.0)] * (k - 1)
 
-    def nll(coef: np.ndarray, alpha: float) -> float:
-        return -_nb_loglik(y, np.exp(np.clip(design @ coef, -30, 30)), alpha)
+    def profile(log_alpha: float) -> float:
+        alpha = math.exp(log_alpha)
+        beta = _irls(y, design, alpha)
+        return math.inf if beta is None else -_nb_loglik(y, np.exp(design @ beta), alpha)
 
-    start = np.concatenate([[math.log(y.mean())], np.zeros(k - 1)])
-    poisson = minimize(lambda p: nll(p, 0.0), start, method="L-BFGS-B", bounds=bounds)
-    negbin = minimize(
-        lambda p: nll(p[:k], math.exp(p[k])),
-        np.concatenate([poisson.x, [-2.0]]),
-        method="L-BFGS-B",
-        bounds=[*bounds, (-18.0, 5.0)],
-    )
-    # alpha = 0 lies on the boundary: the LR statistic is a 50:50 mixture of 0 and chi2(1); 2.71 is 5 %.
-    if 2.0 * (poisson.fun - negbin.fun) > 2.706:
-        coef, alpha, fun, family = negbin.x[:k], math.exp(negbin.x[k]), float(negbin.fun), "negative binomial"
-        params = k + 1
-    else:
-        coef, alpha, fun, family = poisson.x, 0.0, float(poisson.fun), "Poisson"
-        params = k
-    if trend and abs(coef[1]) > 1.99:  # the slope ran to its bound: no finite estimate (e.g. all counts last)
+    poisson = _irls(y, design, 0.0)
+    if poisson is None:
         return None
+    best = minimize_scalar(profile, bounds=(-18.0, 5.0), method="bounded", options={"xatol": 1e-4})
+    alpha = math.exp(float(best.x))
+    coef = _irls(y, design, alpha) if math.isfinite(best.fun) else None
+    poisson_nll = -_nb_loglik(y, np.exp(design @ poisson), 0.0)
+    if coef is None or best.fun >= poisson_nll - 1e-9 or alpha * float(y.mean()) < 1e-3:
+        coef, alpha = poisson, 0.0  # no extra-Poisson variance
     mu = np.exp(design @ coef)
     weight = mu / (1.0 + alpha * mu)
-    cov = np.linalg.pinv(design.T @ (weight[:, None] * design))
-    shape = "log-linear trend" if trend else "constant rate"
-    return _Fit(f"{family}, {shape}", coef, cov, alpha, 2.0 * params + 2.0 * fun)
+    cov = np.linalg.inv(design.T @ (weight[:, None] * design))
+    family = "negative binomial" if alpha > 0 else "Poisson"
+    shape = "log-linear trend" if trend else "constant rate (the trend has no finite estimate)"
+    return _Fit(f"{family}, {shape}", coef, cov, alpha)
 
 
 def _select_model(y: np.ndarray) -> _Fit:
-    constant = _fit_nb(y, trend=False)
-    assert constant is not None
-    trend = _fit_nb(y, trend=True)
-    return trend if trend is not None and trend.aic < constant.aic else constant
+    fit = _fit_nb(y, trend=True) or _fit_nb(y, trend=False)
+    assert fit is not None
+    return fit
 
 
 # -- reading a history -----------------------------------------------------------------------------------
