@@ -27,5 +27,10 @@ def _register() -> None:
 
     main.add_command(_forms.forms)
 
+    from digifit.cli import web as _web
+
+    for command in (_web.serve, _web.manage, _web.questionnaire, _web.waves, _web.snapshot):
+        main.add_command(command)
+
 
 _register()

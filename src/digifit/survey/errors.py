@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from digifit.stats.errors import DigifitError
+from digifit.errors import DigifitError
 
 
 @dataclass(frozen=True)
