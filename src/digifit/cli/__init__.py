@@ -32,5 +32,9 @@ def _register() -> None:
     for command in (_web.serve, _web.manage, _web.questionnaire, _web.waves, _web.snapshot):
         main.add_command(command)
 
+    from digifit.cli import programme as _programme
+
+    main.add_command(_programme.programme)
+
 
 _register()
