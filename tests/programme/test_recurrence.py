@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from digifit.errors import DigifitError
 from digifit.programme.recurrence import (
     ProgrammeError,
     Series,
@@ -17,7 +18,6 @@ from digifit.programme.recurrence import (
     series_sessions,
     session_slot,
 )
-from digifit.stats.errors import DigifitError
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from digifit.stats.errors import DigifitError
+from digifit.errors import DigifitError
 
 
 class ProgrammeUsageError(click.ClickException):

@@ -28,7 +28,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from digifit.stats.errors import DigifitError
+from digifit.errors import DigifitError
 
 __all__ = [
     "LANGUAGES",
