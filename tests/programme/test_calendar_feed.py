@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 import recurring_ical_events
+from dateutil import tz as dateutil_tz
 from ical.calendar_stream import IcsCalendarStream
 from ical.timezone import IcsTimezoneInfo
 
@@ -119,6 +121,36 @@ def test_written_vtimezone_alone_gives_the_right_utc_time_for_every_session(feed
         assert wall.replace(tzinfo=written).astimezone(UTC) == slot.start.astimezone(UTC), wall
     for day, utc_hour in DST_WEEKS:
         assert datetime.combine(day, time(10), tzinfo=written).astimezone(UTC).hour == utc_hour
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Tokyo", "America/Sao_Paulo"]
+)
+def test_written_vtimezone_read_by_ical_and_dateutil_agrees_with_zoneinfo(zone):
+    """Three years of weekly sessions at 10:00 and 02:30 (inside a DST gap/fold for some zones)."""
+    for start_time in (time(10), time(2, 30)):
+        series = Series("x", "X", date(2026, 1, 1), weekday="SU", start_time=start_time, tz=zone, count=156)
+        data = series_feed(series, stamp=STAMP)
+        text = data.decode("utf-8")
+        vtimezone = text[text.index("BEGIN:VTIMEZONE") : text.index("END:VTIMEZONE") + len("END:VTIMEZONE")]
+        by_dateutil = dateutil_tz.tzical(io.StringIO(vtimezone + "\r\n")).get(zone)
+        (parsed,) = IcsCalendarStream.calendar_from_ics(text).timezones
+        by_ical = IcsTimezoneInfo.from_timezone(parsed)
+        for slot in series_sessions(series):
+            wall = slot.start.replace(tzinfo=None)
+            if slot.start.astimezone(UTC).astimezone(ZoneInfo(zone)).replace(tzinfo=None) != wall:
+                continue  # a wall time that does not exist (spring gap): clients differ, RFC 5545 3.3.5
+            if wall.replace(fold=1, tzinfo=ZoneInfo(zone)).utcoffset() != slot.start.utcoffset():
+                continue  # an ambiguous wall time (autumn fold): not decidable from the wall time alone
+            expected = slot.start.astimezone(UTC)
+            assert wall.replace(tzinfo=by_ical).astimezone(UTC) == expected, (zone, wall)
+            assert wall.replace(tzinfo=by_dateutil).astimezone(UTC) == expected, (zone, wall)
+
+
+def test_utc_series_uses_z_times_and_needs_no_vtimezone():
+    data = series_feed(Series("u", "U", date(2026, 1, 1), count=2, tz="UTC"), stamp=STAMP)
+    lines = unfold(data)
+    assert "DTSTART:20260106T100000Z" in lines and "BEGIN:VTIMEZONE" not in lines and "TZID" not in data.decode()
 
 
 def test_ical_parser_reads_valarms_and_the_override(feed):

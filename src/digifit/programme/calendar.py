@@ -130,7 +130,7 @@ def series_feed(
     if series.last_date is not None:
         starts.append(series.occurrence_start(series.last_date))
     else:
-        starts.append(max(first, stamp).replace(year=max(first, stamp).year + OPEN_ENDED_YEARS))
+        starts.append(datetime(max(first, stamp).year + OPEN_ENDED_YEARS, 12, 31, tzinfo=UTC))
     return _finish(cal, events, starts)
 
 
