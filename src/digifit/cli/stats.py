@@ -90,6 +90,7 @@ def build_design(data: str, weights, strata, ids, fpc, lonely_psu):
         ids=_split_columns(ids),
         fpc=_split_columns(fpc),
         lonely_psu=lonely_psu,
+        validate=False,  # checked in the estimate's own aggregation: one pass over the data
     )
 
 

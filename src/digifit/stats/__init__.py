@@ -11,7 +11,7 @@ The design (:func:`design`) is validated once; estimators (:func:`mean`, :func:`
 """
 
 from digifit.errors import CalibrationError, DesignError, DigifitError, EstimationError, LonelyPSUError
-from digifit.stats.backends import connect, to_table
+from digifit.stats.backends import to_source
 from digifit.stats.design import LONELY_PSU_POLICIES, Design, design
 from digifit.stats.estimators import mean, proportion, quantile, ratio, total
 from digifit.stats.intervals import CI_METHODS, PROPORTION_METHODS, confint
@@ -30,12 +30,11 @@ __all__ = [
     "EstimationError",
     "LonelyPSUError",
     "confint",
-    "connect",
     "design",
     "mean",
     "proportion",
     "quantile",
     "ratio",
-    "to_table",
+    "to_source",
     "total",
 ]

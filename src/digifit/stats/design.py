@@ -1,7 +1,8 @@
 """The survey design: weights, strata, cluster ids per stage, fpc per stage, the lonely-PSU policy.
 
-A :class:`Design` is a value: it is validated once when :func:`design` builds it (one aggregation over the
-data that also yields the design's unit structure), and estimators never change it.
+A :class:`Design` is a value: it is validated once — by :func:`design` (one aggregation over the data that
+also yields the design's unit structure) or, with ``validate=False``, inside the first estimator's own
+aggregation — and estimators never change it.
 
 Conventions follow R's ``survey::svydesign`` with ``nest=TRUE``: cluster ids are taken within strata (and
 later-stage ids within their parent cluster); without ``ids`` each row is its own PSU; without ``weights`` the
@@ -17,9 +18,10 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import numpy as np
+import pyarrow as pa
 
 from digifit.errors import DesignError, LonelyPSUError
-from digifit.stats.backends import to_table
+from digifit.stats.backends import Source, to_source
 
 __all__ = ["LONELY_PSU_POLICIES", "Design", "design"]
 
@@ -53,12 +55,16 @@ class Structure:
 
 @dataclass(frozen=True)
 class Design:
-    """A validated survey design bound to a table. Build it with :func:`design`.
+    """A survey design bound to a table. Build it with :func:`design`.
+
+    The columns and their types are checked when the design is built; the values (missing or negative
+    weights, missing strata or ids, fpc consistency, lonely PSUs) and the unit structure are checked in the
+    first aggregation that reads the data — an estimator's own, so an estimate costs one pass — and cached.
 
     Attributes
     ----------
-    table : ibis Table
-        The data; never materialised.
+    source : Source
+        Where the data live (:mod:`digifit.stats.backends`); never materialised. ``table`` is its Ibis table.
     weights, strata : str or None
         Column names.
     ids, fpc : tuple of str
@@ -67,13 +73,66 @@ class Design:
         One of ``fail``, ``remove``, ``certainty``, ``adjust``, ``average`` (R's ``survey.lonely.psu``).
     """
 
-    table: ir.Table = field(repr=False, compare=False)
+    source: Source = field(repr=False, compare=False)
     weights: str | None
     strata: str | None
     ids: tuple[str, ...]
     fpc: tuple[str, ...]
     lonely_psu: str
-    structure: Structure = field(repr=False, compare=False)
+    _structure: Structure | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def table(self) -> ir.Table:
+        """The data as an Ibis table (expressions only; :meth:`execute` runs them)."""
+        return self.source.table
+
+    def execute(self, expr: ir.Expr):
+        """Run an Ibis expression on the design's engine."""
+        return self.source.execute(expr)
+
+    @property
+    def row_psu(self) -> bool:
+        """True when each row is its own PSU (no ``ids``)."""
+        return not self.ids
+
+    @property
+    def stages(self) -> int:
+        """Number of variance stages: stages with an fpc (R uses later stages only when they have one)."""
+        if self.row_psu:
+            return 1
+        return min(len(self.ids), len(self.fpc)) if self.fpc else 1
+
+    @property
+    def implied_weights(self) -> bool:
+        """True when the weights are implied by the fpc (no weights column, an fpc for every stage)."""
+        return self.weights is None and bool(self.fpc) and (self.row_psu or len(self.fpc) >= len(self.ids))
+
+    @property
+    def structure(self) -> Structure:
+        """The validated unit structure (computed by one aggregation on first use, then cached)."""
+        if self._structure is None:
+            agg = self.execute(self.table.group_by(**self.key_exprs()).aggregate(**self.design_metrics()))
+            self._cache(agg)
+        return self._structure  # type: ignore[return-value]
+
+    def structure_from(self, agg) -> Structure:
+        """Return the structure, deriving it from an estimator's aggregation if not yet known.
+
+        ``agg`` has the unit key columns, the :meth:`design_metrics` columns, and possibly more keys (domains,
+        categories); rows are collapsed to units first.
+        """
+        if self._structure is None:
+            key_cols = list(self.key_exprs())
+            if len(agg.column_names) and set(agg.column_names) - set(key_cols) - set(self.design_metrics()):
+                agg = _collapse(agg, key_cols, list(self.design_metrics()))
+            self._cache(agg)
+        return self._structure  # type: ignore[return-value]
+
+    def _cache(self, agg) -> None:
+        s = _structure(
+            self, agg, self.weights, self.strata, self.ids, self.fpc, self.stages, self.row_psu, self.lonely_psu
+        )
+        object.__setattr__(self, "_structure", s)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -97,8 +156,50 @@ class Design:
     def key_exprs(self, table: ir.Table | None = None) -> dict[str, ir.Value]:
         """Return the expressions that identify a unit: stratum and the cluster id of each variance stage."""
         t = self.table if table is None else table
-        s = self.structure
-        return unit_keys(t, self.strata, self.ids, s.stages, s.row_psu)
+        return unit_keys(t, self.strata, self.ids, self.stages, self.row_psu)
+
+    def design_metrics(self, table: ir.Table | None = None) -> dict[str, ir.Value]:
+        """Return the per-unit aggregates that validate the design's values (added to every aggregation)."""
+        t = self.table if table is None else table
+        metrics: dict[str, ir.Value] = {"__dg_n": t.count()}
+        if self.weights:
+            w = t[self.weights]
+            metrics["__dg_wnull"] = w.isnull().sum()
+            metrics["__dg_wmin"] = w.min()
+        for s, col in enumerate(self.fpc[: self.stages]):
+            metrics[f"__dg_fmin{s}"] = t[col].min()
+            metrics[f"__dg_fmax{s}"] = t[col].max()
+            metrics[f"__dg_fnull{s}"] = t[col].isnull().sum()
+        return metrics
+
+
+_COLLAPSE = {
+    "__dg_n": "sum",
+    "__dg_wnull": "sum",
+    "__dg_wmin": "min",
+    "__dg_fmin": "min",
+    "__dg_fmax": "max",
+    "__dg_fnull": "sum",
+}
+
+
+def _collapse(agg: pa.Table, key_cols: list[str], metrics: list[str]) -> pa.Table:
+    """Sum/min/max the design metrics of ``agg`` over its extra keys, leaving one row per unit (numpy only)."""
+    keys = list(zip(*(agg.column(c).to_pylist() for c in key_cols)))
+    index: dict[tuple, int] = {}
+    codes = np.fromiter((index.setdefault(k, len(index)) for k in keys), dtype=np.int64, count=len(keys))
+    out = {c: pa.array([k[i] for k in index], type=agg.schema.field(c).type) for i, c in enumerate(key_cols)}
+    for name in metrics:
+        how = _COLLAPSE[name.rstrip("0123456789")]
+        col = agg.column(name)
+        values = np.asarray(col.fill_null(0) if how == "sum" else col.to_numpy(zero_copy_only=False), dtype=float)
+        if how == "sum":
+            out[name] = np.bincount(codes, weights=values, minlength=len(index))
+        else:
+            acc = np.full(len(index), np.inf if how == "min" else -np.inf)
+            (np.fmin if how == "min" else np.fmax).at(acc, codes, values)
+            out[name] = acc
+    return pa.table(out)
 
 
 def _as_tuple(value: str | Sequence[str] | None, name: str) -> tuple[str, ...]:
@@ -127,12 +228,13 @@ def check_columns(table: ir.Table, columns: Sequence[str], role: str) -> None:
             raise DesignError(f"{role} column {col!r} is not in the data{hint}; columns are: {shown}.")
 
 
-def bad_rows(table: ir.Table, predicate: ir.BooleanValue, limit: int = 5) -> list[int]:
-    """Return the 1-based row numbers of the first rows where ``predicate`` holds (for error messages)."""
+def bad_rows(d: Design, predicate: ir.BooleanValue, limit: int = 5) -> tuple[int, list[int]]:
+    """Return how many rows meet ``predicate`` and the 1-based numbers of the first few (for error messages)."""
+    table = d.table
     numbered = table.mutate(__dg_row=ibis.row_number() + 1)
     rebound = predicate.op().replace({table.op(): numbered.op()}).to_expr()
-    rows = numbered.filter(rebound).order_by("__dg_row").select("__dg_row").limit(limit).to_pyarrow()
-    return [int(r) for r in rows.column(0).to_pylist()]
+    rows = d.execute(numbered.filter(rebound).order_by("__dg_row").select("__dg_row").limit(limit))
+    return d.execute(table.filter(predicate).count()), [int(r) for r in rows.column(0).to_pylist()]
 
 
 def unit_keys(table: ir.Table, strata: str | None, ids: Sequence[str], stages: int, row_psu: bool) -> dict:
@@ -152,14 +254,15 @@ def design(
     ids: str | Sequence[str] | None = None,
     fpc: str | Sequence[str] | None = None,
     lonely_psu: str = "fail",
-    con: ibis.BaseBackend | None = None,
+    con: Any = None,
+    validate: bool = True,
 ) -> Design:
     """Build and validate a survey design.
 
     Parameters
     ----------
-    data : path, DataFrame, pyarrow Table or ibis Table
-        The sample, one row per responding unit; see :func:`digifit.stats.backends.to_table`.
+    data : path, DataFrame, pyarrow Table, DuckDB relation or ibis Table
+        The sample, one row per responding unit; see :func:`digifit.stats.backends.to_source`.
     weights : str, optional
         Sampling (or calibrated) weight column. Without it, weights are implied by ``fpc`` when ``fpc`` gives a
         population size or sampling fraction for every stage, else every weight is 1.
@@ -174,8 +277,11 @@ def design(
         (ultimate cluster) approximation is used. Later stages enter the variance only when they have an fpc.
     lonely_psu : {'fail', 'remove', 'certainty', 'adjust', 'average'}, default 'fail'
         What to do with a stratum that has a single PSU (R's ``survey.lonely.psu``).
-    con : ibis backend, optional
-        Connection used to read files and in-memory frames (a new DuckDB connection by default).
+    con : duckdb connection, optional
+        Connection used to read files and in-memory frames (a new in-process one by default).
+    validate : bool, default True
+        Check the values now (one aggregation). With ``False`` they are checked by the first estimator, in its
+        own aggregation, which saves a pass over the data (what the CLI does); errors are the same.
 
     Returns
     -------
@@ -197,7 +303,8 @@ def design(
     """
     if lonely_psu not in LONELY_PSU_POLICIES:
         raise DesignError(f"lonely_psu {lonely_psu!r} is not known; expected one of {', '.join(LONELY_PSU_POLICIES)}.")
-    table = to_table(data, con=con)
+    source = to_source(data, con=con)
+    table = source.table
     ids_t = _as_tuple(ids, "ids")
     fpc_t = _as_tuple(fpc, "fpc")
     if weights is not None and not isinstance(weights, str):
@@ -219,24 +326,13 @@ def design(
         if not schema[col].is_numeric():
             raise DesignError(f"fpc column {col!r} has type {schema[col]}; expected numbers.")
 
-    row_psu = not ids_t
-    stages = 1 if row_psu else (min(len(ids_t), len(fpc_t)) if fpc_t else 1)
-    keys = unit_keys(table, strata, ids_t, stages, row_psu)
-    metrics: dict[str, ir.Value] = {"__dg_n": table.count()}
-    if weights:
-        w = table[weights]
-        metrics["__dg_wnull"] = w.isnull().sum()
-        metrics["__dg_wmin"] = w.min()
-    for s, col in enumerate(fpc_t[:stages]):
-        metrics[f"__dg_fmin{s}"] = table[col].min()
-        metrics[f"__dg_fmax{s}"] = table[col].max()
-        metrics[f"__dg_fnull{s}"] = table[col].isnull().sum()
-    agg = table.group_by(**keys).aggregate(**metrics).to_pyarrow()
-    structure = _structure(table, agg, weights, strata, ids_t, fpc_t, stages, row_psu, lonely_psu)
-    return Design(table, weights, strata, ids_t, fpc_t, lonely_psu, structure)
+    d = Design(source, weights, strata, ids_t, fpc_t, lonely_psu)
+    if validate:
+        d.structure  # noqa: B018 - one aggregation: validate the values now
+    return d
 
 
-def _structure(table, agg, weights, strata, ids, fpc, stages, row_psu, lonely_psu) -> Structure:
+def _structure(d: Design, agg, weights, strata, ids, fpc, stages, row_psu, lonely_psu) -> Structure:
     n_rows = int(np.asarray(agg.column("__dg_n")).sum()) if agg.num_rows else 0
     if n_rows == 0:
         raise DesignError("the data have no rows.")
@@ -248,8 +344,7 @@ def _structure(table, agg, weights, strata, ids, fpc, stages, row_psu, lonely_ps
         if col == STRATUM_KEY and not strata:
             continue
         if any(v is None for v in values):
-            count = table.filter(table[name].isnull()).count().to_pyarrow().as_py()
-            rows = bad_rows(table, table[name].isnull())
+            count, rows = bad_rows(d, d.table[name].isnull())
             role = "strata" if col == STRATUM_KEY else "ids"
             raise DesignError(
                 f"{role} column {name!r} has {count} missing value(s) (rows {', '.join(map(str, rows))}); "
@@ -258,24 +353,23 @@ def _structure(table, agg, weights, strata, ids, fpc, stages, row_psu, lonely_ps
     if weights:
         wnull = int(np.asarray(agg.column("__dg_wnull")).sum())
         if wnull:
-            rows = bad_rows(table, table[weights].isnull())
+            _, rows = bad_rows(d, d.table[weights].isnull())
             raise DesignError(
                 f"weights column {weights!r} has {wnull} missing value(s) (rows {', '.join(map(str, rows))}); "
                 "expected a number >= 0 on every row."
             )
         wmin = min(v for v in agg.column("__dg_wmin").to_pylist())
         if wmin < 0:
-            pred = table[weights] < 0
-            count = table.filter(pred).count().to_pyarrow().as_py()
-            rows = bad_rows(table, pred)
-            values = table.filter(pred).select(weights).limit(1).to_pyarrow().column(0)[0].as_py()
+            pred = d.table[weights] < 0
+            count, rows = bad_rows(d, pred)
+            values = d.execute(d.table.filter(pred).select(weights).limit(1)).column(0)[0].as_py()
             raise DesignError(
                 f"weights column {weights!r} has {count} negative value(s) (rows {', '.join(map(str, rows))}; "
                 f"first {values!r}); expected weights >= 0."
             )
     for s in range(min(stages, len(fpc))):
         if int(np.asarray(agg.column(f"__dg_fnull{s}")).sum()):
-            rows = bad_rows(table, table[fpc[s]].isnull())
+            _, rows = bad_rows(d, d.table[fpc[s]].isnull())
             raise DesignError(
                 f"fpc column {fpc[s]!r} has missing values (rows {', '.join(map(str, rows))}); "
                 "expected a population size or sampling fraction on every row."

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
@@ -32,23 +31,13 @@ __all__ = ["mean", "proportion", "quantile", "ratio", "total"]
 _DOMAIN = "__dg_dom{}"
 
 
-@dataclass
-class _Request:
-    """One statistic on one variable (or pair) within the aggregation being built."""
-
-    statistic: str
-    variables: tuple[str, ...]  # (y,) or (num, den)
-    cond: tuple[str, ...]  # columns that must be non-missing for a row to be used
-    level: Any = None
-    basis: dict[str, str] = field(default_factory=dict)  # role -> metric name
-
-
 class _Aggregation:
     """Collects the weighted sums the requests need and runs them as one grouped aggregation."""
 
-    def __init__(self, d: Design, by: tuple[str, ...]):
+    def __init__(self, d: Design, by: tuple[str, ...], extra_keys: dict[str, ir.Value] | None = None):
         self.design = d
         self.by = by
+        self.extra_keys = extra_keys or {}
         self.t = d.table
         self.w = d.weight_expr()
         self.metrics: dict[tuple, tuple[str, ir.Value, ir.Value | None]] = {}  # key -> (name, sum expr, u)
@@ -68,8 +57,12 @@ class _Aggregation:
         if c is not None:
             value = c.ifelse(value, ibis.literal(0.0))
         name = f"__dg_m{len(self.metrics)}"
-        self.metrics[key] = (name, (self.w * value).sum(), value)
+        self.metrics[key] = (name, self._sum(self.w * value), value)
         return name
+
+    def _sum(self, expr: ir.Value) -> ir.Value:
+        # a constant (no weights column, no condition) sums to the row count
+        return expr.sum() if isinstance(expr, ir.Column) else self.t.count().cast("float64") * expr
 
     def count(self, key: tuple, cond: tuple[str, ...], positive: bool) -> str:
         if key in self.metrics:
@@ -89,16 +82,19 @@ class _Aggregation:
         ua, ub = self.metrics[key[0]][2], self.metrics[key[1]][2]
         name = f"__dg_x{len(self.cross)}"
         self.cross[key] = name
-        self.metrics[("cross", *key)] = (name, (self.w * self.w * ua * ub).sum(), None)
+        self.metrics[("cross", *key)] = (name, self._sum(self.w * self.w * ua * ub), None)
         return name
 
     def run(self):
         keys = dict(self.design.key_exprs())
         for i, col in enumerate(self.by):
             keys[_DOMAIN.format(i)] = self.t[col]
+        keys.update(self.extra_keys)
         aggs = {name: expr for name, expr, _ in self.metrics.values()}
+        if self.design._structure is None:  # validate the design in this same pass
+            aggs.update(self.design.design_metrics())
         # groups with a missing domain value are dropped in numpy (as svyby drops NA domains)
-        return self.t.group_by(**keys).aggregate(**aggs).to_pyarrow()
+        return self.design.execute(self.t.group_by(**keys).aggregate(**aggs))
 
 
 def _as_list(value: str | Sequence[str] | None, name: str) -> tuple[str, ...]:
@@ -131,7 +127,7 @@ class _Run:
 
     def __init__(self, d: Design, by: tuple[str, ...], agg, level: float, ci_method: str):
         self.d = d
-        self.s = d.structure
+        self.s = d.structure_from(agg)
         self.by = by
         self.level = level
         self.ci_method = ci_method
@@ -156,6 +152,8 @@ class _Run:
             self.domains = sorted(distinct, key=repr)
         index = {v: i for i, v in enumerate(self.domains)}
         self.dom = np.fromiter((index.get(v, -1) for v in dom_values), dtype=np.int64, count=len(dom_values))
+        self._rows_by_dom = np.argsort(self.dom, kind="stable")
+        self._dom_bounds = np.searchsorted(self.dom[self._rows_by_dom], np.arange(len(self.domains) + 1))
         self.n_units = len(s.stratum)
         self._cols: dict[str, np.ndarray] = {}
 
@@ -165,7 +163,7 @@ class _Run:
         return self._cols[name] * (self.g**power if power else 1)
 
     def rows_of(self, dom: int) -> np.ndarray:
-        return np.nonzero(self.dom == dom)[0]
+        return self._rows_by_dom[self._dom_bounds[dom] : self._dom_bounds[dom + 1]]
 
     def domain_dict(self, dom: int) -> dict[str, Any]:
         return dict(zip(self.by, self.domains[dom]))
@@ -180,35 +178,39 @@ class _Run:
 
     def variance(self, rows: np.ndarray, coefs: list[dict[str, float]], used_name: str) -> np.ndarray:
         """Variance of each influence ``Σ_k c_k · S_k`` (one dict of coefficients per estimand)."""
-        s = self.s
-        k = len(coefs)
-        used = self.col(used_name, power=0)[rows]
-        if not s.row_psu:
-            z = np.zeros((self.n_units, k))
-            present = np.zeros((self.n_units, k), dtype=bool)
-            for j, c in enumerate(coefs):
-                zj = np.zeros(len(rows))
-                for name, coef in c.items():
-                    zj += coef * self.col(name)[rows]
-                np.add.at(z[:, j], self.unit[rows], zj)
-                present[self.unit[rows], j] |= used > 0
-            return taylor_variance_units(s, z, present, self.d.lonely_psu)
-        n_strata = len(s.stratum)
-        sum_z = np.zeros((n_strata, k))
-        sum_z2 = np.zeros((n_strata, k))
-        present = np.zeros((n_strata, k), dtype=bool)
+        z = np.zeros((len(rows), len(coefs)))
+        z2 = np.zeros((len(rows), len(coefs))) if self.s.row_psu else None
         for j, c in enumerate(coefs):
-            zj = np.zeros(len(rows))
-            z2 = np.zeros(len(rows))
             items = list(c.items())
             for name, coef in items:
-                zj += coef * self.col(name)[rows]
-            for a, ca in items:
-                for b, cb in items:
-                    z2 += ca * cb * self.col(self.cross_name[(a, b)], power=2)[rows]
-            np.add.at(sum_z[:, j], self.unit[rows], zj)
-            np.add.at(sum_z2[:, j], self.unit[rows], z2)
-            present[self.unit[rows], j] |= used > 0
+                z[:, j] += coef * self.col(name)[rows]
+            if z2 is not None:
+                for a, ca in items:
+                    for b, cb in items:
+                        z2[:, j] += ca * cb * self.col(self.cross_name[(a, b)], power=2)[rows]
+        used = self.col(used_name, power=0)[rows] > 0
+        return self.variance_of(rows, z, z2, np.repeat(used[:, None], len(coefs), axis=1))
+
+    def variance_of(self, rows: np.ndarray, z: np.ndarray, z2: np.ndarray | None, used: np.ndarray) -> np.ndarray:
+        """Variance from influence totals ``z`` per aggregated row (rows × estimands).
+
+        When rows are PSUs, ``z2`` holds each aggregated row's sum of squared row influences.
+        """
+        s = self.s
+        k = z.shape[1]
+        units = self.unit[rows]
+        if not s.row_psu:
+            zu = np.zeros((self.n_units, k))
+            present = np.zeros((self.n_units, k), dtype=bool)
+            np.add.at(zu, units, z)
+            np.logical_or.at(present, units, used)
+            return taylor_variance_units(s, zu, present, self.d.lonely_psu)
+        sum_z = np.zeros((self.n_units, k))
+        sum_z2 = np.zeros((self.n_units, k))
+        present = np.zeros((self.n_units, k), dtype=bool)
+        np.add.at(sum_z, units, z)
+        np.add.at(sum_z2, units, z2)
+        np.logical_or.at(present, units, used)
         return taylor_variance_rows(s, sum_z, sum_z2, present, self.d.lonely_psu)
 
     def interval(self, est: float, se: float, df: int, n: int) -> tuple[float, float]:
@@ -257,7 +259,7 @@ def _estimate_linear(
         raise EstimationError(f"ci_method {ci_method!r} is for proportions and means of 0/1 variables.")
     t = d.table
     agg = _Aggregation(d, by_t)
-    row_psu = d.structure.row_psu
+    row_psu = d.row_psu
     n_all = agg.count(("n", ()), (), positive=False)
     plans = []
     n_used = {}
@@ -487,6 +489,12 @@ def proportion(
         Any of ``wald``, ``t`` and the ``svyciprop`` methods ``logit``, ``likelihood``, ``asin``, ``beta``,
         ``mean``, ``xlogit``, plus ``wilson``; the interval of each level is that of the 0/1 indicator.
 
+    Notes
+    -----
+    The aggregation groups by the variable too, so any number of levels costs one pass: per unit and level it
+    returns Σw (and Σw² when rows are PSUs). The share of level ``k`` is ``p_k = W_k / W`` with influence
+    ``z = w (1[y = k] − p_k) / W``.
+
     Examples
     --------
     >>> import pyarrow as pa
@@ -499,79 +507,85 @@ def proportion(
         raise EstimationError(f"proportion() takes one variable name; got {variable!r}.")
     by_t = _prepare(design, [variable], by, ci_method, level, numeric=False)
     t = design.table
-    levels_tbl = t.filter(t[variable].notnull()).select(variable).distinct().to_pyarrow()
-    levels = levels_tbl.column(0).to_pylist()
-    try:
-        levels.sort()
-    except TypeError:
-        levels.sort(key=repr)
+    agg = _Aggregation(design, by_t, extra_keys={"__dg_level": t[variable]})
+    sw = agg.weighted(("w", ()), None, ())
+    n_rows = agg.count(("n", ()), (), positive=False)
+    n_pos = agg.count(("n+", ()), (), positive=True)
+    sw2 = None
+    if design.row_psu:
+        key = ("w", ())
+        sw2 = agg.cross_product(key, key)
+    result = agg.run()
+    run = _Run(design, by_t, result, level, ci_method)
+    lev_values = result.column("__dg_level").to_pylist()
+    levels = sorted({v for v in lev_values if v is not None}, key=_sort_key)
+    lev_index = {v: i for i, v in enumerate(levels)}
+    lev = np.fromiter((lev_index.get(v, -1) for v in lev_values), dtype=np.int64, count=len(lev_values))
+    counts = run.col(n_rows, power=0)
+    if not na_rm and (missing := int(counts[lev < 0].sum())):
+        raise EstimationError(
+            f"column {variable!r} has {missing} missing value(s); pass na_rm=True (CLI --na-rm) to leave those "
+            "rows out of the estimate, or impute them."
+        )
     if not levels:
         raise EstimationError(f"proportion of {variable!r}: the column has no non-missing values.")
-    agg = _Aggregation(design, by_t)
-    cond = (variable,)
-    n_all = agg.count(("n", ()), (), positive=False)
-    names = {
-        "w": agg.weighted(("w", cond), None, cond),
-        "n": agg.count(("n", cond), cond, positive=False),
-        "n+": agg.count(("n+", cond), cond, positive=True),
-    }
-    lev_names = [
-        agg.weighted(("lev", variable, i), (t[variable] == lv).cast("float64"), cond) for i, lv in enumerate(levels)
-    ]
-    cross_name = {}
-    if design.structure.row_psu:
-        keyw = ("w", cond)
-        for i, ln in enumerate(lev_names):
-            keyl = ("lev", variable, i)
-            for ka, na_ in ((keyw, names["w"]), (keyl, ln)):
-                for kb, nb in ((keyw, names["w"]), (keyl, ln)):
-                    cross_name[(na_, nb)] = agg.cross_product(ka, kb)
-    run = _Run(design, by_t, agg.run(), level, ci_method)
-    run.cross_name = cross_name
-    _missing_check(design, agg, run, [variable], na_rm, n_all, {variable: names["n"]})
+    weights = run.col(sw)
+    squares = run.col(sw2, power=2) if sw2 else None
+    positive = run.col(n_pos, power=0)
     out = []
+    k = len(levels)
     for dom in range(len(run.domains)):
         rows = run.rows_of(dom)
-        W = run.col(names["w"])[rows].sum()
-        n = int(run.col(names["n"], power=0)[rows].sum())
-        npos = int(run.col(names["n+"], power=0)[rows].sum())
+        rows = rows[lev[rows] >= 0]
         domain = run.domain_dict(dom)
+        W = weights[rows].sum()
+        n = int(counts[rows].sum())
+        npos = int(positive[rows].sum())
         if n == 0 or W == 0:
             raise EstimationError(_empty_message("proportion", (variable,), domain, n))
-        coefs, ests = [], []
-        for ln in lev_names:
-            p = run.col(ln)[rows].sum() / W
-            ests.append(p)
-            coefs.append({ln: 1 / W, names["w"]: -p / W})
-        var = run.variance(rows, coefs, names["n"])
-        df = run.df(rows, run.col(names["n"], power=0))
-        for lv, p, v in zip(levels, ests, var):
-            se = math.sqrt(max(float(v), 0.0))
-            s2 = p * (1 - p) * npos / (npos - 1) if npos > 1 else math.nan
+        onehot = lev[rows][:, None] == np.arange(k)[None, :]
+        wk = onehot * weights[rows][:, None]
+        p = wk.sum(axis=0) / W
+        z = (wk - weights[rows][:, None] * p[None, :]) / W
+        z2 = None
+        if squares is not None:
+            q = squares[rows][:, None]
+            z2 = np.where(onehot, (1 - p) ** 2, p**2) * q / (W * W)
+        used = np.repeat((counts[rows] > 0)[:, None], k, axis=1)
+        var = run.variance_of(rows, z, z2, used)
+        df = run.df(rows, counts)
+        for j, lv in enumerate(levels):
+            pj = float(p[j])
+            se = math.sqrt(max(float(var[j]), 0.0))
+            s2 = pj * (1 - pj) * npos / (npos - 1) if npos > 1 else math.nan
             vsrs = s2 * (W - npos) / (W * npos) if npos <= W else math.nan
-            deff = float(v) / vsrs if vsrs and math.isfinite(vsrs) and vsrs > 0 else math.nan
+            deff = float(var[j]) / vsrs if vsrs and math.isfinite(vsrs) and vsrs > 0 else math.nan
             if ci_method == "likelihood":
-                lo, hi = _likelihood_ci(p, se, df, level, W, npos)
+                lo, hi = _likelihood_ci(pj, se, df, level, W, npos)
             else:
-                lo, hi = run.interval(p, se, df, n)
+                lo, hi = run.interval(pj, se, df, n)
             out.append(
                 Estimate(
                     statistic="proportion",
                     variable=variable,
                     level=lv,
                     domain=domain,
-                    estimate=float(p),
+                    estimate=pj,
                     se=se,
                     ci_low=lo,
                     ci_high=hi,
                     df=df,
                     n=n,
                     deff=deff,
-                    cv=se / abs(p) if p else math.nan,
+                    cv=se / abs(pj) if pj else math.nan,
                     ci_method=ci_method,
                 )
             )
     return Estimates(tuple(out))
+
+
+def _sort_key(value: Any) -> tuple:
+    return (0, value) if isinstance(value, int | float | bool) else (1, str(value))
 
 
 def _likelihood_ci(p: float, se: float, df: int, level: float, W: float, n: int) -> tuple[float, float]:
@@ -634,7 +648,7 @@ def quantile(
             ind = (_num(t, variable) <= q).cast("float64")
             ind_names[(dom_key, j)] = agg.weighted(("cdf", dom_key, j), ind, cond)
     cross_name = {}
-    if design.structure.row_psu:
+    if design.row_psu:
         keyw = ("w", cond)
         for (dom_key, j), nm in ind_names.items():
             keyi = ("cdf", dom_key, j)
@@ -711,7 +725,7 @@ def _with_implied_weights(d: Design) -> ir.Table:
         {f"{n}_k": pa.array(list(col)) for n, col in zip(names, labels)} | {"__dg_w": s.implied_weight[order]}
     )
     t = d.table.mutate(**keys)
-    lk = ibis.memtable(lookup)
+    lk = d.source.register(lookup)
     joined = t.join(lk, [t[n] == lk[f"{n}_k"] for n in names])
     return joined.drop(*[f"{n}_k" for n in names], *names)
 
@@ -753,10 +767,7 @@ def _weighted_quantiles(
     for i, p in enumerate(all_ps):
         target = cum.__dg_W * p * (1 - 1e-12)
         metrics[f"__dg_q{i}"] = cum.__dg_y.min(where=cum.__dg_cw >= target)
-    if dom_cols:
-        res = cum.group_by(dom_cols).aggregate(**metrics).to_pyarrow()
-    else:
-        res = cum.aggregate(**metrics).to_pyarrow()
+    res = d.execute((cum.group_by(dom_cols) if dom_cols else cum).aggregate(**metrics))
     out: dict[tuple, list[float]] = {}
     index = {p: i for i, p in enumerate(all_ps)}
     for r in res.to_pylist():
