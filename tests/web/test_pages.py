@@ -113,3 +113,30 @@ def test_wave_open_close_with_htmx_and_without(logged_in, client):
     client.logout()
     analyst = logged_in("analyst")
     assert analyst.post(f"/waves/{wave.pk}/status", {"status": "open"}).status_code == 403
+
+
+def test_wave_page_invites_from_csv_for_managers_only(logged_in, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from survey.conftest import xlsform_bytes
+
+    from digifit.survey import services
+    from digifit.survey.models import Invitation
+
+    version = services.questionnaire_version_add(content=xlsform_bytes(), filename="f.xlsx").version
+    wave = services.wave_create(questionnaire=version.questionnaire, name="w", status="open")
+    manager = logged_in("survey_manager")
+    page = manager.get(f"/waves/{wave.pk}/")
+    assert page.status_code == 200 and "ausstehend" in page.content.decode()
+    csv_file = SimpleUploadedFile("panel.csv", b"panel_id,email,language\nP1,a@example.org,de\nP2,,en\n")
+    done = manager.post(f"/waves/{wave.pk}/", {"file": csv_file}, follow=True)
+    assert done.status_code == 200 and Invitation.objects.filter(wave=wave).count() == 2
+    bad = manager.post(f"/waves/{wave.pk}/", {"file": SimpleUploadedFile("p.csv", b"panel_id,language\nP3,xx\n")})
+    assert "row 2: language" in bad.content.decode()
+    assert Invitation.objects.filter(wave=wave).count() == 2
+    client.logout()
+    analyst = logged_in("analyst")
+    assert analyst.get(f"/waves/{wave.pk}/").status_code == 200
+    assert 'type="file"' not in analyst.get(f"/waves/{wave.pk}/").content.decode()
+    assert (
+        analyst.post(f"/waves/{wave.pk}/", {"file": SimpleUploadedFile("p.csv", b"panel_id\nP4\n")}).status_code == 403
+    )

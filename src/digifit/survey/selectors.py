@@ -73,6 +73,14 @@ def invitation_list(*, wave: Wave) -> QuerySet[Invitation]:
     return wave.invitations.order_by("panel_id")
 
 
+def invitation_counts(*, wave: Wave) -> dict[str, int]:
+    """Return the number of invitations of a wave per status (every status, zeros included)."""
+    counts = dict.fromkeys(Invitation.Status.values, 0)
+    for row in wave.invitations.values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    return counts
+
+
 def invitation_get(*, token: str) -> Invitation | None:
     """Return the invitation carrying ``token``, or None."""
     if not token:

@@ -13,10 +13,15 @@ from django.utils.translation import gettext_lazy
 from digifit.accounts import roles
 from digifit.survey import selectors, services
 from digifit.survey.errors import SurveyError
+from digifit.survey.models import Invitation
 
 
 class UploadForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("XLSForm (.xlsx)"))
+
+
+class InvitationsForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Panel (CSV: panel_id, email, language)"))
 
 
 class WaveForm(forms.Form):
@@ -115,3 +120,44 @@ def wave_status(request: HttpRequest, wave_id: int) -> HttpResponse:
     if request.headers.get("HX-Request"):
         return render(request, "survey/_wave_status.html", {"wave": wave, "can_manage": True})
     return redirect("survey:questionnaire", form_id=wave.questionnaire.form_id)
+
+
+@login_required
+def wave_detail(request: HttpRequest, wave_id: int) -> HttpResponse:
+    """A wave: its numbers, invitations by status, CSV invitations for managers, exports."""
+    if not _can_see(request.user):
+        return render(request, "survey/no_role.html", status=403)
+    wave = selectors.wave_get(wave_id=wave_id)
+    if wave is None:
+        raise Http404(str(wave_id))
+    can_manage = request.user.has_perm(roles.MANAGE)
+    form = InvitationsForm()
+    if request.method == "POST":
+        if not can_manage:
+            return render(request, "survey/no_role.html", status=403)
+        form = InvitationsForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                text = form.cleaned_data["file"].read().decode("utf-8")
+                created = services.invitation_bulk_create(wave=wave, csv_text=text)
+            except UnicodeDecodeError:
+                form.add_error("file", _("The file is not UTF-8 text."))
+            except SurveyError as exc:
+                for p in exc.problems[:20]:
+                    form.add_error("file", f"{p.field}: {p.message}")
+                if not exc.problems:
+                    form.add_error("file", str(exc))
+            else:
+                messages.success(request, _("%(n)d invitations created.") % {"n": len(created)})
+                return redirect("survey:wave", wave_id=wave.pk)
+    context = {
+        "wave": wave,
+        "by_status": [
+            (Invitation.Status(status).label, n) for status, n in selectors.invitation_counts(wave=wave).items()
+        ],
+        "n_submissions": selectors.submission_list(wave=wave).count(),
+        "form": form,
+        "can_manage": can_manage,
+        "can_export": request.user.has_perm(roles.EXPORT),
+    }
+    return render(request, "survey/wave.html", context)
