@@ -315,20 +315,16 @@ class Forecast:
 
     def summary(self) -> str:
         """Say the result in one sentence."""
-        pct = round(100 * self.level)
         if self.reached >= self.target:
             return f"Target {self.target:,} reached in the week ending {self.expected}."
-        if self.expected is None or self.expected > self.deadline:
-            when = f"expected {self.expected}" if self.expected else f"not expected before {self.horizon}"
-            return (
-                f"Target {self.target:,} not reached by deadline {self.deadline} ({when}; "
-                f"probability by the deadline {self.p_by_deadline:.0%})."
-            )
-        high = self.high.isoformat() if self.high else f"after {self.horizon}"
-        return (
-            f"Target {self.target:,} expected in the week ending {self.expected} "
-            f"({pct}% interval {self.low} to {high}; probability by the deadline {self.p_by_deadline:.0%})."
-        )
+        tail = f"probability by the deadline {self.p_by_deadline:.0%}"
+        if self.low is not None:
+            high = self.high.isoformat() if self.high else f"after {self.horizon}"
+            tail = f"{self.level:.0%} interval {self.low} to {high}; {tail}"
+        if self.on_track:
+            return f"Target {self.target:,} expected in the week ending {self.expected} ({tail})."
+        when = f"expected in the week ending {self.expected}" if self.expected else f"not before {self.horizon}"
+        return f"Target {self.target:,} not reached by deadline {self.deadline}: {when} ({tail})."
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping (dates as ISO strings)."""
