@@ -205,6 +205,17 @@ def test_master_event_properties(feed):
     assert "METHOD:PUBLISH" in lines
 
 
+def test_subscription_hints(feed):
+    lines = unfold(feed)
+    assert "REFRESH-INTERVAL;VALUE=DURATION:PT12H" in lines and "X-PUBLISHED-TTL:PT12H" in lines
+    assert "URL:https://digifit.example/programme/dienstag" in lines
+    assert not any(line.startswith("SOURCE") for line in lines)  # the page is not the feed's address
+    with_source = unfold(series_feed(SERIES, source="https://digifit.example/programme/dienstag.ics", stamp=STAMP))
+    assert "SOURCE;VALUE=URI:https://digifit.example/programme/dienstag.ics" in with_source
+    single = unfold(session_event(SERIES, session_slot(SERIES, date(2026, 3, 31)), stamp=STAMP))
+    assert not any(line.startswith("REFRESH-INTERVAL") for line in single)
+
+
 def test_feed_is_stable_for_a_fixed_stamp(feed):
     assert series_feed(SERIES, url="https://digifit.example/programme/dienstag", stamp=STAMP) == feed
     later = series_feed(SERIES, stamp=STAMP + timedelta(days=3), sequence=2)

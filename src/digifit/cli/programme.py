@@ -39,7 +39,7 @@ def programme() -> None:
     show_default=True,
     help="Where to write the iCalendar feed; '-' is standard output.",
 )
-@click.option("--url", default=None, help="The series page, written as URL/SOURCE in the feed.")
+@click.option("--url", default=None, help="The series page, written as the events' URL.")
 @click.option(
     "--stamp",
     type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),

@@ -56,6 +56,7 @@ def series_feed(
     series: Series,
     *,
     url: str | None = None,
+    source: str | None = None,
     alarms: Sequence[timedelta] = DEFAULT_ALARMS,
     stamp: datetime | None = None,
     sequence: int = 0,
@@ -67,7 +68,10 @@ def series_feed(
     ----------
     series : Series
     url : str, optional
-        The series page; written as ``URL`` of the events and ``SOURCE`` of the calendar.
+        The series page, written as the events' ``URL``.
+    source : str, optional
+        The feed's own address, written as the calendar's ``SOURCE`` (RFC 7986), where clients refresh it.
+        Every feed asks clients to refresh every 12 hours (``REFRESH-INTERVAL``, ``X-PUBLISHED-TTL``).
     alarms : sequence of timedelta, default (24 h, 1 h)
         One ``VALARM`` (``ACTION:DISPLAY``) per offset before each session's start; empty for none.
     stamp : datetime, optional
@@ -125,7 +129,7 @@ def series_feed(
         _describe(override, series, url=url, alarms=alarms, moved_from=d)
         events.append(override)
 
-    cal = _calendar(method="PUBLISH", name=series.title, url=url)
+    cal = _calendar(method="PUBLISH", name=series.title, source=source, refresh=True)
     starts = [first, *(s.start for s in slots)]
     if series.last_date is not None:
         starts.append(series.occurrence_start(series.last_date))
@@ -200,7 +204,7 @@ def session_event(
         event.add("attendee", person)
     if method == "CANCEL":
         event["STATUS"] = icalendar.vText("CANCELLED")
-    cal = _calendar(method=method, name=series.title, url=None)
+    cal = _calendar(method=method, name=series.title, source=None)
     return _finish(cal, [event], [slot.start, slot.end])
 
 
@@ -237,7 +241,7 @@ def personal_feed(
         for series, slot in sorted(pairs, key=lambda pair: pair[1].start)
     ]
     name = _TEXT["personal"].get(language, _TEXT["personal"]["de"]).format(name=registrant_name)
-    cal = _calendar(method="PUBLISH", name=name, url=None)
+    cal = _calendar(method="PUBLISH", name=name, source=None, refresh=True)
     starts = [x for _, slot in pairs for x in (slot.start, slot.end)] or [stamp]
     return _finish(cal, events, starts)
 
@@ -261,7 +265,7 @@ def _check_common(alarms: Sequence[timedelta], sequence: int) -> None:
         raise ProgrammeError(f"sequence: got {sequence!r}; expected an integer >= 0")
 
 
-def _calendar(*, method: str, name: str, url: str | None) -> icalendar.Calendar:
+def _calendar(*, method: str, name: str, source: str | None, refresh: bool = False) -> icalendar.Calendar:
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -269,8 +273,11 @@ def _calendar(*, method: str, name: str, url: str | None) -> icalendar.Calendar:
     cal.add("method", method)
     cal.add("name", name)  # RFC 7986
     cal.add("x-wr-calname", name)  # what most clients still read
-    if url:
-        cal.add("source", url, parameters={"VALUE": "URI"})
+    if source:
+        cal.add("source", source, parameters={"VALUE": "URI"})
+    if source or refresh:
+        cal.add("refresh-interval", timedelta(hours=12), parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", "PT12H")
     return cal
 
 
