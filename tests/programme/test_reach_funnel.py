@@ -13,6 +13,7 @@ from digifit.programme.reach import (
     FitRule,
     fit_date,
     funnel,
+    funnel_to_csv,
     is_digitally_fit,
     week_start,
     weekly_fit_counts,
@@ -130,3 +131,11 @@ def test_weekly_fit_counts_is_the_forecast_history():
     padded = weekly_fit_counts(POPULATION, start=date(2026, 2, 25), end=date(2026, 4, 1))
     assert padded[0] == (date(2026, 2, 23), 0) and padded[-1] == (date(2026, 3, 30), 0)
     assert weekly_fit_counts([]) == []
+
+
+def test_funnel_csv_export():
+    text = funnel_to_csv(funnel(POPULATION, by=["sector", "week"]))
+    lines = text.splitlines()
+    assert lines[0] == "sector,week,registered,attended,fit"
+    assert "retail,2026-03-02,2,1,1" in lines and len(lines) == 1 + 12
+    assert funnel_to_csv(funnel(POPULATION)) == "registered,attended,fit\n6,4,3\n"

@@ -51,6 +51,7 @@ __all__ = [
     "fit_date",
     "forecast",
     "funnel",
+    "funnel_to_csv",
     "is_digitally_fit",
     "week_start",
     "weekly_counts_from_csv",
@@ -253,6 +254,26 @@ def funnel(
     if not dims and not counts:
         counts[()] = [0, 0, 0]
     return [FunnelRow(key, *values) for key, values in sorted(counts.items())]
+
+
+def funnel_to_csv(rows: Sequence[FunnelRow]) -> str:
+    """Write funnel rows as CSV text (the dashboard's export): group columns, then the three counts.
+
+    Examples
+    --------
+    >>> print(funnel_to_csv([FunnelRow((("sector", "retail"),), 2, 2, 1)]), end="")
+    sector,registered,attended,fit
+    retail,2,2,1
+    """
+    import io
+
+    columns = [name for name, _ in rows[0].group] if rows else []
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*columns, "registered", "attended", "fit"])
+    for row in rows:
+        writer.writerow([*(value for _, value in row.group), row.registered, row.attended, row.fit])
+    return out.getvalue()
 
 
 def weekly_fit_counts(
