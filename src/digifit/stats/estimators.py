@@ -22,7 +22,14 @@ import numpy as np
 
 from digifit.errors import EstimationError
 from digifit.stats.design import STRATUM_KEY, UNIT_KEY, Design, check_columns
-from digifit.stats.intervals import PROPORTION_METHODS, check_method, confint, qt
+from digifit.stats.intervals import (
+    PROPORTION_METHODS,
+    check_method,
+    confint,
+    glm_naive_variance,
+    profile_likelihood_ci,
+    qt,
+)
 from digifit.stats.result import Estimate, Estimates
 from digifit.stats.variance import taylor_variance_rows, taylor_variance_units
 
@@ -534,6 +541,7 @@ def proportion(
     positive = run.col(n_pos, power=0)
     out = []
     k = len(levels)
+    glm_start = _glm_start_sums(run, variable, levels, lev, weights, counts) if ci_method == "likelihood" else {}
     for dom in range(len(run.domains)):
         rows = run.rows_of(dom)
         rows = rows[lev[rows] >= 0]
@@ -561,7 +569,8 @@ def proportion(
             vsrs = s2 * (W - npos) / (W * npos) if npos <= W else math.nan
             deff = float(var[j]) / vsrs if vsrs and math.isfinite(vsrs) and vsrs > 0 else math.nan
             if ci_method == "likelihood":
-                lo, hi = _likelihood_ci(pj, se, df, level, W, npos)
+                naive = glm_naive_variance(pj, n, glm_start[(dom, j)]) if 0 < pj < 1 else None
+                lo, hi = profile_likelihood_ci(pj, se, df=df, level=level, n=npos, naive=naive)
             else:
                 lo, hi = run.interval(pj, se, df, n)
             out.append(
@@ -588,11 +597,59 @@ def _sort_key(value: Any) -> tuple:
     return (0, value) if isinstance(value, int | float | bool) else (1, str(value))
 
 
-def _likelihood_ci(p: float, se: float, df: int, level: float, W: float, n: int) -> tuple[float, float]:
-    """``svyciprop(method="likelihood")``: see :func:`digifit.stats.intervals.profile_likelihood_ci`."""
-    from digifit.stats.intervals import profile_likelihood_ci
+def _glm_start_sums(run: _Run, variable: str, levels: list, lev: np.ndarray, weights: np.ndarray, counts: np.ndarray):
+    """Per (domain, level): the per-row sums at R's glm starting values (see ``glm_naive_variance``).
 
-    return profile_likelihood_ci(p, se, df=df, level=level, n=n)
+    One more aggregation: the weights are rescaled to mean 1 within each domain (``w̃ = w / c_d``), so the
+    domain's ``c_d`` must be known first; the rows are grouped by domain and level.
+    """
+    d = run.d
+    scale = {}
+    for dom in range(len(run.domains)):
+        rows = run.rows_of(dom)
+        rows = rows[lev[rows] >= 0]
+        scale[run.domains[dom]] = weights[rows].sum() / counts[rows].sum()
+    import pyarrow as pa
+
+    cols = {f"__dg_k{i}": [key[i] for key in scale] for i in range(len(run.by))}
+    lookup = d.source.register(pa.table({**cols, "__dg_c": list(scale.values())}))
+    base = _with_implied_weights(d) if d.implied_weights else d.table
+    base = base.filter(base[variable].notnull())
+    if run.by:
+        joined = base.join(lookup, [base[c] == lookup[f"__dg_k{i}"] for i, c in enumerate(run.by)])
+        c = joined["__dg_c"]
+    else:
+        joined, c = base, ibis.literal(next(iter(scale.values())))
+    if d.implied_weights:
+        w = joined["__dg_w"] / c
+    else:
+        w = (joined[d.weights].cast("float64") if d.weights else ibis.literal(1.0)) / c
+    metrics = {}
+    for y in (0, 1):
+        mu = (w * y + 0.5) / (w + 1)
+        work = w * mu * (1 - mu)
+        metrics[f"sw{y}"] = work.sum()
+        metrics[f"swz{y}"] = (work * (mu / (1 - mu)).ln() + w * (y - mu)).sum()
+        metrics[f"ll{y}"] = (w * (mu if y else 1 - mu).ln()).sum()
+    keys = {f"__dg_b{i}": joined[c_] for i, c_ in enumerate(run.by)}
+    keys["__dg_level"] = joined[variable]
+    res = d.execute(joined.group_by(**keys).aggregate(**metrics)).to_pylist()
+    sums: dict[tuple, dict] = {}
+    for r in res:
+        dom_key = tuple(r[f"__dg_b{i}"] for i in range(len(run.by)))
+        sums.setdefault(dom_key, {})[r["__dg_level"]] = r
+    out = {}
+    for dom, dom_key in enumerate(run.domains):
+        groups = sums.get(dom_key, {})
+        for j, lv in enumerate(levels):
+            total = [0.0, 0.0, 0.0]
+            for glv, r in groups.items():
+                y = 1 if glv == lv else 0
+                total[0] += r[f"sw{y}"]
+                total[1] += r[f"swz{y}"]
+                total[2] += r[f"ll{y}"]
+            out[(dom, j)] = tuple(total)
+    return out
 
 
 def quantile(

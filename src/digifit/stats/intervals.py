@@ -158,15 +158,42 @@ def _expit(x: float) -> float:
     return e / (1 + e)
 
 
-def profile_likelihood_ci(p: float, se: float, *, df: float, level: float, n: int) -> tuple[float, float]:
+def glm_naive_variance(p: float, n: float, start: tuple[float, float, float]) -> float:
+    """Return the model-based variance of the intercept that R's ``glm.fit`` reports for a 0/1 response.
+
+    R's ``naive.cov`` is ``1 / Σ W`` with the working weights of the *last* IRLS iteration, evaluated at the
+    previous iteration's fitted values, so it depends on glm's starting values and stopping rule. This replays
+    ``glm.fit`` for the intercept-only binomial model: ``start`` holds the per-row sums at the starting values
+    ``μ_i = (w̃_i y_i + 0.5) / (w̃_i + 1)`` — ``Σ W_i``, ``Σ W_i z_i`` and ``Σ w̃_i (y_i log μ_i + (1 − y_i)
+    log(1 − μ_i))`` — after which every iteration is scalar (``n = Σ w̃``, weights scaled to mean 1).
+    """
+    sw, swz, loglik0 = start
+    devold = -2.0 * loglik0
+    naive = 1.0 / sw
+    for _ in range(25):  # glm.control(maxit = 25, epsilon = 1e-8)
+        beta = swz / sw
+        naive = 1.0 / sw
+        mu = _expit(beta)
+        dev = -2.0 * n * (p * math.log(mu) + (1 - p) * math.log(1 - mu))
+        if abs(dev - devold) / (abs(dev) + 0.1) < 1e-8:
+            break
+        devold = dev
+        sw = n * mu * (1 - mu)
+        swz = sw * beta + n * (p - mu)
+    return naive
+
+
+def profile_likelihood_ci(
+    p: float, se: float, *, df: float, level: float, n: int, naive: float | None = None
+) -> tuple[float, float]:
     """Return ``svyciprop(method="likelihood")``'s interval for a proportion ``p`` with design SE ``se``.
 
     R fits ``svyglm(y ~ 1, family=quasibinomial)`` with weights scaled to mean 1 over the ``n`` rows, then
     ``confint(method="likelihood")``: the signed root deviance ``z(β) = ±sqrt((D(β) − D̂) / φ)`` (Pearson
     dispersion ``φ = n / (n − 1)`` for a 0/1 response) is profiled on a grid of steps of ``zmax / 5`` design
     SEs, and the interval is where the FMM spline through the profile crosses ``± t(α/2, df) · sqrt(λ)``,
-    ``λ`` being the design variance of ``logit(p)`` over its model variance ``1 / (n p (1 − p))``
-    (a Rao–Scott scaling). Everything needed is ``p``, ``se``, ``n`` and ``df``: no rows.
+    ``λ`` being the design variance of ``logit(p)`` over its model variance (a Rao–Scott scaling): ``naive``
+    from :func:`glm_naive_variance` as R has it, or ``1 / (n p (1 − p))`` (its limit) when not given.
     """
     if not 0 < p < 1 or not se > 0 or n < 2 or df <= 0:
         return (math.nan, math.nan)
@@ -174,7 +201,7 @@ def profile_likelihood_ci(p: float, se: float, *, df: float, level: float, n: in
 
     b0 = math.log(p / (1 - p))
     std_err = se / (p * (1 - p))
-    lam = std_err**2 * (n * p * (1 - p))
+    lam = std_err**2 / naive if naive is not None else std_err**2 * (n * p * (1 - p))
     t_half = qt((1 - level) / 2, df)
     alpha = ndtr(t_half * math.sqrt(lam)) / 2
     zmax = math.sqrt(float(fdtri(1, n - 1, 1 - alpha)))
