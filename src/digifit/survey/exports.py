@@ -197,9 +197,9 @@ def _cell(col: Column, record: dict[str, Any], layout: Layout, lang: str | None)
     return value
 
 
-def _main_row(layout: Layout, row: tuple, lang: str | None) -> list[Any]:
+def _main_meta(row: tuple) -> dict[str, Any]:
     instance_id, version, wave, panel_id, language, submitted_at, data = row
-    meta = {
+    return {
         "instance_id": str(instance_id),
         "version": version,
         "wave": wave or str(data.get("wave") or ""),
@@ -207,6 +207,11 @@ def _main_row(layout: Layout, row: tuple, lang: str | None) -> list[Any]:
         "language": language,
         "submitted_at": submitted_at,
     }
+
+
+def _main_row(layout: Layout, row: tuple, lang: str | None) -> list[Any]:
+    meta = _main_meta(row)
+    data = row[6]
     out = []
     for col in layout.main:
         out.append(meta[col.name] if col.kind == "meta" else _cell(col, data, layout, lang))
@@ -404,13 +409,31 @@ def snapshot_write(spec: ExportSpec, target: str | Path | IO[bytes], *, batch_si
             for values in columns.values():
                 values.clear()
 
+        meta_cols = [(c.name, columns[c.name]) for c in layout.main if c.kind == "meta"]
+        plan = [(columns[c.name], c.kind, c.field, c.choice, types[c.name]) for c in layout.main if c.kind != "meta"]
         for row in _rows(spec):
-            values = _main_row(layout, row, None)
-            for col, value in zip(layout.main, values, strict=True):
-                if col.kind == "meta":
-                    columns[col.name].append(value if value != "" or col.name != "wave" else None)
+            meta = _main_meta(row)
+            for name, out in meta_cols:
+                value = meta[name]
+                out.append(None if value == "" and name == "wave" else value)
+            data = row[6]
+            selected: dict[str, set[str]] = {}  # each multi-select answer is split once per row
+            for out, kind, field_name, choice, col_type in plan:
+                value = data.get(field_name)
+                if kind == "choice":
+                    if value is None or value == "":
+                        out.append(None)
+                    else:
+                        chosen = selected.get(field_name)
+                        if chosen is None:
+                            chosen = selected[field_name] = set(str(value).split())
+                        out.append(1 if choice in chosen else 0)
+                elif kind == "count":
+                    out.append(len(value) if isinstance(value, list) else 0)
+                elif col_type == "text" or col_type == "select_one" or col_type == "select_multiple":
+                    out.append(None if value is None or value == "" else str(value))
                 else:
-                    columns[col.name].append(_arrow_value(types[col.name], value))
+                    out.append(_arrow_value(col_type, value))
             n += 1
             if n % batch_size == 0:
                 flush()
