@@ -27,58 +27,22 @@ the names of its fields.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import math
-import re
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from defusedxml import ElementTree as SafeET
 
 from digifit.survey.errors import FieldProblem, FormRejected, SubmissionRejected
 
-# XLSForm/pyxform type names -> the names used in the schema.
-_TYPES = {
-    "integer": "integer",
-    "int": "integer",
-    "decimal": "decimal",
-    "text": "text",
-    "string": "text",
-    "select one": "select_one",
-    "select_one": "select_one",
-    "select all that apply": "select_multiple",
-    "select_multiple": "select_multiple",
-    "date": "date",
-    "datetime": "datetime",
-    "dateTime": "datetime",
-    "time": "time",
-    "note": "note",
-    "calculate": "calculate",
-    "hidden": "hidden",
-    "acknowledge": "text",
-    "barcode": "text",
-    "geopoint": "text",
-    "start": "datetime",
-    "end": "datetime",
-    "today": "date",
-    "deviceid": "text",
-    "username": "text",
-    "phonenumber": "text",
-    "email": "text",
-    "audit": "text",
-}
+# Metadata types of ``digifit.forms`` stored under the schema type their values have.
+_TYPES = {"start": "datetime", "end": "datetime", "today": "date"}
 #: Types that never carry an answer.
 NO_DATA_TYPES = frozenset({"note"})
-_LANG_CODE = re.compile(r"\(([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)?)\)\s*$")
-
-
-def language_code(name: str) -> str:
-    """Return the code of an XLSForm language name: ``"Deutsch (de)"`` -> ``"de"``; else the name itself."""
-    m = _LANG_CODE.search(name or "")
-    return m.group(1).lower() if m else (name or "default")
 
 
 @dataclass(frozen=True)
@@ -94,7 +58,6 @@ class LoadedForm:
     xform_xml: str
     completeness: dict[str, Any]
     xlsx_sha256: str
-    warnings: list[str] = field(default_factory=list)
 
 
 def _section_walk(fields, *, repeat, out_fields, out_repeats) -> None:
@@ -216,16 +179,29 @@ def form_load(content: bytes, *, filename: str | None = None) -> LoadedForm:
     )
 
 
-@functools.lru_cache(maxsize=32)
-def _questionnaire(version_pk: int, sha256: str, content: bytes):
-    from digifit.forms.xlsform import load_xlsform
-
-    return load_xlsform(content)
+_PARSED: dict[tuple[int, str], Any] = {}
+_PARSED_LOCK = threading.Lock()
 
 
 def questionnaire_of(version) -> Any:
-    """Return the parsed ``digifit.forms`` questionnaire of a stored version (cached per process)."""
-    return _questionnaire(version.pk, version.xlsx_sha256, bytes(version.xlsx))
+    """Return the parsed ``digifit.forms`` questionnaire of a stored version.
+
+    Parsed once per process and version (the file is read from the database only then); a version's file
+    never changes, its digest is part of the key all the same.
+    """
+    key = (version.pk, version.xlsx_sha256)
+    found = _PARSED.get(key)
+    if found is None:
+        from digifit.forms.xlsform import load_xlsform
+        from digifit.survey.models import QuestionnaireVersion
+
+        content = QuestionnaireVersion.objects.filter(pk=version.pk).values_list("xlsx", flat=True).get()
+        found = load_xlsform(bytes(content))
+        with _PARSED_LOCK:
+            if len(_PARSED) >= 64:
+                _PARSED.clear()
+            _PARSED[key] = found
+    return found
 
 
 # --------------------------------------------------------------------------------------------- answers
@@ -443,17 +419,6 @@ def answers_from_xml(schema: Mapping[str, Any] | None, content: bytes) -> XmlIns
     return XmlInstance(form_id=form_id, version=version, instance_id=instance_id, answers=answers)
 
 
-def xlsx_bytes(upload: Any) -> bytes:
-    """Return the bytes of an uploaded file object, a path-like or bytes."""
-    if isinstance(upload, bytes | bytearray | memoryview):
-        return bytes(upload)
-    if hasattr(upload, "read"):
-        data = upload.read()
-        return data if isinstance(data, bytes) else bytes(data)
-    with open(upload, "rb") as fh:
-        return fh.read()
-
-
 __all__ = [
     "LoadedForm",
     "XmlInstance",
@@ -463,8 +428,6 @@ __all__ = [
     "answers_normalize",
     "canonical_json",
     "form_load",
-    "language_code",
     "questionnaire_of",
     "schema_from_questionnaire",
-    "xlsx_bytes",
 ]

@@ -99,7 +99,7 @@ def form_list(request: HttpRequest) -> HttpResponse:
         questionnaires = questionnaires.filter(form_id=form_id)
     parts = ["<?xml version='1.0' encoding='UTF-8' ?>", '<xforms xmlns="http://openrosa.org/xforms/xformsList">']
     for q in questionnaires:
-        versions = QuestionnaireVersion.objects.filter(questionnaire=q).order_by("-created_at", "-id")
+        versions = QuestionnaireVersion.objects.filter(questionnaire=q).defer("xlsx").order_by("-created_at", "-id")
         chosen = list(versions) if all_versions else [v for v in versions[:1]]
         for v in chosen:
             url = request.build_absolute_uri(reverse("openrosa:form_xml", args=[q.form_id]))
