@@ -29,6 +29,7 @@ def xlsform_bytes(
     extra_choice: bool = False,
     broken: bool = False,
     form_id: str = "fob_test",
+    grouped: bool = False,
 ) -> bytes:
     """Build a small German/English XLSForm: select_one, integer with constraint, select_multiple, decimal
     with relevance, a repeat and a note. ``extra_*`` make version 2 (a new field, a new choice)."""
@@ -48,6 +49,9 @@ def xlsform_bytes(
         ["integer", "tool_cost", "Kosten", "Cost"],
         ["end_repeat", "", "", ""],
     ]
+    if grouped:  # the first questions in a group "company"
+        rows.insert(1, ["begin_group", "company", "Unternehmen", "Company"])
+        rows.insert(4, ["end_group", "", "", ""])
     if extra_field:
         rows.append(["text", "comment", "Kommentar", "Comment"])
     if broken:

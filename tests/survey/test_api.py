@@ -289,3 +289,26 @@ def test_submission_without_wave_id_goes_to_the_open_wave(manager, wave):
 def test_questionnaire_without_waves_takes_submissions_without_a_wave(manager, form_v1):
     resp = submit(manager, answers())
     assert resp.status_code == 201 and resp.json()["wave_id"] is None
+
+
+def test_groups_may_be_sent_nested_and_repeat_errors_count_from_one(manager, wave):
+    from digifit.survey import services
+
+    services.questionnaire_version_add(content=xlsform_bytes(version="3", grouped=True), filename="g.xlsx")
+    nested = {"company": {"country": "DE", "employees": 3}, "tools": [{"tool_name": "CRM"}, {"tool_cost": "x"}]}
+    resp = submit(manager, nested, wave_id=wave["id"])
+    assert resp.status_code == 422
+    assert [e["field"] for e in resp.json()["errors"]] == ["tools[2]/tool_cost"]
+    nested["tools"] = [{"tool_name": "CRM"}]
+    resp = submit(manager, nested, wave_id=wave["id"])
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["data"]["country"] == "DE" and "company" not in resp.json()["data"]
+
+
+def test_an_invitation_token_is_no_api_credential(manager, anonymous, wave):
+    from .conftest import ApiClient
+
+    inv = manager.post(f"/api/waves/{wave['id']}/invitations", {"panel_id": "P1"}).json()
+    respondent = ApiClient(anonymous.client, inv["token"])
+    assert respondent.get("/api/submissions").status_code == 401
+    assert respondent.get(f"/api/waves/{wave['id']}/invitations").status_code == 401

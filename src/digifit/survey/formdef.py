@@ -263,7 +263,10 @@ def answers_normalize(schema: Mapping[str, Any], answers: Any) -> dict[str, Any]
     Raises
     ------
     SubmissionRejected
-        With one :class:`FieldProblem` per bad field (``field`` is the name, ``items[2].name`` in repeats).
+        With one :class:`FieldProblem` per bad field (``field`` is the name, ``tools[2]/tool_name`` in repeats,
+        counting from 1, as :mod:`digifit.forms.validation` names them).
+
+    Answers may also nest groups as objects (``{"profile": {"country": "DE"}}``); they are flattened.
     """
     if not isinstance(answers, Mapping):
         raise SubmissionRejected(
@@ -273,6 +276,7 @@ def answers_normalize(schema: Mapping[str, Any], answers: Any) -> dict[str, Any]
     for f in schema["fields"]:
         by_repeat.setdefault(f["repeat"], {})[f["name"]] = f
     repeat_names = {r["name"] for r in schema["repeats"]}
+    group_names = {part for f in schema["fields"] for part in f["path"][:-1]} - repeat_names
     errors: list[FieldProblem] = []
 
     def level(values: Mapping[str, Any], repeat: str | None, prefix: str) -> dict[str, Any]:
@@ -286,7 +290,10 @@ def answers_normalize(schema: Mapping[str, Any], answers: Any) -> dict[str, Any]
                 if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
                     errors.append(FieldProblem(field=where, code="type", message="expected a list of objects"))
                     continue
-                out[key] = [level(item, key, f"{where}[{i}].") for i, item in enumerate(value)]
+                out[key] = [level(item, key, f"{where}[{i}]/") for i, item in enumerate(value, start=1)]
+            elif key in group_names and isinstance(value, Mapping) and key not in known:
+                for name, inner in level(value, repeat, f"{where}/").items():
+                    out[name] = inner
             elif key in known:
                 if known[key]["type"] in NO_DATA_TYPES:
                     continue
