@@ -56,3 +56,43 @@ def test_concurrent_posts_of_one_instance_store_it_once():
     assert other_outcomes == ["conflict"] * (THREADS - 1) + ["created"]
     assert Submission.objects.filter(instance_id=same).count() == 1
     assert Submission.objects.filter(instance_id=other).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_answers_to_one_invitation_store_one():
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need a server database; run with DATABASE_URL=postgres://… (make test does)")
+    from digifit.survey.errors import NotAllowed
+    from digifit.survey.models import Invitation
+
+    version = services.questionnaire_version_add(content=xlsform_bytes(), filename="f.xlsx").version
+    wave = services.wave_create(questionnaire=version.questionnaire, name="w", status="open")
+    invitation = services.invitation_create(wave=wave, panel_id="P1")
+    barrier = threading.Barrier(THREADS)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def post() -> None:
+        try:
+            barrier.wait()
+            inv = Invitation.objects.select_related("wave").get(pk=invitation.pk)
+            services.submission_submit(
+                questionnaire_version=version, instance_id=new_id(), data=answers(), invitation=inv
+            )
+            outcome = "created"
+        except NotAllowed:
+            outcome = "refused"
+        except Exception as exc:
+            outcome = f"error {type(exc).__name__}: {exc}"
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=post) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes) == ["created"] + ["refused"] * (THREADS - 1)
+    assert Submission.objects.filter(invitation=invitation).count() == 1

@@ -264,7 +264,8 @@ def invitation_bulk_create(*, wave: Wave, csv_text: str) -> list[Invitation]:
 
 @dataclass(frozen=True)
 class Submitted:
-    """The result of :func:`submission_submit`: the stored submission, and whether this call created it."""
+    """The result of :func:`submission_submit`: the stored submission, and whether this call stored it
+    (a new submission or a completed draft) rather than finding it already stored."""
 
     submission: Submission
     created: bool
@@ -348,6 +349,10 @@ def submission_submit(
     now = timezone.now()
     try:
         with transaction.atomic():
+            if invitation is not None:  # one answer per invitation, also under concurrent requests
+                locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+                if locked.status == Invitation.Status.COMPLETED and stored is None:
+                    raise NotAllowed("this invitation has already been answered")
             if stored is not None:  # a draft: complete it
                 sub = Submission.objects.select_for_update().get(pk=stored.pk)
                 if sub.status == Submission.Status.COMPLETE:
@@ -357,8 +362,10 @@ def submission_submit(
                 sub.status = Submission.Status.COMPLETE
                 sub.submitted_at = now
                 sub.questionnaire_version = questionnaire_version
+                sub.wave = wave or sub.wave
+                sub.language = language
                 sub.save()
-                created = False
+                created = True  # the complete submission is new
             else:
                 sub = Submission(
                     instance_id=uid,
