@@ -43,6 +43,8 @@ def xlsform_bytes(
         ["integer", "employees", "Beschäftigte", "Employees", "yes", "", ". >= 0", "Nicht negativ", "Not negative"],
         ["select_multiple channels", "channels", "Kanäle", "Channels"],
         ["calculate", "big", "", "", "", "", "", "", "", "if(${employees} >= 20, 1, 0)"],
+        ["calculate", "per_third", "", "", "", "", "", "", "", "${employees} div 3"],
+        ["calculate", "tag", "", "", "", "", "", "", "", "concat('c-', ${country})"],
         ["decimal", "shop_share", "Anteil Shop", "Shop share", "", "selected(${channels}, 'shop')"],
         ["begin_repeat", "tools", "Werkzeuge", "Tools"],
         ["text", "tool_name", "Name", "Name", "yes"],

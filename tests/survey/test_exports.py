@@ -119,6 +119,10 @@ def test_parquet_snapshot_is_typed_and_read_by_the_stats_core(manager, wave, two
     assert table.column("channels__marketplace").to_pylist() == [0, 0, 1]
     assert schema.field("big").type == pa.int64()  # a calculation whose values are all whole numbers
     assert table.column("big").to_pylist() == [0, 0, 1]
+    assert schema.field("per_third").type == pa.float64()  # numbers, not all whole
+    assert table.column("per_third").to_pylist() == pytest.approx([4.0, 4.0, 40 / 3])
+    assert schema.field("tag").type == pa.string()
+    assert table.column("tag").to_pylist() == ["c-DE", "c-FR", "c-DE"]
     assert table.column("shop_share").to_pylist() == [0.25, None, 0.25]
     # the same through the API
     resp = manager.get(f"/api/waves/{wave['id']}/export?format=parquet")
@@ -169,3 +173,15 @@ def test_bundled_questionnaire_loads(db):
     schema = added.version.schema
     assert {"de", "en", "fr"} <= set(added.version.languages)
     assert any(f["type"] == "select_multiple" for f in schema["fields"])
+
+
+def test_calculation_types_from_the_database_match_a_python_scan(wave, two_versions):
+    from digifit.survey import exports
+    from digifit.survey.models import Wave
+
+    w = Wave.objects.get(pk=wave["id"])
+    spec = exports.ExportSpec(questionnaire=w.questionnaire, wave=w)
+    names = ["big", "per_third", "tag", "comment"]
+    expected = {"big": "integer", "per_third": "decimal", "tag": "text", "comment": "text"}
+    assert exports._calculated_types(spec, names) == expected
+    assert exports._calculated_types_scan(exports._submissions(spec), names) == expected

@@ -39,6 +39,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from django.db import connections
+from django.db.models import CharField, Count, F, Func, Q, Value
+from django.db.models.fields.json import KeyTransform
+
 from digifit.survey.errors import FieldProblem, SubmissionRejected
 from digifit.survey.models import Questionnaire, QuestionnaireVersion, Submission, Wave
 
@@ -319,15 +323,44 @@ _ARROW_TYPES = {"integer": "int64", "decimal": "float64", "date": "date32", "sel
 def _calculated_types(spec: ExportSpec, names: list[str]) -> dict[str, str]:
     """Type ``calculate``/``hidden`` columns from their stored values: integer, decimal or text.
 
-    XLSForm gives calculations no type; the server stores what the expression produced. One pass over just
-    these keys decides: all whole numbers -> integer, all numbers -> decimal, anything else -> text.
+    XLSForm gives calculations no type; the server stores what the expression produced. All whole numbers ->
+    integer, all numbers -> decimal, anything else (or nothing at all) -> text. On PostgreSQL and SQLite one
+    aggregate query over the JSON types decides; elsewhere one pass over just these keys.
     """
     if not names:
         return {}
+    qs = _submissions(spec)
+    vendor = connections[qs.db].vendor
+    if vendor not in ("postgresql", "sqlite"):
+        return _calculated_types_scan(qs, names)
+    aggregates = {}
+    for i, name in enumerate(names):
+        if vendor == "postgresql":
+            json_type = Func(KeyTransform(name, "data"), function="jsonb_typeof", output_field=CharField())
+            number, whole = Q(**{f"t{i}": "number"}), Q(**{f"data__{name}__regex": r"^-?[0-9]+$"})
+            other = Q(**{f"t{i}__in": ["string", "boolean", "object", "array"]})
+        else:
+            json_type = Func(F("data"), Value(f'$."{name}"'), function="JSON_TYPE", output_field=CharField())
+            number, whole = Q(**{f"t{i}__in": ["integer", "real"]}), Q(**{f"t{i}": "integer"})
+            other = Q(**{f"t{i}__in": ["text", "true", "false", "object", "array"]})
+        qs = qs.annotate(**{f"t{i}": json_type})
+        aggregates[f"n{i}"] = Count("id", filter=number)
+        aggregates[f"w{i}"] = Count("id", filter=number & whole)
+        aggregates[f"o{i}"] = Count("id", filter=other & ~Q(**{f"data__{name}": ""}))
+    counts = qs.aggregate(**aggregates)
+    kinds = {}
+    for i, name in enumerate(names):
+        if counts[f"o{i}"] or not counts[f"n{i}"]:
+            kinds[name] = "text"
+        else:
+            kinds[name] = "integer" if counts[f"w{i}"] == counts[f"n{i}"] else "decimal"
+    return kinds
+
+
+def _calculated_types_scan(qs, names: list[str]) -> dict[str, str]:
     kinds = dict.fromkeys(names, "integer")
     seen = dict.fromkeys(names, False)
-    keys = [f"data__{name}" for name in names]
-    for values in _submissions(spec).values_list(*keys).iterator(chunk_size=CHUNK * 5):
+    for values in qs.values_list(*[f"data__{name}" for name in names]).iterator(chunk_size=CHUNK * 5):
         for name, value in zip(names, values, strict=True):
             if value is None or value == "" or kinds[name] == "text":
                 continue
