@@ -7,7 +7,8 @@ The statistics build Ibis expressions on a :class:`Source`'s ``table`` and run t
   DuckDB SQL with ``ibis.to_sql`` and run on a ``duckdb`` connection. Same expressions, same SQL as Ibis's own
   DuckDB backend, without loading that backend's pandas machinery (a third of a second per process).
 - :class:`IbisSource`: any table already bound to an Ibis backend (DuckDB, PySpark, Postgres…), executed by
-  that backend; this is how the same code runs on Spark.
+  that backend. Tables bound to Ibis's PySpark backend get :class:`digifit.stats.spark.SparkSource`, which
+  collects results as Arrow (``engine="spark"`` reads paths and frames that way).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import ibis.expr.types as ir
 
 from digifit.errors import DesignError
 
-__all__ = ["DuckDBSource", "IbisSource", "Source", "to_source"]
+__all__ = ["ENGINES", "DuckDBSource", "IbisSource", "Source", "to_source"]
 
 _names = itertools.count()
 
@@ -82,7 +83,17 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def to_source(data: Any, *, con: Any = None) -> Source:
+ENGINES = ("duckdb", "spark")
+
+
+def _is_spark_table(table: ir.Table) -> bool:
+    try:
+        return table._find_backend(use_default=False).name == "pyspark"
+    except Exception:  # an unbound table or one without a backend
+        return False
+
+
+def to_source(data: Any, *, con: Any = None, engine: str = "duckdb") -> Source:
     """Return where ``data`` live as a :class:`Source`.
 
     Parameters
@@ -90,11 +101,24 @@ def to_source(data: Any, *, con: Any = None) -> Source:
     data : str, os.PathLike, pandas.DataFrame, polars.DataFrame, pyarrow.Table, duckdb relation or ibis Table
         A ``.parquet`` / ``.csv`` path (a Parquet glob or folder works too), an in-memory frame, a DuckDB
         relation, or an Ibis table bound to any backend (then that backend runs the aggregations).
-    con : duckdb connection, optional
-        The DuckDB connection for paths and frames; a new in-memory one by default.
+    con : duckdb connection or pyspark.sql.SparkSession, optional
+        The DuckDB connection (or, with ``engine="spark"``, the Spark session) for paths and frames; a new
+        in-memory DuckDB connection (a Spark session from :func:`digifit.stats.spark.spark_session`) by default.
+    engine : {'duckdb', 'spark'}, default 'duckdb'
+        Which engine reads paths and frames; an Ibis table always runs on the backend it is bound to.
     """
+    if engine not in ENGINES:
+        raise DesignError(f"engine {engine!r} is not known; expected one of {', '.join(ENGINES)}.")
     if isinstance(data, ir.Table):
+        if _is_spark_table(data):
+            from digifit.stats.spark import SparkSource
+
+            return SparkSource(data)
         return IbisSource(data)
+    if engine == "spark":
+        from digifit.stats.spark import spark_source
+
+        return spark_source(data, con)
     import duckdb
 
     if isinstance(data, str | os.PathLike):

@@ -79,6 +79,8 @@ class Design:
     ids: tuple[str, ...]
     fpc: tuple[str, ...]
     lonely_psu: str
+    calibration: Any = None  # a calibration record (digifit.stats.calibration), kept for the variance
+    trims: tuple[tuple[float, float, float], ...] = ()  # trim_weights steps: (lower, upper, share)
     _structure: Structure | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -147,11 +149,25 @@ class Design:
         return int(n_psu - s.n_strata)
 
     def weight_expr(self, table: ir.Table | None = None) -> ir.FloatingValue:
-        """Return the row weight as an Ibis expression (1 when the weights are implied by the fpc)."""
+        """Return the row weight as an Ibis expression (1 when the weights are implied by the fpc).
+
+        A calibrated design's weight is the pre-calibration weight times the calibration factor of the row.
+        """
+        t = self.table if table is None else table
+        w = self.base_weight_expr(t)
+        if self.calibration is not None:
+            w = w * self.calibration.factor_expr(t)
+        return w
+
+    def base_weight_expr(self, table: ir.Table | None = None) -> ir.FloatingValue:
+        """Return the weight before calibration (after trimming) as an Ibis expression."""
         t = self.table if table is None else table
         if self.weights is None:
             return ibis.literal(1.0)
-        return t[self.weights].cast("float64")
+        w = t[self.weights].cast("float64")
+        for lower, upper, share in self.trims:
+            w = ibis.cases((w < lower, ibis.literal(lower)), (w > upper, ibis.literal(upper)), else_=w + share)
+        return w
 
     def key_exprs(self, table: ir.Table | None = None) -> dict[str, ir.Value]:
         """Return the expressions that identify a unit: stratum and the cluster id of each variance stage."""
@@ -256,6 +272,7 @@ def design(
     lonely_psu: str = "fail",
     con: Any = None,
     validate: bool = True,
+    engine: str = "duckdb",
 ) -> Design:
     """Build and validate a survey design.
 
@@ -277,11 +294,15 @@ def design(
         (ultimate cluster) approximation is used. Later stages enter the variance only when they have an fpc.
     lonely_psu : {'fail', 'remove', 'certainty', 'adjust', 'average'}, default 'fail'
         What to do with a stratum that has a single PSU (R's ``survey.lonely.psu``).
-    con : duckdb connection, optional
+    con : duckdb connection or pyspark.sql.SparkSession, optional
         Connection used to read files and in-memory frames (a new in-process one by default).
     validate : bool, default True
         Check the values now (one aggregation). With ``False`` they are checked by the first estimator, in its
         own aggregation, which saves a pass over the data (what the CLI does); errors are the same.
+    engine : {'duckdb', 'spark'}, default 'duckdb'
+        The engine that reads a path or frame: in-process DuckDB, or Spark through Ibis's PySpark backend
+        (:mod:`digifit.stats.spark`; the session is ``con`` or :func:`~digifit.stats.spark.spark_session`).
+        An Ibis table runs on the backend it is bound to.
 
     Returns
     -------
@@ -303,7 +324,7 @@ def design(
     """
     if lonely_psu not in LONELY_PSU_POLICIES:
         raise DesignError(f"lonely_psu {lonely_psu!r} is not known; expected one of {', '.join(LONELY_PSU_POLICIES)}.")
-    source = to_source(data, con=con)
+    source = to_source(data, con=con, engine=engine)
     table = source.table
     ids_t = _as_tuple(ids, "ids")
     fpc_t = _as_tuple(fpc, "fpc")

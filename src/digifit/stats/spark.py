@@ -1,0 +1,304 @@
+"""Spark as the engine: a session with sensible defaults, data read through Ibis's PySpark backend.
+
+The estimators only build Ibis expressions; on Spark they run as Spark SQL, and only the small aggregates
+(one row per domain × stratum × PSU) come back to the driver. This module is the adapter: it starts or reuses
+a :class:`pyspark.sql.SparkSession`, reads Parquet/CSV into an Ibis table bound to that session, and runs
+expressions with :class:`SparkSource`.
+
+>>> from digifit import stats
+>>> from digifit.stats.spark import read_spark, spark_session
+>>> session = spark_session()  # doctest: +SKIP
+>>> wave = read_spark("wave.parquet", session)  # doctest: +SKIP
+>>> d = stats.design(wave, weights="weight", strata="stratum", ids="psu")  # doctest: +SKIP
+>>> stats.proportion(d, "online", by="country")  # doctest: +SKIP
+
+or, the same in one step: ``stats.design("wave.parquet", engine="spark", ...)``.
+
+pyspark is an optional dependency (``pip install 'digifit[spark]'``, Java 17 or later); importing this
+module does not import it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import ibis.expr.types as ir
+
+from digifit.errors import DesignError
+from digifit.stats.backends import IbisSource
+
+__all__ = ["MASTER_ENV", "SparkSource", "read_spark", "spark_session", "spark_source"]
+
+MASTER_ENV = "DIGIFIT_SPARK_MASTER"
+"""Environment variable naming the Spark master when none is given (``local[2]`` when unset)."""
+
+DEFAULT_MASTER = "local[2]"
+
+_names = itertools.count()
+
+# every session digifit starts gets these unless the caller overrides them
+_DEFAULTS = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",
+    # toPandas/createDataFrame through Arrow (Ibis's own paths use them)
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+}
+# local mode only: one machine, few cores; 200 shuffle partitions would be 200 tiny tasks per aggregation
+_LOCAL_DEFAULTS = {
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+}
+
+_CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz")
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def _require_pyspark():
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise DesignError(
+            "the Spark engine needs pyspark and Ibis's PySpark backend; install them with "
+            "pip install 'digifit[spark]' (and a Java 17+ runtime)."
+        ) from None
+
+
+def _local_threads(master: str) -> int | None:
+    """Return the number of threads of a ``local`` master (``local[4]`` → 4), None for a cluster master."""
+    if master == "local":
+        return 1
+    match = re.fullmatch(r"local\[(\*|\d+)(?:,\s*\d+)?\]", master)
+    if match is None:
+        return None
+    return (os.cpu_count() or 1) if match.group(1) == "*" else max(int(match.group(1)), 1)
+
+
+def _conf_key(key: str) -> str:
+    """``driver_memory`` → ``spark.driver.memory``; keys already starting with ``spark.`` are kept."""
+    return key if key.startswith("spark.") else "spark." + key.replace("_", ".")
+
+
+def spark_session(master: str | None = None, *, app_name: str = "digifit", **conf: Any):
+    """Start (or reuse) a Spark session set up for digifit.
+
+    Parameters
+    ----------
+    master : str, optional
+        ``local[N]``, ``local[*]``, ``spark://host:7077``, ``yarn``, ``k8s://…``. Default: the
+        ``DIGIFIT_SPARK_MASTER`` environment variable, else ``local[2]``.
+    app_name : str, default 'digifit'
+        The application name shown by the cluster manager.
+    **conf
+        Spark properties, either by their full name (``**{"spark.executor.memory": "8g"}``) or with
+        underscores for dots and the ``spark.`` prefix left out (``executor_memory="8g"``,
+        ``sql_shuffle_partitions=64``). They override digifit's defaults.
+
+    Returns
+    -------
+    pyspark.sql.SparkSession
+
+    Notes
+    -----
+    Defaults: no web UI and no console progress bar, session time zone UTC, Arrow transfers on. In local mode
+    also ``spark.sql.shuffle.partitions`` = the number of local threads (Spark's 200 would make every
+    aggregation 200 tiny tasks) and the driver bound to 127.0.0.1. On a cluster the shuffle partitions are
+    left to Spark (adaptive execution coalesces them).
+
+    Spark keeps one session per process: if one is already running it is returned (its master and static
+    properties such as memory cannot change any more; runtime SQL properties given here are applied). Stop
+    it with ``session.stop()``. Driver memory must be set before the JVM starts: pass ``driver_memory=`` on
+    the first call, or use ``spark-defaults.conf`` / ``PYSPARK_SUBMIT_ARGS``.
+
+    Examples
+    --------
+    >>> session = spark_session("local[2]", driver_memory="2g")  # doctest: +SKIP
+    >>> session.conf.get("spark.sql.shuffle.partitions")  # doctest: +SKIP
+    '2'
+    """
+    _require_pyspark()
+    from pyspark.sql import SparkSession
+
+    master = master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER
+    settings = dict(_DEFAULTS)
+    threads = _local_threads(master)
+    if threads is not None:
+        settings.update(_LOCAL_DEFAULTS)
+        settings["spark.sql.shuffle.partitions"] = str(threads)
+    settings.update({_conf_key(k): str(v) for k, v in conf.items()})
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        # runtime (SQL) properties only; the rest is fixed when the JVM starts
+        for key, value in settings.items():
+            if key.startswith("spark.sql."):
+                active.conf.set(key, value)
+        return active
+    builder = SparkSession.builder.master(master).appName(app_name)
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def _is_local(path: str) -> bool:
+    return "://" not in path or path.startswith("file://")
+
+
+def read_spark(path: str | os.PathLike, session: Any = None, *, format: str | None = None, **options: Any):
+    """Read a Parquet or CSV dataset into an Ibis table bound to a Spark session.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file, a folder of files (read as Parquet unless ``format='csv'``), or a glob; local or on shared
+        storage (``hdfs://…``, ``s3a://…``, ``abfss://…``, ``gs://…``).
+    session : pyspark.sql.SparkSession, optional
+        Default: :func:`spark_session` (the running one, or a new one with digifit's defaults).
+    format : {'parquet', 'csv'}, optional
+        Default: from the suffix (``.parquet``/``.pq`` or a folder: Parquet; ``.csv``/``.tsv``/``.txt``: CSV).
+    **options
+        Reader options passed to Spark (for CSV the defaults are ``header=True, inferSchema=True``, and
+        ``sep="\\t"`` for ``.tsv``).
+
+    Returns
+    -------
+    ibis.expr.types.Table
+        Bound to Ibis's PySpark backend; pass it to :func:`digifit.stats.design`.
+
+    Raises
+    ------
+    DesignError
+        A local path that does not exist, an unknown format, or a file Spark cannot read.
+    """
+    _require_pyspark()
+    import ibis
+    from pyspark.errors import PySparkException
+
+    text = os.fspath(path)
+    if _is_local(text) and not any(ch in text for ch in "*?[") and not Path(text.removeprefix("file://")).exists():
+        raise DesignError(f"data file {text!r} does not exist.")
+    lower = text.lower().rstrip("/")
+    if format is None:
+        if lower.endswith(_PARQUET_SUFFIXES) or (_is_local(text) and Path(text.removeprefix("file://")).is_dir()):
+            format = "parquet"
+        elif lower.endswith(_CSV_SUFFIXES):
+            format = "csv"
+        elif "://" in text and "." not in lower.rsplit("/", 1)[-1]:
+            format = "parquet"  # a folder on shared storage
+        else:
+            raise DesignError(
+                f"data file {text!r}: unknown format; expected a .parquet or .csv file (or pass format=)."
+            )
+    if format not in ("parquet", "csv"):
+        raise DesignError(f"format {format!r} is not known; expected 'parquet' or 'csv'.")
+    session = session if session is not None else spark_session()
+    con = ibis.pyspark.connect(session)
+    name = f"digifit_{os.getpid()}_{next(_names)}"
+    try:
+        if format == "csv":
+            opts = {"header": True, "inferSchema": True}
+            if lower.endswith((".tsv", ".tsv.gz")):
+                opts["sep"] = "\t"
+            opts.update(options)
+            frame = session.read.csv(text, **opts)
+        else:
+            frame = session.read.parquet(text, **options)
+    except PySparkException as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DesignError(f"data file {text!r} could not be read by Spark: {first}") from None
+    frame.createOrReplaceTempView(name)
+    return con.table(name)
+
+
+def _arrow_of(frame: Any):
+    """Collect a (small) Spark DataFrame as a pyarrow Table, without pandas in between."""
+    if hasattr(frame, "toArrow"):  # pyspark >= 4.0
+        return frame.toArrow()
+    import pyarrow as pa
+
+    batches = frame._collect_as_arrow()  # pyspark 3.5: a list of record batches (empty list for no rows)
+    if batches:
+        return pa.Table.from_batches(batches)
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    return to_arrow_schema(frame.schema).empty_table()
+
+
+class SparkSource(IbisSource):
+    """A table bound to Ibis's PySpark backend; results are collected as Arrow, not through pandas.
+
+    Ibis's own ``to_pyarrow`` on PySpark goes through ``toPandas()``, which turns a nullable 64-bit integer
+    column into float64 (2**60 + 1 comes back as 2**60): a domain or category column with missing values
+    would be merged wrongly. This source compiles the expression with Ibis and collects it with Spark's
+    ``toArrow()``, then casts to the expression's schema.
+    """
+
+    def __init__(self, table: ir.Table):
+        super().__init__(table)
+        self.backend = table._find_backend()
+        self.session = self.backend._session
+
+    def execute(self, expr: ir.Expr) -> Any:
+        from ibis.formats.pyarrow import PyArrowData
+
+        table_expr = expr.as_table()
+        self.backend._run_pre_execute_hooks(table_expr)  # registers memtables the expression uses
+        frame = self.session.sql(self.backend.compile(table_expr))
+        schema = table_expr.schema()
+        result = _arrow_of(frame).rename_columns(list(schema.names))
+        result = PyArrowData.convert_table(result, schema)
+        if isinstance(expr, ir.Scalar):
+            return result.column(0)[0].as_py() if result.num_rows else None
+        return result
+
+    def register(self, data: Any) -> ir.Table:
+        """Make a small pyarrow table a Spark temporary view (Arrow in, no pandas) and return it as a table."""
+        import pyarrow as pa
+
+        table = data if isinstance(data, pa.Table) else pa.table(data)
+        name = f"digifit_{os.getpid()}_{next(_names)}"
+        try:
+            frame = self.session.createDataFrame(table)  # pyspark >= 4.0 takes Arrow tables
+        except (TypeError, ValueError):
+            return super().register(table)
+        frame.createOrReplaceTempView(name)
+        return self.backend.table(name)
+
+
+def spark_source(data: Any, session: Any = None) -> SparkSource:
+    """Return a :class:`SparkSource` for a path, an in-memory frame or an Ibis table bound to Spark.
+
+    Parameters
+    ----------
+    data : str, os.PathLike, pyarrow.Table, pandas.DataFrame, polars.DataFrame or ibis Table
+        A path is read with :func:`read_spark`; a frame becomes a Spark temporary view.
+    session : pyspark.sql.SparkSession, optional
+        Default: :func:`spark_session`.
+    """
+    if isinstance(data, ir.Table):
+        return SparkSource(data)
+    if isinstance(data, str | os.PathLike):
+        return SparkSource(read_spark(data, session))
+    module = type(data).__module__.split(".")[0]
+    if module in ("pandas", "polars", "pyarrow"):
+        _require_pyspark()
+        import ibis
+        import pyarrow as pa
+
+        if module == "polars":
+            data = data.to_arrow()
+        elif module == "pandas":
+            data = pa.Table.from_pandas(data, preserve_index=False)
+        session = session if session is not None else spark_session()
+        name = f"digifit_{os.getpid()}_{next(_names)}"
+        session.createDataFrame(data).createOrReplaceTempView(name)
+        return SparkSource(ibis.pyspark.connect(session).table(name))
+    raise DesignError(
+        f"the Spark engine cannot read data of type {type(data).__name__}; expected a Parquet/CSV path, a "
+        "pandas or polars DataFrame, a pyarrow Table or an Ibis table."
+    )
