@@ -17,6 +17,8 @@ from digifit.errors import DigifitError
 
 CI_METHOD_CHOICES = ("wald", "t", "logit", "likelihood", "asin", "beta", "mean", "xlogit", "wilson")
 LONELY_CHOICES = ("fail", "remove", "certainty", "adjust", "average")
+ENGINE_CHOICES = ("duckdb", "spark")  # digifit.stats.backends.ENGINES (not imported here: it loads Ibis)
+_ENGINE = "digifit.engine"  # click context meta key: --engine reaches build_design without a parameter
 
 
 class UserError(click.ClickException):
@@ -36,7 +38,7 @@ def run_user_code(func: Callable[[], Any]) -> Any:
         raise UserError(str(exc)) from None
     except Exception as exc:  # engine errors (unreadable file, bad CSV) are user errors too
         module = type(exc).__module__
-        if module.startswith(("duckdb", "ibis", "pyarrow", "_duckdb")):
+        if module.startswith(("duckdb", "ibis", "pyarrow", "_duckdb", "pyspark", "py4j")):
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise UserError(f"the data could not be read: {first}") from None
         raise
@@ -74,15 +76,35 @@ def design_options(func: Callable) -> Callable:
             show_default=True,
             help="Policy for strata with one PSU (R's survey.lonely.psu).",
         ),
+        click.option(
+            "--engine",
+            type=click.Choice(ENGINE_CHOICES),
+            default="duckdb",
+            show_default=True,
+            envvar="DIGIFIT_ENGINE",
+            expose_value=False,
+            callback=_remember_engine,
+            help="Engine that reads DATA: in-process DuckDB, or Spark (master from DIGIFIT_SPARK_MASTER, "
+            "default local[2]; see docs/scale-out.md).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-def build_design(data: str, weights, strata, ids, fpc, lonely_psu):
+def _remember_engine(ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    ctx.meta[_ENGINE] = value
+    return value
+
+
+def build_design(data: str, weights, strata, ids, fpc, lonely_psu, engine: str | None = None):
+    """Build the command's design; ``engine`` defaults to the ``--engine`` option of the running command."""
     from digifit import stats
 
+    if engine is None:
+        ctx = click.get_current_context(silent=True)
+        engine = ctx.meta.get(_ENGINE, "duckdb") if ctx is not None else "duckdb"
     return stats.design(
         data,
         weights=weights,
@@ -91,6 +113,7 @@ def build_design(data: str, weights, strata, ids, fpc, lonely_psu):
         fpc=_split_columns(fpc),
         lonely_psu=lonely_psu,
         validate=False,  # checked in the estimate's own aggregation: one pass over the data
+        engine=engine,
     )
 
 
