@@ -138,6 +138,8 @@ def test_type_errors_and_unknown_fields_are_422(manager, wave):
     assert resp.status_code == 422
     fields = {e["field"]: e["code"] for e in resp.json()["errors"]}
     assert fields == {"employees": "type", "nonsense": "unknown"}
+    huge = submit(manager, answers(employees=10**30), wave_id=wave["id"])
+    assert huge.status_code == 422 and huge.json()["errors"][0]["field"] == "employees"
     bad_id = submit(manager, answers(), "not-a-uuid", wave_id=wave["id"])
     assert bad_id.status_code == 422 and bad_id.json()["errors"][0]["field"] == "instance_id"
     no_data = manager.post("/api/submissions", {"form_id": "fob_test", "instance_id": new_id()})

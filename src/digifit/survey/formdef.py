@@ -228,8 +228,11 @@ def _coerce(field_def: Mapping[str, Any], value: Any, where: str, errors: list[F
             if isinstance(value, float):
                 if not value.is_integer():
                     raise ValueError
-                return int(value)
-            return int(str(value).strip())
+                value = int(value)
+            number = int(str(value).strip())
+            if not -(2**63) <= number < 2**63:  # the snapshot's int64
+                raise ValueError
+            return number
         if kind == "decimal":
             if isinstance(value, bool):
                 raise ValueError
@@ -248,7 +251,7 @@ def _coerce(field_def: Mapping[str, Any], value: Any, where: str, errors: list[F
         return value if isinstance(value, str) else str(value)
     except (ValueError, TypeError):
         expected = {
-            "integer": "a whole number",
+            "integer": "a whole number (64-bit)",
             "decimal": "a number",
             "date": "a date as YYYY-MM-DD",
             "select_multiple": "choice names separated by spaces, or a list of them",
