@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := r-base-core r-cran-survey postgresql
+APT_PACKAGES := r-base-core r-cran-survey postgresql openjdk-17-jre-headless
 # PostgreSQL for the second run of the Django tests (`make postgres` starts it and creates the role).
 TEST_DATABASE_URL ?= postgres://digifit:digifit@127.0.0.1:5432/digifit
 PG_AS := $(shell [ "$$(id -u)" = 0 ] && echo "runuser -u postgres --" || echo "sudo -u postgres")
@@ -17,7 +17,7 @@ ASSETS := src/digifit/web/vendor
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e ".[test,dev,polars,pandas]"
+	$(PIP) install -q -e ".[test,dev,polars,pandas,spark]"
 	touch $@
 
 install: $(VENV)/.installed assets
