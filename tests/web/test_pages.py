@@ -140,3 +140,29 @@ def test_wave_page_invites_from_csv_for_managers_only(logged_in, client):
     assert (
         analyst.post(f"/waves/{wave.pk}/", {"file": SimpleUploadedFile("p.csv", b"panel_id\nP4\n")}).status_code == 403
     )
+
+
+def test_submission_pages_for_analysts_show_answers_and_audit_trail(logged_in, client):
+    import uuid
+
+    from django.contrib.auth import get_user_model
+    from survey.conftest import answers, xlsform_bytes
+
+    from digifit.survey import services
+
+    version = services.questionnaire_version_add(content=xlsform_bytes(), filename="f.xlsx").version
+    wave = services.wave_create(questionnaire=version.questionnaire, name="w", status="open")
+    iid = str(uuid.uuid4())
+    sub = services.submission_submit(questionnaire_version=version, instance_id=iid, data=answers(), wave=wave)
+    editor = get_user_model().objects.create_user(username="editor")
+    services.submission_edit(submission=sub.submission, data=answers(employees=13), user=editor, reason="Tippfehler")
+    analyst = logged_in("analyst")
+    listing = analyst.get(f"/waves/{wave.pk}/submissions/")
+    assert listing.status_code == 200 and iid in listing.content.decode()
+    detail = analyst.get(f"/submissions/{iid}/", headers={"Accept-Language": "en"})
+    html = detail.content.decode()
+    assert detail.status_code == 200
+    assert "Employees" in html and "Tippfehler" in html and "editor" in html and "CRM" in html
+    assert analyst.get(f"/submissions/{uuid.uuid4()}/").status_code == 404
+    client.logout()
+    assert logged_in(None).get(f"/submissions/{iid}/").status_code == 403

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -161,3 +163,37 @@ def wave_detail(request: HttpRequest, wave_id: int) -> HttpResponse:
         "can_export": request.user.has_perm(roles.EXPORT),
     }
     return render(request, "survey/wave.html", context)
+
+
+@login_required
+def submission_list(request: HttpRequest, wave_id: int) -> HttpResponse:
+    """Complete submissions of a wave, 50 per page (analysts and managers)."""
+    if not request.user.has_perm(roles.VIEW_DATA):
+        return render(request, "survey/no_role.html", status=403)
+    wave = selectors.wave_get(wave_id=wave_id)
+    if wave is None:
+        raise Http404(str(wave_id))
+    qs = selectors.submission_list(wave=wave).annotate(n_edits=Count("edits"))
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "survey/submissions.html", {"wave": wave, "page": page})
+
+
+@login_required
+def submission_detail(request: HttpRequest, instance_id: str) -> HttpResponse:
+    """One submission: its answers with the questions' labels, and its audit trail."""
+    if not request.user.has_perm(roles.VIEW_DATA):
+        return render(request, "survey/no_role.html", status=403)
+    sub = selectors.submission_get(instance_id=instance_id)
+    if sub is None:
+        raise Http404(instance_id)
+    language = request.LANGUAGE_CODE
+    schema = sub.questionnaire_version.schema
+    rows = []
+    for f in schema["fields"]:
+        if f["repeat"] is None and f["name"] in sub.data:
+            labels = f.get("labels") or {}
+            label = labels.get(language) or labels.get(schema.get("default_language", "")) or f["name"]
+            rows.append((f["name"], label, sub.data[f["name"]]))
+    repeats = [(r["name"], sub.data[r["name"]]) for r in schema.get("repeats", []) if r["name"] in sub.data]
+    edits = sub.edits.select_related("edited_by").order_by("edited_at", "id")
+    return render(request, "survey/submission.html", {"sub": sub, "rows": rows, "repeats": repeats, "edits": edits})
