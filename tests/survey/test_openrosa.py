@@ -168,3 +168,26 @@ def test_closed_wave_refuses_openrosa_submissions(client, manager, wave):
     resp = post_submission(client, instance_xml(str(uuid.uuid4())))
     assert resp.status_code == 403
     assert Submission.objects.count() == 0
+
+
+def test_an_edit_with_deprecated_id_updates_the_submission_with_an_audit_entry(client, wave):
+    from digifit.survey.models import SubmissionEdit
+
+    old, new = str(uuid.uuid4()), str(uuid.uuid4())
+    assert post_submission(client, instance_xml(old)).status_code == 201
+    edit = instance_xml(new, employees="15").replace(
+        b"</instanceID></meta>", f"</instanceID><deprecatedID>uuid:{old}</deprecatedID></meta>".encode()
+    )
+    for _ in range(2):  # the client may send the edit twice
+        resp = post_submission(client, edit)
+        assert resp.status_code == 201, resp.content
+    assert Submission.objects.count() == 1
+    assert Submission.objects.get(instance_id=old).data["employees"] == 15
+    (entry,) = SubmissionEdit.objects.all()
+    assert entry.before["employees"] == 12 and entry.after["employees"] == 15
+    assert entry.edited_by.username == "manager" and new in entry.reason
+    bad = instance_xml(str(uuid.uuid4()), employees="-1").replace(
+        b"</instanceID></meta>", f"</instanceID><deprecatedID>uuid:{old}</deprecatedID></meta>".encode()
+    )
+    assert post_submission(client, bad).status_code == 422
+    assert SubmissionEdit.objects.count() == 1

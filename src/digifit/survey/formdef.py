@@ -362,6 +362,7 @@ class XmlInstance:
     version: str
     instance_id: str
     answers: dict[str, Any]
+    deprecated_id: str = ""  # set when a client (Enketo, ODK) sends an edit of an earlier instance
 
 
 def _local(tag: str) -> str:
@@ -372,7 +373,8 @@ def answers_from_xml(schema: Mapping[str, Any] | None, content: bytes) -> XmlIns
     """Read a submitted XForms instance into an answers dict.
 
     Groups are flattened (answers are keyed by field name); an element that is a repeat of the schema becomes a
-    list of objects; ``meta/instanceID`` is returned without its ``uuid:`` prefix.
+    list of objects; ``meta/instanceID`` (and ``meta/deprecatedID`` of an edit) are returned without their
+    ``uuid:`` prefix.
 
     Raises
     ------
@@ -389,15 +391,18 @@ def answers_from_xml(schema: Mapping[str, Any] | None, content: bytes) -> XmlIns
     version = root.get("version") or ""
     repeat_names = {r["name"] for r in (schema or {}).get("repeats", [])}
     instance_id = ""
+    deprecated_id = ""
 
     def read(element, into: dict[str, Any]) -> None:
-        nonlocal instance_id
+        nonlocal instance_id, deprecated_id
         for child in element:
             name = _local(child.tag)
             if name == "meta" and len(child):
                 for meta in child:
                     if _local(meta.tag) == "instanceID" and meta.text:
                         instance_id = meta.text.strip()
+                    elif _local(meta.tag) == "deprecatedID" and meta.text:
+                        deprecated_id = meta.text.strip().removeprefix("uuid:")
                 continue
             if name in repeat_names:
                 item: dict[str, Any] = {}
@@ -426,7 +431,9 @@ def answers_from_xml(schema: Mapping[str, Any] | None, content: bytes) -> XmlIns
         raise SubmissionRejected(problems)
     if instance_id.startswith("uuid:"):
         instance_id = instance_id[len("uuid:") :]
-    return XmlInstance(form_id=form_id, version=version, instance_id=instance_id, answers=answers)
+    return XmlInstance(
+        form_id=form_id, version=version, instance_id=instance_id, answers=answers, deprecated_id=deprecated_id
+    )
 
 
 __all__ = [

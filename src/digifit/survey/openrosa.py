@@ -11,7 +11,9 @@ Authentication is HTTP Basic with a digifit account that may collect data (the `
 ``survey.collect_submissions``); use HTTPS in production. Digest authentication is not offered. Every
 response carries ``X-OpenRosa-Version: 1.0``. Submissions go through the same
 :func:`~digifit.survey.services.submission_submit` as the JSON API: the ``meta/instanceID`` (``uuid:`` prefix
-stripped) makes a resend idempotent (201 again, nothing duplicated).
+stripped) makes a resend idempotent (201 again, nothing duplicated). An edit (a new instanceID with
+``meta/deprecatedID`` naming a stored one) updates the stored submission through the audited
+:func:`~digifit.survey.services.submission_edit` instead of adding a second submission.
 """
 
 from __future__ import annotations
@@ -152,6 +154,19 @@ def submission(request: HttpRequest) -> HttpResponse:
         if version is None:
             return _response(f"no form {head.form_id!r} version {head.version!r} on this server", 404)
         instance = formdef.answers_from_xml(version.schema, content)
+        original = selectors.submission_get(instance_id=instance.deprecated_id) if instance.deprecated_id else None
+        if original is not None and selectors.submission_get(instance_id=instance.instance_id) is None:
+            # An edit of a stored instance (Enketo/ODK send the new instanceID with meta/deprecatedID): the
+            # stored submission takes the new answers, with an audit entry; no second submission appears.
+            if not user.has_perm(roles.EDIT_DATA):
+                return _response("your account may not edit submissions", 403, "submit_error")
+            services.submission_edit(
+                submission=original,
+                data=instance.answers,
+                user=user,
+                reason=f"OpenRosa edit, instanceID {instance.instance_id}",
+            )
+            return _created("Form edit received", request)
         result = services.submission_submit(
             questionnaire_version=version,
             instance_id=instance.instance_id,
@@ -163,7 +178,10 @@ def submission(request: HttpRequest) -> HttpResponse:
     except SurveyError as exc:
         status = 400 if any(p.code == "xml" for p in exc.problems) else exc.status
         return _response(str(exc), status, "submit_error")
-    message = "Form received" if result.created else "Form already received"
+    return _created("Form received" if result.created else "Form already received", request)
+
+
+def _created(message: str, request: HttpRequest) -> HttpResponse:
     resp = _response(message, 201, "submit_success")
     resp["Location"] = request.build_absolute_uri(reverse("openrosa:submission"))
     return resp
