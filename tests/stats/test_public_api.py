@@ -11,7 +11,7 @@ import digifit.stats
 def test_all_lists_exactly_the_public_names():
     public = {name for name in vars(digifit.stats) if not name.startswith("_")}
     # submodules appear as attributes too (``design`` is shadowed by the function of that name)
-    modules = {"backends", "errors", "estimators", "intervals", "result", "variance"}
+    modules = {"backends", "calibration", "errors", "estimators", "intervals", "result", "variance"}
     assert set(digifit.stats.__all__) == public - modules
 
 

@@ -12,6 +12,7 @@ The design (:func:`design`) is validated once; estimators (:func:`mean`, :func:`
 
 from digifit.errors import CalibrationError, DesignError, DigifitError, EstimationError, LonelyPSUError
 from digifit.stats.backends import to_source
+from digifit.stats.calibration import calibrate, poststratify, rake, trim_weights
 from digifit.stats.design import LONELY_PSU_POLICIES, Design, design
 from digifit.stats.estimators import mean, proportion, quantile, ratio, total
 from digifit.stats.intervals import CI_METHODS, PROPORTION_METHODS, confint
@@ -29,12 +30,16 @@ __all__ = [
     "Estimates",
     "EstimationError",
     "LonelyPSUError",
+    "calibrate",
     "confint",
     "design",
     "mean",
+    "poststratify",
     "proportion",
     "quantile",
+    "rake",
     "ratio",
     "to_source",
     "total",
+    "trim_weights",
 ]

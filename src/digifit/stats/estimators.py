@@ -39,7 +39,12 @@ _DOMAIN = "__dg_dom{}"
 
 
 class _Aggregation:
-    """Collects the weighted sums the requests need and runs them as one grouped aggregation."""
+    """Collects the sums the estimands need and runs them as one grouped aggregation.
+
+    A *basis* item is a row value ``u`` (zero where its condition fails) whose weighted sum ``Σ W·u`` enters an
+    influence function; it gets the companion sums that the variance needs: ``Σ W²·u·u'`` for pairs of basis
+    items when rows are PSUs, and the sums a calibrated design's residuals need (see :meth:`run`).
+    """
 
     def __init__(self, d: Design, by: tuple[str, ...], extra_keys: dict[str, ir.Value] | None = None):
         self.design = d
@@ -48,24 +53,33 @@ class _Aggregation:
         self.t = d.table
         self.w = d.weight_expr()
         self.metrics: dict[tuple, tuple[str, ir.Value, ir.Value | None]] = {}  # key -> (name, sum expr, u)
-        self.cross: dict[tuple, str] = {}
+        self.basis: dict[str, ir.Value] = {}  # metric name -> u, for basis items
+        self.pairs: set[tuple[str, str]] = set()
 
     def _cond(self, cond: tuple[str, ...]) -> ir.BooleanValue | None:
         if not cond:
             return None
         return ibis.and_(*[self.t[c].notnull() for c in cond])
 
-    def weighted(self, key: tuple, u: ir.Value | None, cond: tuple[str, ...]) -> str:
-        """Register Σ w·u over rows meeting ``cond`` (u = None means 1); return its metric name."""
-        if key in self.metrics:
-            return self.metrics[key][0]
-        c = self._cond(cond)
-        value = u if u is not None else ibis.literal(1.0)
-        if c is not None:
-            value = c.ifelse(value, ibis.literal(0.0))
-        name = f"__dg_m{len(self.metrics)}"
-        self.metrics[key] = (name, self._sum(self.w * value), value)
+    def weighted(self, key: tuple, u: ir.Value | None, cond: tuple[str, ...], *, basis: bool = False) -> str:
+        """Register Σ W·u over rows meeting ``cond`` (u = None means 1); return its metric name."""
+        if key not in self.metrics:
+            c = self._cond(cond)
+            value = u if u is not None else ibis.literal(1.0)
+            if c is not None:
+                value = c.ifelse(value, ibis.literal(0.0))
+            name = f"__dg_m{len(self.metrics)}"
+            self.metrics[key] = (name, self._sum(self.w * value), value)
+        name, _, value = self.metrics[key]
+        if basis:
+            self.basis[name] = value
         return name
+
+    def pair(self, names: Sequence[str]) -> None:
+        """Declare that these basis items enter one influence function together (for Σ W²·u·u')."""
+        for a in names:
+            for b in names:
+                self.pairs.add((a, b) if a <= b else (b, a))
 
     def _sum(self, expr: ir.Value) -> ir.Value:
         # a constant (no weights column, no condition) sums to the row count
@@ -81,27 +95,65 @@ class _Aggregation:
         self.metrics[key] = (name, self.t.count() if c is None else c.cast("int64").sum(), None)
         return name
 
-    def cross_product(self, a: tuple, b: tuple) -> str:
-        """Register Σ w²·u_a·u_b (needed when rows are PSUs)."""
-        key = (a, b) if repr(a) <= repr(b) else (b, a)
-        if key in self.cross:
-            return self.cross[key]
-        ua, ub = self.metrics[key[0]][2], self.metrics[key[1]][2]
-        name = f"__dg_x{len(self.cross)}"
-        self.cross[key] = name
-        self.metrics[("cross", *key)] = (name, self._sum(self.w * self.w * ua * ub), None)
-        return name
-
     def run(self):
-        keys = dict(self.design.key_exprs())
+        """Execute; the result has one row per domain × unit (× calibration cell × extra keys).
+
+        Companion columns: ``__dg_x{a}|{b}`` = Σ W²·u_a·u_b (rows are PSUs); for calibrated designs (W the
+        calibrated weight, B the weight before calibration) ``__dg_all_n``/``_W``/``_B`` over all rows and, per
+        basis item ``u``: post-stratification ``__dg_P|u`` = Σ B·u (and ``__dg_Q|u`` = Σ W²·u, ``__dg_all_W2``),
+        raking ``__dg_U|u`` = Σ u (and ``__dg_R|u`` = Σ W·B·u, ``__dg_all_B2``), GREG ``__dg_M{j}|u`` = Σ B·x_j·u,
+        ``__dg_C{j}`` = Σ W·x_j (and ``__dg_G{j}|u`` = Σ W²·x_j·u, ``__dg_H{j}_{l}`` = Σ W²·x_j·x_l).
+        """
+        d = self.design
+        keys = dict(d.key_exprs())
         for i, col in enumerate(self.by):
             keys[_DOMAIN.format(i)] = self.t[col]
         keys.update(self.extra_keys)
         aggs = {name: expr for name, expr, _ in self.metrics.values()}
-        if self.design._structure is None:  # validate the design in this same pass
-            aggs.update(self.design.design_metrics())
+        W = self.w
+        row_psu = d.row_psu
+        if row_psu:
+            for a, b in sorted(self.pairs):
+                aggs[f"__dg_x{a}|{b}"] = self._sum(W * W * self.basis[a] * self.basis[b])
+        cal = d.calibration
+        if cal is not None:
+            B = d.base_weight_expr()
+            t = self.t
+            aggs["__dg_all_n"] = t.count()
+            aggs["__dg_all_W"] = W.sum()
+            aggs["__dg_all_B"] = B.sum()
+            if cal.kind in ("poststratify", "rake"):
+                for i, col in enumerate(cal.columns):
+                    keys[f"__dg_cal{i}"] = t[col]
+            if cal.kind == "poststratify":
+                for name, u in self.basis.items():
+                    aggs[f"__dg_P|{name}"] = (B * u).sum()
+                    if row_psu:
+                        aggs[f"__dg_Q|{name}"] = (W * W * u).sum()
+                if row_psu:
+                    aggs["__dg_all_W2"] = (W * W).sum()
+            elif cal.kind == "rake":
+                for name, u in self.basis.items():
+                    aggs[f"__dg_U|{name}"] = self._sum(u)
+                    if row_psu:
+                        aggs[f"__dg_R|{name}"] = (W * B * u).sum()
+                if row_psu:
+                    aggs["__dg_all_B2"] = (B * B).sum()
+            else:
+                mm = cal.mm_exprs(t)
+                for j, x in enumerate(mm):
+                    aggs[f"__dg_C{j}"] = self._sum(W * x)
+                    for name, u in self.basis.items():
+                        aggs[f"__dg_M{j}|{name}"] = self._sum(B * x * u)
+                        if row_psu:
+                            aggs[f"__dg_G{j}|{name}"] = self._sum(W * W * x * u)
+                    if row_psu:
+                        for k in range(j, len(mm)):
+                            aggs[f"__dg_H{j}_{k}"] = self._sum(W * W * x * mm[k])
+        if d._structure is None:  # validate the design in this same pass
+            aggs.update(d.design_metrics())
         # groups with a missing domain value are dropped in numpy (as svyby drops NA domains)
-        return self.design.execute(self.t.group_by(**keys).aggregate(**aggs))
+        return d.execute(self.t.group_by(**keys).aggregate(**aggs))
 
 
 def _as_list(value: str | Sequence[str] | None, name: str) -> tuple[str, ...]:
@@ -163,6 +215,18 @@ class _Run:
         self._dom_bounds = np.searchsorted(self.dom[self._rows_by_dom], np.arange(len(self.domains) + 1))
         self.n_units = len(s.stratum)
         self._cols: dict[str, np.ndarray] = {}
+        cal = d.calibration
+        if cal is not None and cal.kind in ("poststratify", "rake"):
+            index = {k: i for i, k in enumerate(cal.cells)}
+            cols = [agg.column(f"__dg_cal{i}").to_pylist() for i in range(len(cal.columns))]
+            self.cell = np.fromiter((index[k] for k in zip(*cols)), dtype=np.int64, count=agg.num_rows)
+            self.margin_level = []
+            for margin in cal.margins:
+                codes: dict[tuple, int] = {}
+                lev = np.fromiter(
+                    (codes.setdefault(tuple(k[i] for i in margin), len(codes)) for k in cal.cells), dtype=np.int64
+                )
+                self.margin_level.append((lev, len(codes)))
 
     def col(self, name: str, power: int = 1) -> np.ndarray:
         if name not in self._cols:
@@ -185,18 +249,104 @@ class _Run:
 
     def variance(self, rows: np.ndarray, coefs: list[dict[str, float]], used_name: str) -> np.ndarray:
         """Variance of each influence ``Σ_k c_k · S_k`` (one dict of coefficients per estimand)."""
-        z = np.zeros((len(rows), len(coefs)))
-        z2 = np.zeros((len(rows), len(coefs))) if self.s.row_psu else None
+        names = sorted({n for c in coefs for n in c})
+        coef = np.zeros((len(rows), len(coefs), len(names)))
         for j, c in enumerate(coefs):
-            items = list(c.items())
-            for name, coef in items:
-                z[:, j] += coef * self.col(name)[rows]
-            if z2 is not None:
-                for a, ca in items:
-                    for b, cb in items:
-                        z2[:, j] += ca * cb * self.col(self.cross_name[(a, b)], power=2)[rows]
+            for name, value in c.items():
+                coef[:, j, names.index(name)] = value
         used = self.col(used_name, power=0)[rows] > 0
-        return self.variance_of(rows, z, z2, np.repeat(used[:, None], len(coefs), axis=1))
+        return self.variance_basis(rows, names, coef, used)
+
+    def variance_basis(self, rows: np.ndarray, names: list[str], coef: np.ndarray, used: np.ndarray) -> np.ndarray:
+        """Variance of estimands whose influence on aggregated row ``r`` is ``Σ_k coef[r, e, k] · S_k[r]``.
+
+        ``names`` are basis items (weighted sums registered with ``basis=True``); ``rows`` the domain's rows.
+        """
+        s = self.s
+        n_est = coef.shape[1]
+        sums = np.stack([self.col(n)[rows] for n in names], axis=1)
+        z = np.einsum("rek,rk->re", coef, sums)
+        z2 = None
+        if s.row_psu:
+            z2 = np.zeros((len(rows), n_est))
+            for i, a in enumerate(names):
+                for j, b in enumerate(names):
+                    both = coef[:, :, i] * coef[:, :, j]
+                    if not both.any():  # items of different estimands: no cross-product was declared
+                        continue
+                    key = f"__dg_x{a}|{b}" if a <= b else f"__dg_x{b}|{a}"
+                    z2 += both * self.col(key, power=2)[rows][:, None]
+        cal = self.d.calibration
+        if cal is None:
+            return self.variance_of(rows, z, z2, np.repeat(used[:, None], n_est, axis=1))
+        return self._calibrated_variance(rows, names, coef, z, z2)
+
+    def _companion(self, prefix: str, rows: np.ndarray, names: list[str], coef: np.ndarray) -> np.ndarray:
+        """``Σ_k coef[r, e, k] · companion_k[r]`` on every aggregated row (zero outside ``rows``)."""
+        out = np.zeros((self.agg.num_rows, coef.shape[1]))
+        comp = np.stack([self.col(f"{prefix}|{n}", power=0)[rows] for n in names], axis=1)
+        out[rows] = np.einsum("rek,rk->re", coef, comp)
+        return out
+
+    def _calibrated_variance(self, rows, names, coef, z, z2) -> np.ndarray:
+        """Residuals of the influence values after calibration (R's svyrecvar), then the Taylor variance.
+
+        R keeps every row of a calibrated design in a domain (``prob = Inf`` outside), so all rows take part.
+        """
+        cal = self.d.calibration
+        n_all = self.agg.num_rows
+        n_est = coef.shape[1]
+        zz = np.zeros((n_all, n_est))
+        zz[rows] = z
+        zz2 = None
+        if z2 is not None:
+            zz2 = np.zeros((n_all, n_est))
+            zz2[rows] = z2
+        col = lambda name: self.col(name, power=0)  # noqa: E731 - calibrated designs have no implied weights
+        if cal.kind == "poststratify":
+            cell, n_cells = self.cell, len(cal.cells)
+            num = np.zeros((n_cells, n_est))
+            np.add.at(num, cell, self._companion("__dg_P", rows, names, coef))
+            den = np.bincount(cell, weights=col("__dg_all_B"), minlength=n_cells)
+            m = (num / den[:, None])[cell]
+            zz -= col("__dg_all_W")[:, None] * m
+            if zz2 is not None:
+                q = self._companion("__dg_Q", rows, names, coef)
+                zz2 = zz2 - 2 * m * q + m * m * col("__dg_all_W2")[:, None]
+        elif cal.kind == "rake":
+            cell, n_cells = self.cell, len(cal.cells)
+            v = np.zeros((n_cells, n_est))
+            np.add.at(v, cell, self._companion("__dg_U", rows, names, coef))
+            n_c = np.bincount(cell, weights=col("__dg_all_n"), minlength=n_cells)
+            a = cal.factor[:, None]
+            b = np.zeros((n_cells, n_est))
+            for _ in range(10):  # R: ten rounds over the margins, with each margin's weights of the last iteration
+                for m, h in enumerate(cal.margin_factor):
+                    lev, n_lev = self.margin_level[m]
+                    tot = np.zeros((n_lev, n_est))
+                    np.add.at(tot, lev, (a * v - b * n_c[:, None]) / h[:, None])
+                    ave = tot / np.bincount(lev, weights=n_c, minlength=n_lev)[:, None]
+                    b = b + h[:, None] * ave[lev]
+            bc = b[cell]
+            zz -= col("__dg_all_B")[:, None] * bc
+            if zz2 is not None:
+                r = self._companion("__dg_R", rows, names, coef)
+                zz2 = zz2 - 2 * bc * r + bc * bc * col("__dg_all_B2")[:, None]
+        else:
+            p = len(cal.terms)
+            mv = np.stack([self._companion(f"__dg_M{j}", rows, names, coef).sum(axis=0) for j in range(p)])
+            beta = cal.tmat_inv @ mv  # (p, estimands)
+            cw = np.stack([col(f"__dg_C{j}") for j in range(p)], axis=1)
+            zz -= cw @ beta
+            if zz2 is not None:
+                g = [self._companion(f"__dg_G{j}", rows, names, coef) for j in range(p)]
+                for j in range(p):
+                    zz2 = zz2 - 2 * beta[j][None, :] * g[j]
+                    for k in range(p):
+                        h = col(f"__dg_H{min(j, k)}_{max(j, k)}")
+                        zz2 = zz2 + (beta[j] * beta[k])[None, :] * h[:, None]
+        all_rows = np.arange(n_all)
+        return self.variance_of(all_rows, zz, zz2, np.ones((n_all, n_est), dtype=bool))
 
     def variance_of(self, rows: np.ndarray, z: np.ndarray, z2: np.ndarray | None, used: np.ndarray) -> np.ndarray:
         """Variance from influence totals ``z`` per aggregated row (rows × estimands).
@@ -266,37 +416,29 @@ def _estimate_linear(
         raise EstimationError(f"ci_method {ci_method!r} is for proportions and means of 0/1 variables.")
     t = d.table
     agg = _Aggregation(d, by_t)
-    row_psu = d.row_psu
     n_all = agg.count(("n", ()), (), positive=False)
     plans = []
     n_used = {}
     for spec in specs:
         cond = tuple(dict.fromkeys(spec))
         names = {}
-        names["w"] = agg.weighted(("w", cond), None, cond)
+        names["w"] = agg.weighted(("w", cond), None, cond, basis=True)
         names["n"] = agg.count(("n", cond), cond, positive=False)
         names["n+"] = agg.count(("n+", cond), cond, positive=True)
         for v in spec:
             n_used[v] = agg.count(("n", (v,)), (v,), positive=False)
         y = spec[0]
-        names["y"] = agg.weighted(("wy", y, cond), _num(t, y), cond)
+        names["y"] = agg.weighted(("wy", y, cond), _num(t, y), cond, basis=True)
         names["yy"] = agg.weighted(("wyy", y, cond), _num(t, y) * _num(t, y), cond)
         if len(spec) == 2:
             x = spec[1]
-            names["x"] = agg.weighted(("wy", x, cond), _num(t, x), cond)
+            names["x"] = agg.weighted(("wy", x, cond), _num(t, x), cond, basis=True)
             names["xx"] = agg.weighted(("wyy", x, cond), _num(t, x) * _num(t, x), cond)
             names["xy"] = agg.weighted(("wxy", y, x, cond), _num(t, y) * _num(t, x), cond)
         plans.append((spec, names))
-    cross_name = {}
-    if row_psu:
-        for _spec, names in plans:
-            roles = ["w", "y"] + (["x"] if "x" in names else [])
-            keys = {r: next(k for k, v in agg.metrics.items() if v[0] == names[r]) for r in roles}
-            for a in roles:
-                for b in roles:
-                    cross_name[(names[a], names[b])] = agg.cross_product(keys[a], keys[b])
+    for _spec, names in plans:
+        agg.pair([names[r] for r in ("w", "y", "x") if r in names])
     run = _Run(d, by_t, agg.run(), level, ci_method)
-    run.cross_name = cross_name
     _missing_check(d, agg, run, variables, na_rm, n_all, n_used)
     rows_out = []
     for dom in range(len(run.domains)):
@@ -515,13 +657,10 @@ def proportion(
     by_t = _prepare(design, [variable], by, ci_method, level, numeric=False)
     t = design.table
     agg = _Aggregation(design, by_t, extra_keys={"__dg_level": t[variable]})
-    sw = agg.weighted(("w", ()), None, ())
+    sw = agg.weighted(("w", ()), None, (), basis=True)
+    agg.pair([sw])
     n_rows = agg.count(("n", ()), (), positive=False)
     n_pos = agg.count(("n+", ()), (), positive=True)
-    sw2 = None
-    if design.row_psu:
-        key = ("w", ())
-        sw2 = agg.cross_product(key, key)
     result = agg.run()
     run = _Run(design, by_t, result, level, ci_method)
     lev_values = result.column("__dg_level").to_pylist()
@@ -537,7 +676,6 @@ def proportion(
     if not levels:
         raise EstimationError(f"proportion of {variable!r}: the column has no non-missing values.")
     weights = run.col(sw)
-    squares = run.col(sw2, power=2) if sw2 else None
     positive = run.col(n_pos, power=0)
     out = []
     k = len(levels)
@@ -552,15 +690,9 @@ def proportion(
         if n == 0 or W == 0:
             raise EstimationError(_empty_message("proportion", (variable,), domain, n))
         onehot = lev[rows][:, None] == np.arange(k)[None, :]
-        wk = onehot * weights[rows][:, None]
-        p = wk.sum(axis=0) / W
-        z = (wk - weights[rows][:, None] * p[None, :]) / W
-        z2 = None
-        if squares is not None:
-            q = squares[rows][:, None]
-            z2 = np.where(onehot, (1 - p) ** 2, p**2) * q / (W * W)
-        used = np.repeat((counts[rows] > 0)[:, None], k, axis=1)
-        var = run.variance_of(rows, z, z2, used)
+        p = (onehot * weights[rows][:, None]).sum(axis=0) / W
+        coef = ((onehot - p[None, :]) / W)[:, :, None]  # influence: W_r (1[level] - p) / W on the one basis item
+        var = run.variance_basis(rows, [sw], coef, counts[rows] > 0)
         df = run.df(rows, counts)
         for j, lv in enumerate(levels):
             pj = float(p[j])
@@ -695,7 +827,10 @@ def quantile(
     agg = _Aggregation(design, by_t)
     cond = (variable,)
     n_all = agg.count(("n", ()), (), positive=False)
-    names = {"w": agg.weighted(("w", cond), None, cond), "n": agg.count(("n", cond), cond, positive=False)}
+    names = {
+        "w": agg.weighted(("w", cond), None, cond, basis=True),
+        "n": agg.count(("n", cond), cond, positive=False),
+    }
     ind_names = {}
     for dom_key, qvals in qs.items():
         # only the domain's own rows are read back for its indicator, so no domain filter is needed here
@@ -703,17 +838,9 @@ def quantile(
             if q is None or (isinstance(q, float) and math.isnan(q)):
                 continue
             ind = (_num(t, variable) <= q).cast("float64")
-            ind_names[(dom_key, j)] = agg.weighted(("cdf", dom_key, j), ind, cond)
-    cross_name = {}
-    if design.row_psu:
-        keyw = ("w", cond)
-        for (dom_key, j), nm in ind_names.items():
-            keyi = ("cdf", dom_key, j)
-            for ka, na_ in ((keyw, names["w"]), (keyi, nm)):
-                for kb, nb in ((keyw, names["w"]), (keyi, nm)):
-                    cross_name[(na_, nb)] = agg.cross_product(ka, kb)
+            ind_names[(dom_key, j)] = agg.weighted(("cdf", dom_key, j), ind, cond, basis=True)
+            agg.pair([names["w"], ind_names[(dom_key, j)]])
     run = _Run(design, by_t, agg.run(), level, "t")
-    run.cross_name = cross_name
     _missing_check(design, agg, run, [variable], na_rm, n_all, {variable: names["n"]})
     bounds: dict[tuple, list[float]] = {}
     pending = []

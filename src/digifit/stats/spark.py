@@ -20,6 +20,7 @@ module does not import it.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -31,7 +32,7 @@ import ibis.expr.types as ir
 from digifit.errors import DesignError
 from digifit.stats.backends import IbisSource
 
-__all__ = ["MASTER_ENV", "SparkSource", "read_spark", "spark_session", "spark_source"]
+__all__ = ["MASTER_ENV", "SparkSource", "read_spark", "spark_session", "spark_source", "stop_session"]
 
 MASTER_ENV = "DIGIFIT_SPARK_MASTER"
 """Environment variable naming the Spark master when none is given (``local[2]`` when unset)."""
@@ -137,12 +138,49 @@ def spark_session(master: str | None = None, *, app_name: str = "digifit", **con
             if key.startswith("spark.sql."):
                 active.conf.set(key, value)
         return active
+    if threads is not None:
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode: stay on loopback (and say nothing)
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def stop_session(session: Any = None, *, timeout: float = 30) -> None:
+    """Stop a Spark session and the JVM that pyspark started for it.
+
+    ``session.stop()`` alone stops Spark but leaves pyspark's gateway JVM running until Python exits (it is
+    kept for the next session). This stops the session (default: the active one), shuts the gateway down and
+    waits for the JVM process to end, so a test suite or a notebook leaves nothing behind. A JVM that pyspark
+    did not start (``PYSPARK_GATEWAY_PORT``) is left alone. The next :func:`spark_session` starts a new one.
+    """
+    try:
+        from pyspark import SparkContext
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return
+    session = session if session is not None else SparkSession.getActiveSession()
+    if session is not None:
+        session.stop()
+    with SparkContext._lock:
+        gateway = SparkContext._gateway
+        if gateway is None:
+            return
+        proc = getattr(gateway, "proc", None)
+        with contextlib.suppress(Exception):  # the JVM may already be gone
+            gateway.shutdown()
+        if proc is not None:
+            if proc.stdin is not None:
+                proc.stdin.close()  # the JVM exits when its stdin closes
+            try:
+                proc.wait(timeout=timeout)
+            except Exception:
+                proc.kill()
+                proc.wait(timeout=timeout)
+        SparkContext._gateway = None
+        SparkContext._jvm = None
 
 
 def _is_local(path: str) -> bool:
@@ -162,8 +200,9 @@ def read_spark(path: str | os.PathLike, session: Any = None, *, format: str | No
     format : {'parquet', 'csv'}, optional
         Default: from the suffix (``.parquet``/``.pq`` or a folder: Parquet; ``.csv``/``.tsv``/``.txt``: CSV).
     **options
-        Reader options passed to Spark (for CSV the defaults are ``header=True, inferSchema=True``, and
-        ``sep="\\t"`` for ``.tsv``).
+        Reader options passed to Spark (for CSV the defaults are ``header=True, inferSchema=True``,
+        ``escape='"'`` (a quote inside a quoted field is doubled, as R and DuckDB write it) and ``sep="\\t"``
+        for ``.tsv``).
 
     Returns
     -------
@@ -201,7 +240,7 @@ def read_spark(path: str | os.PathLike, session: Any = None, *, format: str | No
     name = f"digifit_{os.getpid()}_{next(_names)}"
     try:
         if format == "csv":
-            opts = {"header": True, "inferSchema": True}
+            opts = {"header": True, "inferSchema": True, "escape": '"'}  # RFC 4180 quotes, as DuckDB and R
             if lower.endswith((".tsv", ".tsv.gz")):
                 opts["sep"] = "\t"
             opts.update(options)

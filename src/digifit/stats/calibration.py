@@ -1,0 +1,729 @@
+"""Weighting: post-stratification, raking, GREG/raking/logit calibration and weight trimming.
+
+Every verb takes a :class:`~digifit.stats.design.Design` and returns a new one (R's ``postStratify``,
+``rake``, ``calibrate``, ``trimWeights``). The fit runs on the cross-classified cell totals or on Σw·x·xᵀ, both
+computed by the engine in one aggregation (calibration with bounds: one per iteration); the calibrated weight is
+an expression — the old weight times a factor per cell or ``g(xᵀη)`` — so no weight column is written unless
+the user asks (``digifit weight``).
+
+Variance after calibration follows R's ``svyrecvar`` exactly (Lumley 2010, ch. 7; Deville & Särndal 1992):
+
+- post-stratification: influence values minus the calibrated weight times the cell mean of ``x · old/new``;
+- raking: ten rounds of the post-stratification residual over the margins, with the weights each margin had in
+  the last raking iteration (as R stores them);
+- calibration: residuals of the weighted regression of the influence values on the calibration variables.
+
+The residuals only need sums per cell (or per calibration variable) and unit, so they come from the estimator's
+own aggregation: :mod:`digifit.stats.estimators` groups by the calibration cells and adds these sums.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+
+from digifit.errors import CalibrationError
+from digifit.stats.design import Design, check_columns
+
+__all__ = ["calibrate", "poststratify", "rake", "trim_weights"]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# calibration records kept on the design (what the variance needs)
+
+
+@dataclass(frozen=True)
+class CellCalibration:
+    """Post-stratification or raking: a weight factor per cell of the cross-classified columns.
+
+    ``cells`` are the sample's distinct combinations of ``columns``; ``factor[c]`` multiplies the pre-calibration
+    weight. For raking, ``margins`` lists each margin's columns (indices into ``columns``), ``margin_factor[m]``
+    the cumulative weight factor after margin ``m``'s step in the last iteration, per cell (R's ``psw``).
+    """
+
+    kind: str  # "poststratify" | "rake"
+    columns: tuple[str, ...]
+    cells: tuple[tuple, ...]
+    factor: np.ndarray
+    margins: tuple[tuple[int, ...], ...] = ()
+    margin_factor: tuple[np.ndarray, ...] = ()
+    margin_levels: tuple[dict[tuple, float], ...] = ()  # raking: each margin's cumulative factor per level
+
+    def factor_expr(self, table: ir.Table) -> ir.Value:
+        """The weight factor of each row as an expression (raking: the product of per-margin factors)."""
+        if self.kind == "rake":
+            expr: ir.Value = ibis.literal(1.0)
+            for cols, levels in zip(self.margins, self.margin_levels):
+                expr = expr * _lookup_expr(table, [self.columns[i] for i in cols], levels)
+            return expr
+        return _lookup_expr(table, list(self.columns), dict(zip(self.cells, self.factor.tolist())))
+
+
+@dataclass(frozen=True)
+class GregCalibration:
+    """Calibration to totals of a model matrix ``mm`` (intercept, dummies, numeric columns): ``g = 1 + F(xᵀη)``."""
+
+    terms: tuple[tuple[str, Any], ...]  # (column, level) for dummies, (column, None) for numeric; ("(Intercept)", None)
+    names: tuple[str, ...]
+    eta: np.ndarray
+    calfun: str
+    bounds: tuple[float, float]
+    scale: float
+    tmat_inv: np.ndarray  # (Σ w mm mmᵀ)⁻¹ with the pre-calibration weights, for the variance residuals
+    kind: str = "calibrate"
+
+    def mm_exprs(self, table: ir.Table) -> list[ir.Value]:
+        return [_term_expr(table, col, level) for col, level in self.terms]
+
+    def factor_expr(self, table: ir.Table) -> ir.Value:
+        xeta = ibis.literal(0.0)
+        for expr, e in zip(self.mm_exprs(table), self.eta.tolist()):
+            xeta = xeta + expr * e
+        return (1 + _fm1_expr(self.calfun, xeta, self.bounds)) * self.scale
+
+
+def _term_expr(table: ir.Table, col: str, level: Any) -> ir.Value:
+    if col == "(Intercept)":
+        return ibis.literal(1.0)
+    if level is None:
+        return table[col].cast("float64")
+    return (table[col] == level).cast("float64")
+
+
+def _lookup_expr(table: ir.Table, columns: list[str], mapping: Mapping[tuple, float]) -> ir.Value:
+    """A CASE expression giving each row the value of its combination of ``columns`` (0 if absent)."""
+    if len(columns) == 1:
+        return table[columns[0]].substitute({k[0]: v for k, v in mapping.items()}, else_=0.0).cast("float64")
+    branches = [
+        (ibis.and_(*[table[c] == val for c, val in zip(columns, key)]), ibis.literal(value))
+        for key, value in mapping.items()
+    ]
+    return ibis.cases(*branches, else_=ibis.literal(0.0)).cast("float64")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# calibration functions of R's calfun objects (Fm1 = F - 1 and its derivative), in numpy and as expressions
+
+
+def _fm1(calfun: str, u: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    lo, hi = bounds
+    if calfun == "linear":
+        return np.minimum(np.maximum(u + 1, lo), hi) - 1
+    if calfun == "raking":
+        with np.errstate(over="ignore"):
+            return np.minimum(np.maximum(np.exp(u), lo), hi) - 1
+    a = (hi - lo) / ((hi - 1) * (1 - lo))
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(a * u)
+        return (lo * (hi - 1) + hi * (1 - lo) * e) / (hi - 1 + (1 - lo) * e) - 1
+
+
+def _dfm1(calfun: str, u: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
+    lo, hi = bounds
+    inside = (u < hi - 1) & (u > lo - 1)
+    if calfun == "linear":
+        return inside.astype(float)
+    if calfun == "raking":
+        with np.errstate(over="ignore"):
+            return np.where(inside, np.exp(u), 0.0)
+    a = (hi - lo) / ((hi - 1) * (1 - lo))
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(a * u)
+        d = hi - 1 + (1 - lo) * e
+        return hi * (1 - lo) * e * a / d - ((lo * (hi - 1) + hi * (1 - lo) * e) * ((1 - lo) * e * a)) / d**2
+
+
+def _fm1_expr(calfun: str, u: ir.FloatingValue, bounds: tuple[float, float]) -> ir.FloatingValue:
+    lo, hi = bounds
+
+    def clip(x: ir.FloatingValue) -> ir.FloatingValue:
+        if math.isfinite(lo):
+            x = ibis.greatest(x, lo)
+        if math.isfinite(hi):
+            x = ibis.least(x, hi)
+        return x
+
+    if calfun == "linear":
+        return clip(u + 1) - 1
+    if calfun == "raking":
+        return clip(u.exp()) - 1
+    a = (hi - lo) / ((hi - 1) * (1 - lo))
+    e = (u * a).exp()
+    return (lo * (hi - 1) + hi * (1 - lo) * e) / (hi - 1 + (1 - lo) * e) - 1
+
+
+# --------------------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _check_calibratable(design: Design, verb: str) -> None:
+    if design.calibration is not None:
+        raise CalibrationError(
+            f"{verb}: the design is already calibrated ({design.calibration.kind}); calibrate once, to all "
+            "margins or totals together."
+        )
+    if design.implied_weights:
+        raise CalibrationError(
+            f"{verb}: the design's weights are implied by the fpc; give the weights column explicitly "
+            "(weights=...) to calibrate them."
+        )
+
+
+def _population_table(population: Any, columns: Sequence[str], what: str) -> dict[tuple, float]:
+    """Read population counts: {level: count}, {(l1, l2): count}, a CSV path, or a table with a ``Freq`` column."""
+    if isinstance(population, Mapping):
+        out = {}
+        for key, value in population.items():
+            k = key if isinstance(key, tuple) else (key,)
+            if len(k) != len(columns):
+                raise CalibrationError(f"{what}: level {key!r} does not give a value for each of {list(columns)}.")
+            out[k] = _count(value, what, key)
+        return out
+    from pathlib import Path
+
+    import pyarrow as pa
+
+    if isinstance(population, str | Path):
+        import pyarrow.csv as pacsv
+
+        path = Path(population)
+        if not path.exists():
+            raise CalibrationError(f"{what}: population file {str(path)!r} does not exist.")
+        strings = {c: pa.string() for c in columns}
+        try:
+            population = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=strings))
+        except pa.ArrowInvalid as exc:
+            raise CalibrationError(f"{what}: {str(path)!r} is not a readable CSV file ({exc}).") from None
+    if not isinstance(population, pa.Table):
+        try:
+            population = pa.table(population)
+        except Exception:
+            raise CalibrationError(
+                f"{what}: population must be a mapping level -> count, a CSV file or a table; got "
+                f"{type(population).__name__}."
+            ) from None
+    missing = [c for c in (*columns, "Freq") if c not in population.column_names]
+    if missing:
+        raise CalibrationError(
+            f"{what}: the population table lacks column(s) {', '.join(map(repr, missing))}; expected the level "
+            f"column(s) {list(columns)} and a 'Freq' column (as R's postStratify/rake)."
+        )
+    out = {}
+    rows = population.to_pylist()
+    for i, row in enumerate(rows, start=2):
+        key = tuple(row[c] for c in columns)
+        if key in out:
+            raise CalibrationError(f"{what}: level {key if len(key) > 1 else key[0]!r} appears twice (row {i}).")
+        out[key] = _count(row["Freq"], what, key, row=i)
+    return out
+
+
+def _count(value: Any, what: str, key: Any, row: int | None = None) -> float:
+    where = f" row {row}" if row else ""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise CalibrationError(f"{what}{where}: the count of {key!r} is {value!r}; expected a number.") from None
+    if not math.isfinite(v) or v < 0:
+        raise CalibrationError(f"{what}{where}: the count of {key!r} is {value!r}; expected a number >= 0.")
+    return v
+
+
+def _match_levels(sample: Mapping[tuple, Any], population: dict[tuple, float], columns: Sequence[str], what: str):
+    """Align sample cells with population keys (types may differ: CSV levels are strings)."""
+    by_str = {tuple(str(v) for v in k): k for k in population}
+    aligned: dict[tuple, float] = {}
+    for key in sample:
+        if key in population:
+            aligned[key] = population[key]
+        elif tuple(str(v) for v in key) in by_str:
+            aligned[key] = population[by_str[tuple(str(v) for v in key)]]
+    absent_pop = [k for k in sample if k not in aligned]
+    if absent_pop:
+        shown = ", ".join(repr(k[0] if len(k) == 1 else k) for k in absent_pop[:5])
+        raise CalibrationError(
+            f"{what}: level(s) {shown} of {'/'.join(columns)} are in the sample but not in the population margin; "
+            "add them (with their population count) or recode the data."
+        )
+    matched = {tuple(str(v) for v in k) for k in aligned}
+    absent_sample = [k for k, v in population.items() if tuple(str(x) for x in k) not in matched and v > 0]
+    if absent_sample:
+        shown = ", ".join(repr(k[0] if len(k) == 1 else k) for k in absent_sample[:5])
+        raise CalibrationError(
+            f"{what}: level(s) {shown} of {'/'.join(columns)} have population counts but no sample rows; "
+            "collapse them with a neighbouring level."
+        )
+    return aligned
+
+
+def _cell_totals(design: Design, columns: Sequence[str]) -> tuple[list[tuple], np.ndarray, np.ndarray]:
+    """One aggregation: the weight total and row count of every cell of ``columns``; null levels rejected."""
+    t = design.table
+    w = design.weight_expr()
+    res = design.execute(t.group_by([t[c] for c in columns]).aggregate(__dg_w=w.sum(), __dg_n=t.count()))
+    keys = list(zip(*(res.column(c).to_pylist() for c in columns)))
+    for key, n in zip(keys, res.column("__dg_n").to_pylist()):
+        if any(v is None for v in key):
+            col = columns[[v is None for v in key].index(True)]
+            raise CalibrationError(
+                f"column {col!r} has missing values in {n} row(s); calibration needs a level on every row "
+                "(impute or recode them first)."
+            )
+    order = sorted(range(len(keys)), key=lambda i: tuple(repr(v) for v in keys[i]))
+    keys = [keys[i] for i in order]
+    totals = np.asarray(res.column("__dg_w").to_pylist(), dtype=float)[order]
+    counts = np.asarray(res.column("__dg_n").to_pylist(), dtype=float)[order]
+    return keys, totals, counts
+
+
+def _with(design: Design, calibration: Any) -> Design:
+    d = dataclasses.replace(design, calibration=calibration, _structure=None)
+    if design._structure is not None:
+        object.__setattr__(d, "_structure", design._structure)
+    return d
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the verbs
+
+
+def poststratify(design: Design, strata: str | Sequence[str], population: Any) -> Design:
+    """Post-stratify the weights to known population counts of the cells of ``strata`` (R's ``postStratify``).
+
+    Parameters
+    ----------
+    design : Design
+    strata : str or list of str
+        The post-stratification column(s); cells are their combinations.
+    population : mapping, CSV path or table
+        ``{level: count}`` (tuples of levels for several columns), or a table/CSV with the level column(s) and a
+        ``Freq`` column, as in R.
+
+    Returns
+    -------
+    Design
+        With weights ``w · N_c / N̂_c`` and the post-stratification kept for the variance.
+
+    Raises
+    ------
+    CalibrationError
+        A sample level absent from the population, a population level absent from the sample, a bad count.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from digifit import stats
+    >>> d = stats.design(pa.table({"g": ["a", "a", "b"], "w": [1.0, 1.0, 1.0], "y": [1.0, 2.0, 3.0]}), weights="w")
+    >>> ps = stats.poststratify(d, "g", {"a": 10, "b": 30})
+    >>> stats.total(ps, "y")[0].estimate
+    105.0
+    """
+    _check_calibratable(design, "poststratify")
+    columns = (strata,) if isinstance(strata, str) else tuple(strata)
+    check_columns(design.table, columns, "poststratify")
+    what = f"poststratify on {'/'.join(columns)}"
+    keys, totals, _ = _cell_totals(design, columns)
+    pop = _match_levels(dict.fromkeys(keys), _population_table(population, columns, what), columns, what)
+    factor = np.array([pop[k] for k in keys]) / totals
+    if not np.all(np.isfinite(factor)):
+        bad = keys[int(np.nonzero(~np.isfinite(factor))[0][0])]
+        raise CalibrationError(f"{what}: cell {bad!r} has sample weight 0 but a population count.")
+    cal = CellCalibration("poststratify", columns, tuple(keys), factor)
+    return _with(design, cal)
+
+
+def rake(
+    design: Design,
+    margins: Mapping[str | tuple[str, ...], Any] | Sequence[tuple[str | Sequence[str], Any]],
+    *,
+    max_iter: int = 10,
+    epsilon: float = 1.0,
+    check_totals: float | None = 1e-6,
+) -> Design:
+    """Rake the weights to population margins by iterative proportional fitting (R's ``rake``).
+
+    Parameters
+    ----------
+    design : Design
+    margins : mapping or list of pairs
+        ``{"country": {"DE": 3.1e6, ...}, ("sector", "size"): table_or_csv, ...}``: each margin's column(s) and
+        its population counts (as :func:`poststratify` takes them). Margins are fitted in the order given.
+    max_iter : int, default 10
+        Full passes over the margins (R's ``control$maxit``).
+    epsilon : float, default 1
+        Convergence: the largest change of a weighted cell count in a pass; below 1 it is a fraction of the
+        total weight (R's ``control$epsilon``).
+    check_totals : float or None, default 1e-6
+        Margins must agree on the population size to this relative tolerance (``None`` to skip).
+
+    Returns
+    -------
+    Design
+
+    Raises
+    ------
+    CalibrationError
+        Margins whose totals disagree, levels missing on either side, or no convergence (naming the margin with
+        the largest remaining discrepancy).
+
+    Notes
+    -----
+    The fit runs on the weighted counts of the cross-classified cells (one aggregation); each step multiplies the
+    weights of a margin's level by ``N_level / N̂_level``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from digifit import stats
+    >>> t = pa.table({"a": ["x", "x", "y", "y"], "b": ["u", "v", "u", "v"], "w": [1.0, 2.0, 3.0, 4.0]})
+    >>> r = stats.rake(stats.design(t, weights="w"), {"a": {"x": 50, "y": 50}, "b": {"u": 40, "v": 60}},
+    ...                max_iter=50, epsilon=1e-9)
+    >>> [round(e.estimate, 6) for e in stats.proportion(r, "a")]
+    [0.5, 0.5]
+    """
+    _check_calibratable(design, "rake")
+    items = list(margins.items()) if isinstance(margins, Mapping) else list(margins)
+    if not items:
+        raise CalibrationError("rake: no margins given.")
+    if max_iter < 1:
+        raise CalibrationError(f"rake: max_iter must be at least 1; got {max_iter!r}.")
+    margin_cols: list[tuple[str, ...]] = []
+    pops: list[dict[tuple, float]] = []
+    for cols, population in items:
+        cols_t = (cols,) if isinstance(cols, str) else tuple(cols)
+        check_columns(design.table, cols_t, "rake margin")
+        margin_cols.append(cols_t)
+        pops.append(_population_table(population, cols_t, f"rake margin {'/'.join(cols_t)}"))
+    columns = tuple(dict.fromkeys(c for cols in margin_cols for c in cols))
+    keys, base, _counts = _cell_totals(design, columns)
+    idx = [tuple(columns.index(c) for c in cols) for cols in margin_cols]
+    level_of = []
+    pop_of = []
+    for m, cols in enumerate(margin_cols):
+        what = f"rake margin {'/'.join(cols)}"
+        levels = sorted({tuple(k[i] for i in idx[m]) for k in keys}, key=lambda k: tuple(repr(v) for v in k))
+        aligned = _match_levels(dict.fromkeys(levels), pops[m], cols, what)
+        code = {lv: j for j, lv in enumerate(levels)}
+        level_of.append(np.array([code[tuple(k[i] for i in idx[m])] for k in keys]))
+        pop_of.append(np.array([aligned[lv] for lv in levels]))
+    if check_totals is not None and len(pop_of) > 1:
+        sums = [float(p.sum()) for p in pop_of]
+        if max(sums) - min(sums) > check_totals * max(sums):
+            shown = ", ".join(f"{'/'.join(c)} sums to {s:,.6g}" for c, s in zip(margin_cols, sums))
+            raise CalibrationError(f"rake: the margins disagree on the population size ({shown}).")
+    eps = epsilon * base.sum() if epsilon < 1 else epsilon
+    w = base.copy()
+    old = w.copy()
+    converged = False
+    margin_w: list[np.ndarray] = []
+    cumulative = [np.ones(len(p)) for p in pop_of]  # each margin's factor per level, over all iterations
+    for _ in range(max_iter):
+        margin_w = []
+        for m in range(len(margin_cols)):
+            totals = np.bincount(level_of[m], weights=w, minlength=len(pop_of[m]))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                factor = pop_of[m] / totals
+            w = w * factor[level_of[m]]
+            cumulative[m] = cumulative[m] * factor
+            margin_w.append(w.copy())
+        delta = float(np.max(np.abs(old - w)))
+        if delta < eps:
+            converged = True
+            break
+        old = w.copy()
+    if not converged:
+        gaps = []
+        for m, cols in enumerate(margin_cols):
+            totals = np.bincount(level_of[m], weights=w, minlength=len(pop_of[m]))
+            gaps.append((float(np.max(np.abs(totals - pop_of[m]))), cols))
+        gap, cols = max(gaps)
+        raise CalibrationError(
+            f"rake did not converge in {max_iter} iterations: margin {'/'.join(cols)} is still off by {gap:,.6g} "
+            f"(last change of a cell {delta:,.6g}, epsilon {eps:,.6g}); raise max_iter or check the margins."
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(base > 0, w / base, 1.0)
+        margin_factor = tuple(np.where(base > 0, mw / base, 1.0) for mw in margin_w)
+    # the weight expression: the product over margins of each margin's cumulative factor of the row's level
+    per_margin = []
+    for m in range(len(margin_cols)):
+        levels: dict[tuple, float] = {}
+        for k, code in zip(keys, level_of[m]):
+            levels.setdefault(tuple(k[i] for i in idx[m]), float(cumulative[m][code]))
+        per_margin.append(levels)
+    cal = CellCalibration("rake", columns, tuple(keys), factor, tuple(idx), margin_factor, tuple(per_margin))
+    return _with(design, cal)
+
+
+def _model_terms(design: Design, terms: Sequence[str], totals: Mapping[str, Any]):
+    """Model matrix columns as R's ``model.matrix(~ a + b)``: intercept, treatment dummies, numeric columns."""
+    schema = design.table.schema()
+    check_columns(design.table, terms, "calibrate")
+    unknown = [k for k in totals if k not in terms and k != "(Intercept)"]
+    if unknown:
+        raise CalibrationError(f"calibrate: totals given for {', '.join(map(repr, unknown))}, which is not a term.")
+    out_terms: list[tuple[str, Any]] = [("(Intercept)", None)]
+    names = ["(Intercept)"]
+    pop: list[float] = [math.nan]
+    sizes = []
+    t = design.table
+    for col in terms:
+        if col not in totals:
+            raise CalibrationError(f"calibrate: no population total for term {col!r}.")
+        given = totals[col]
+        if schema[col].is_numeric() and not isinstance(given, Mapping):
+            out_terms.append((col, None))
+            names.append(col)
+            pop.append(_count_any(given, col))
+            continue
+        if not isinstance(given, Mapping):
+            raise CalibrationError(
+                f"calibrate: {col!r} is categorical; its total must give the population count of every level, "
+                f'e.g. {{"{col}": {{"A": 120, "B": 80}}}}.'
+            )
+        levels = design.execute(t.filter(t[col].notnull()).select(col).distinct()).column(0).to_pylist()
+        levels = sorted(levels, key=lambda v: (str(type(v)), v))
+        aligned = _match_levels(
+            {(lv,): None for lv in levels},
+            {(k,): _count_any(v, col) for k, v in given.items()},
+            (col,),
+            f"calibrate {col}",
+        )
+        sizes.append((col, sum(aligned.values())))
+        for lv in levels[1:]:
+            out_terms.append((col, lv))
+            names.append(f"{col}{lv}")
+            pop.append(aligned[(lv,)])
+    if "(Intercept)" in totals:
+        pop[0] = _count_any(totals["(Intercept)"], "(Intercept)")
+    elif sizes:
+        pop[0] = sizes[0][1]
+    else:
+        raise CalibrationError(
+            'calibrate: the population size is unknown; give a categorical term or "(Intercept)": N in the totals.'
+        )
+    for col, size in sizes:
+        if abs(size - pop[0]) > 1e-6 * max(size, pop[0]):
+            raise CalibrationError(
+                f"calibrate: the counts of {col!r} sum to {size:,.6g} but the population size is {pop[0]:,.6g}."
+            )
+    return tuple(out_terms), tuple(names), np.asarray(pop, dtype=float)
+
+
+def _count_any(value: Any, what: str) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise CalibrationError(f"calibrate: the total of {what!r} is {value!r}; expected a number.") from None
+    if not math.isfinite(v):
+        raise CalibrationError(f"calibrate: the total of {what!r} is {value!r}; expected a finite number.")
+    return v
+
+
+def calibrate(
+    design: Design,
+    terms: str | Sequence[str],
+    totals: Mapping[str, Any],
+    *,
+    calfun: str = "linear",
+    bounds: tuple[float, float] = (-math.inf, math.inf),
+    max_iter: int = 50,
+    epsilon: float = 1e-7,
+) -> Design:
+    """Calibrate the weights to population totals (R's ``calibrate``: GREG, raking or logit distance).
+
+    Parameters
+    ----------
+    design : Design
+    terms : str or list of str
+        Auxiliary columns; categorical columns enter as treatment dummies, numeric ones as they are, with an
+        intercept (R's ``~ a + b``).
+    totals : mapping
+        Per term: for a categorical column the population count of every level, for a numeric column its total,
+        e.g. ``{"stype": {"E": 4421, "H": 755, "M": 1018}, "api99": 3914069}``; the population size is the sum of
+        a categorical column's counts (or ``"(Intercept)": N``).
+    calfun : {'linear', 'raking', 'logit'}, default 'linear'
+    bounds : (float, float), default (-inf, inf)
+        Bounds on the weight ratio ``g = w_new / w``; ``logit`` needs finite ones.
+    max_iter : int, default 50
+    epsilon : float, default 1e-7
+        Convergence: every ``|misfit| / (1 + |total|)`` below it.
+
+    Returns
+    -------
+    Design
+
+    Raises
+    ------
+    CalibrationError
+        Unknown or missing totals, level mismatches, or no convergence (naming the worst total).
+
+    Notes
+    -----
+    Unbounded linear calibration has the closed form ``g = 1 + xᵀ T⁻¹ (t_x − t̂_x)``, ``T = Σ w x xᵀ`` (one
+    aggregation). Otherwise Newton steps as R's ``grake``, one aggregation each.
+    """
+    _check_calibratable(design, "calibrate")
+    if calfun not in ("linear", "raking", "logit"):
+        raise CalibrationError(f"calfun {calfun!r} is not known; expected 'linear', 'raking' or 'logit'.")
+    lo, hi = (float(bounds[0]), float(bounds[1]))
+    if not lo < 1 < hi:
+        raise CalibrationError(f"bounds must satisfy lower < 1 < upper; got {bounds!r}.")
+    if calfun == "logit" and not (math.isfinite(lo) and math.isfinite(hi)):
+        raise CalibrationError("calfun 'logit' needs finite bounds, e.g. bounds=(0.5, 2).")
+    terms_t = (terms,) if isinstance(terms, str) else tuple(terms)
+    model, names, population = _model_terms(design, terms_t, totals)
+    t = design.table
+    w = design.weight_expr()
+    mm = [_term_expr(t, col, level) for col, level in model]
+    p = len(mm)
+    nulls = design.execute(t.aggregate(**{f"n{i}": t[c].isnull().sum() for i, c in enumerate(terms_t)}))
+    for i, col in enumerate(terms_t):
+        if nulls.column(f"n{i}")[0].as_py():
+            raise CalibrationError(f"calibrate: column {col!r} has missing values; calibration needs every row.")
+
+    def moments(eta: np.ndarray | None, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Σ w·x, Σ w·dF·x xᵀ and Σ w·x·F(xᵀη) (one aggregation)."""
+        metrics = {f"s{j}": (w * mm[j]).sum() for j in range(p)}
+        if eta is None:
+            dF = ibis.literal(1.0)
+            fm1 = None
+        else:
+            xeta = ibis.literal(0.0)
+            for j in range(p):
+                xeta = xeta + mm[j] * float(eta[j])
+            fm1 = _fm1_expr(calfun, xeta, (lo, hi))
+            dF = _dfm1_expr(calfun, xeta, (lo, hi))
+            for j in range(p):
+                metrics[f"f{j}"] = (w * scale * mm[j] * fm1).sum()
+            metrics["bad"] = (fm1.isnan() | fm1.isinf() | dF.isnan() | dF.isinf()).cast("int64").sum()
+        for j in range(p):
+            for k in range(j, p):
+                metrics[f"t{j}_{k}"] = (w * scale * dF * mm[j] * mm[k]).sum()
+        row = design.execute(t.aggregate(**metrics)).to_pylist()[0]
+        s = np.array([row[f"s{j}"] for j in range(p)], dtype=float)
+        tm = np.zeros((p, p))
+        for j in range(p):
+            for k in range(j, p):
+                tm[j, k] = tm[k, j] = row[f"t{j}_{k}"]
+        f = np.array([row[f"f{j}"] for j in range(p)], dtype=float) if fm1 is not None else np.zeros(p)
+        if fm1 is not None and int(row["bad"] or 0):
+            f[:] = np.nan
+        return s, tm, f
+
+    sample_total, tmat, _ = moments(None, 1.0)
+    tmat_inv = np.linalg.pinv(tmat)
+    if calfun == "linear" and not (math.isfinite(lo) or math.isfinite(hi)):
+        eta = np.linalg.solve(tmat, population - sample_total)
+        cal = GregCalibration(model, names, eta, "linear", (lo, hi), 1.0, tmat_inv)
+        return _with(design, cal)
+    scales = population / np.where(sample_total == 0, np.nan, sample_total)
+    scale = float(np.nanmean(scales)) if np.nanmin(scales) > 20 else 1.0
+    st = sample_total * scale
+    eta = np.zeros(p)
+    misfit = population - st
+    iteration = 1
+    while True:
+        _, tm, f = moments(eta, scale)
+        misfit = population - st - f
+        if not (np.all(np.isfinite(tm)) and np.all(np.isfinite(misfit))):
+            raise CalibrationError(f"calibrate ({calfun}): the weights are not finite at iteration {iteration}.")
+        deta = np.linalg.pinv(tm, rcond=256 * np.finfo(float).eps) @ misfit
+        eta = eta + deta
+        _, _, f = moments(eta, scale)
+        while iteration < max_iter and not np.all(np.isfinite(f)):  # step halving, as R's grake
+            iteration += 1
+            deta = deta / 2
+            eta = eta - deta
+            _, _, f = moments(eta, scale)
+        misfit = population - st - f
+        if np.all(np.abs(misfit) / (1 + np.abs(population)) < epsilon):
+            break
+        iteration += 1
+        if iteration <= max_iter:
+            continue
+        worst = int(np.argmax(np.abs(misfit) / (1 + np.abs(population))))
+        raise CalibrationError(
+            f"calibrate ({calfun}) did not converge in {max_iter} iterations: total {names[worst]!r} is off by "
+            f"{misfit[worst]:,.6g} ({abs(misfit[worst]) / (1 + abs(population[worst])):.3g} relative, epsilon "
+            f"{epsilon:g}); widen the bounds or raise max_iter."
+        )
+    cal = GregCalibration(model, names, eta, calfun, (lo, hi), scale, tmat_inv)
+    return _with(design, cal)
+
+
+def _dfm1_expr(calfun: str, u: ir.FloatingValue, bounds: tuple[float, float]) -> ir.FloatingValue:
+    lo, hi = bounds
+    inside = ibis.literal(True)
+    if math.isfinite(hi):
+        inside = inside & (u < hi - 1)
+    if math.isfinite(lo):
+        inside = inside & (u > lo - 1)
+    if calfun == "linear":
+        return inside.ifelse(1.0, 0.0)
+    if calfun == "raking":
+        return inside.ifelse(u.exp(), 0.0)
+    a = (hi - lo) / ((hi - 1) * (1 - lo))
+    e = (u * a).exp()
+    d = hi - 1 + (1 - lo) * e
+    return hi * (1 - lo) * e * a / d - ((lo * (hi - 1) + hi * (1 - lo) * e) * ((1 - lo) * e * a)) / (d * d)
+
+
+def trim_weights(design: Design, *, lower: float = -math.inf, upper: float = math.inf, strict: bool = False) -> Design:
+    """Trim weights to ``[lower, upper]`` and share what was cut equally among the others (R's ``trimWeights``).
+
+    With ``strict=True`` trimming repeats until no weight is outside the bounds (the redistribution can push
+    weights past a bound again). Trimming applies to design weights; to bound calibrated weights use
+    :func:`calibrate`'s ``bounds``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from digifit import stats
+    >>> d = stats.design(pa.table({"w": [1.0, 1.0, 10.0], "y": [1.0, 1.0, 1.0]}), weights="w")
+    >>> stats.total(stats.trim_weights(d, upper=5.0), "y")[0].estimate
+    12.0
+    """
+    if design.calibration is not None:
+        raise CalibrationError(
+            "trim_weights: the design is calibrated; trim the design weights before calibrating, or bound the "
+            "calibration (calibrate(..., bounds=(L, U)))."
+        )
+    if design.weights is None:
+        raise CalibrationError("trim_weights: the design has no weights column to trim.")
+    if not lower < upper:
+        raise CalibrationError(f"trim_weights: lower ({lower!r}) must be below upper ({upper!r}).")
+    d = design
+    for _ in range(100):
+        t = d.table
+        w = d.weight_expr()
+        outside = (w < lower) | (w > upper)
+        clipped = (
+            ibis.least(ibis.greatest(w, lower), upper)
+            if math.isfinite(lower) and math.isfinite(upper)
+            else (ibis.least(w, upper) if math.isfinite(upper) else ibis.greatest(w, lower))
+        )
+        row = d.execute(
+            t.aggregate(
+                n_out=outside.cast("int64").sum(),
+                n=t.count(),
+                cut=outside.ifelse(w - clipped, 0.0).cast("float64").sum(),
+            )
+        ).to_pylist()[0]
+        n_out, n = int(row["n_out"] or 0), int(row["n"])
+        if not n_out:
+            return d
+        if n_out == n:
+            raise CalibrationError(f"trim_weights: every weight is outside [{lower}, {upper}].")
+        share = float(row["cut"]) / (n - n_out)
+        d = dataclasses.replace(d, trims=(*d.trims, (lower, upper, share)), _structure=d._structure)
+        if not strict:
+            return d
+    raise CalibrationError("trim_weights(strict=True) did not settle in 100 rounds.")
