@@ -104,13 +104,16 @@ def _require(request: HttpRequest, *perms: str) -> None:
         raise HttpError(403, f"your account may not do this (needs one of: {', '.join(perms)})")
 
 
+class SurveyErrorField(SurveyError):
+    """A 422 about one field of the request (an unknown form id, wave id, a CSV that is not text)."""
+
+    status = 422
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, [FieldProblem(field=field, code="invalid", message=message)])
+
+
 # ------------------------------------------------------------------------------------------- schemas
-
-
-class ProblemOut(Schema):
-    field: str
-    code: str
-    message: str
 
 
 class ErrorOut(Schema):
@@ -423,13 +426,6 @@ def _export_response(spec, fmt: str, stem: str):
     resp = FileResponse(exports.parquet_bytes(spec), content_type="application/vnd.apache.parquet")
     resp["Content-Disposition"] = f'attachment; filename="{safe}.parquet"'
     return resp
-
-
-class SurveyErrorField(SurveyError):
-    status = 422
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message, [FieldProblem(field=field, code="invalid", message=message)])
 
 
 # ------------------------------------------------------------------------------------------- submissions
