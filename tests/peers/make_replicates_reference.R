@@ -13,7 +13,8 @@
 #                         the strata of 4 and 6 PSUs into pairs)
 #   replicates.json       designs, R's hadamard() for many n, and for each case R's factor matrix (one row per
 #                         data row, one column per replicate; as.svrepdesign(compress=FALSE) except where noted), scale, rscales, degf, and svytotal/svymean of
-#                         api00 with their replicate SEs (mse FALSE and TRUE).
+#                         api00 with their replicate SEs (mse FALSE and TRUE); and R's svrepdesign() scale and
+#                         rscales per type for supplied replicate-weight columns.
 #
 # Every data set is sorted by stratum then PSU id, so R's order of first appearance is digifit's PSU order
 # (strata, then ids, sorted) and R's replicates come out in the same order as digifit's.
@@ -157,6 +158,30 @@ run_case <- function(case) {
   )
 }
 
+# svrepdesign() with supplied replicate-weight columns (combined.weights=TRUE): R's default scale/rscales per
+# type. The columns are the JK1 analysis weights of apiclus1_sorted (their svytotal is F @ S of case jk1).
+supplied <- list(
+  list(id = "brr", type = "BRR"), list(id = "fay", type = "Fay", rho = 0.3), list(id = "jk1", type = "JK1"),
+  list(id = "jk1_scale", type = "JK1", scale = 0.8),
+  list(id = "jkn", type = "JKn", rscales = seq(0.5, 0.95, length.out = 15)),
+  list(id = "bootstrap", type = "bootstrap"), list(id = "bootstrap_scale", type = "bootstrap", scale = 0.05),
+  list(id = "acs", type = "ACS"), list(id = "sdr", type = "successive-difference"), list(id = "jk2", type = "JK2"),
+  list(id = "other", type = "other", scale = 0.3, rscales = 2)
+)
+jk1rep <- as.svrepdesign(r_design("clus1"), type = "JK1", compress = FALSE)
+jk1w <- as.data.frame(matrix(as.numeric(weights(jk1rep, "analysis")), nrow = nrow(apiclus1_sorted)))
+supplied_json <- sapply(supplied, function(s) {
+  args <- list(data = apiclus1_sorted, repweights = jk1w, weights = ~pw, type = s$type, combined.weights = TRUE)
+  if (!is.null(s$rho)) args$rho <- s$rho
+  if (!is.null(s$scale)) args$scale <- s$scale
+  if (!is.null(s$rscales)) args$rscales <- s$rscales
+  d <- suppressWarnings(do.call(svrepdesign, args))
+  se <- sapply(c(FALSE, TRUE), function(m) { d$mse <- m; SE(svytotal(~api00, d)) })
+  obj(id = str(s$id), type = str(s$type), rho = num(if (is.null(s$rho)) NA else s$rho),
+      given_scale = num(if (is.null(s$scale)) NA else s$scale), given_rscales = vec(if (is.null(s$rscales)) NA else s$rscales),
+      scale = num(d$scale), rscales = vec(d$rscales), total_se = num(se[1]), total_se_mse = num(se[2]))
+})
+
 # R's error for a lonely PSU under "fail", and BRR with a lonely stratum
 lonely_error <- tryCatch({
   options(survey.lonely.psu = "fail")
@@ -194,7 +219,8 @@ json <- paste0(
   "\"designs\":{", paste(design_json, collapse = ","), "},",
   "\"taylor\":{", paste(taylor, collapse = ","), "},",
   "\"hadamard\":[", paste(had, collapse = ","), "],",
-  "\"cases\":[", paste(sapply(cases, run_case), collapse = ","), "]",
+  "\"cases\":[", paste(sapply(cases, run_case), collapse = ","), "],",
+  "\"supplied\":[", paste(supplied_json, collapse = ","), "]",
   "}"
 )
 writeLines(json, file.path(outdir, "replicates.json"))

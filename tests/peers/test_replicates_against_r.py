@@ -35,7 +35,13 @@ import numpy as np
 import pytest
 
 from digifit.errors import DesignError, LonelyPSUError
-from digifit.stats.replicates import ReplicateFactors, ReplicateSpec, hadamard, replicate_factors
+from digifit.stats.replicates import (
+    ReplicateFactors,
+    ReplicateSpec,
+    hadamard,
+    replicate_factors,
+    supplied_replicates,
+)
 
 pytestmark = pytest.mark.peers
 
@@ -54,6 +60,7 @@ class ReplicatesReference:
     designs: dict[str, dict[str, Any]]
     hadamard: list[dict[str, Any]]
     taylor: dict[str, dict[str, float]]
+    supplied: dict[str, dict[str, Any]]
     cases: dict[str, dict[str, Any]]
 
 
@@ -84,6 +91,7 @@ def load_replicates_reference() -> ReplicatesReference | None:
         designs=raw["designs"],
         hadamard=raw["hadamard"],
         taylor=raw["taylor"],
+        supplied={c["id"]: c for c in raw["supplied"]},
         cases={c["id"]: c for c in raw["cases"]},
     )
 
@@ -286,6 +294,33 @@ def test_bootstrap_se_within_10_percent_of_taylor_at_1000_replicates(r_replicate
     taylor = r_replicates.taylor[design]
     assert se_total == pytest.approx(taylor["total_se"], rel=0.10)
     assert se_mean == pytest.approx(taylor["mean_se"], rel=0.10)
+
+
+SUPPLIED = ["brr", "fay", "jk1", "jk1_scale", "jkn", "bootstrap", "bootstrap_scale", "acs", "sdr", "jk2", "other"]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("case_id", SUPPLIED)
+@pytest.mark.parametrize("mse", [False, True], ids=["mean-centred", "mse"])
+def test_supplied_replicate_weights_scale_like_svrepdesign(r_replicates, case_id, mse):
+    """svrepdesign(repweights = JK1 analysis weights, combined.weights=TRUE, type=...): R's scale, rscales, SE."""
+    case = r_replicates.supplied[case_id]
+
+    def given(key):
+        value = case[key]
+        return None if value is None or value == [None] else value
+
+    sr = supplied_replicates(
+        case["type"], 15, scale=given("given_scale"), rscales=given("given_rscales"), fay_rho=given("rho"), mse=mse
+    )
+    assert sr.scale == pytest.approx(case["scale"], rel=EXACT)
+    np.testing.assert_allclose(sr.rscales, np.broadcast_to(case["rscales"], (15,)), rtol=EXACT)
+    # the replicate totals of the supplied columns are those of the JK1 factors of apiclus1
+    jk1 = r_replicates.cases["jk1"]
+    p = psus_for(r_replicates, jk1["design"])
+    t_r = r_psu_factors(jk1, p) @ p.s_wy
+    se = float(np.sqrt(sr.variance(t_r, p.s_wy.sum())))
+    assert se == pytest.approx(case["total_se_mse" if mse else "total_se"], rel=REL_SE)
 
 
 def test_hadamard_equals_r(r_replicates):

@@ -11,7 +11,15 @@ import pytest
 
 from digifit.errors import DesignError, DigifitError, EstimationError, LonelyPSUError
 from digifit.stats import replicates as rep_module
-from digifit.stats.replicates import REPLICATE_TYPES, ReplicateFactors, ReplicateSpec, hadamard, replicate_factors
+from digifit.stats.replicates import (
+    REPLICATE_TYPES,
+    SUPPLIED_TYPES,
+    ReplicateFactors,
+    ReplicateSpec,
+    hadamard,
+    replicate_factors,
+    supplied_replicates,
+)
 
 # 4 strata with 2, 3, 5 and 4 PSUs; the columns are deliberately not grouped by stratum
 STRATA = np.array([2, 0, 1, 3, 1, 2, 0, 2, 2, 1, 3, 3, 3, 2])
@@ -437,3 +445,71 @@ def test_oversized_factor_matrix_is_refused(monkeypatch):
 
 def test_types_listed():
     assert REPLICATE_TYPES == ("jk1", "jkn", "brr", "fay", "bootstrap", "subbootstrap")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Supplied replicate-weight columns (R's svrepdesign)
+
+
+@pytest.mark.parametrize(
+    ("kind", "kwargs", "scale", "rscale"),
+    [
+        ("BRR", {}, 1 / 10, 1.0),
+        ("Fay", {"fay_rho": 0.5}, 1 / (10 * 0.25), 1.0),
+        ("bootstrap", {}, 1 / 9, 1.0),
+        ("bootstrap", {"scale": 0.2}, 0.2, 1.0),
+        ("JK1", {"scale": 0.7}, 0.7, 1.0),
+        ("JKn", {"rscales": 0.9}, 1.0, 0.9),
+        ("ACS", {}, 0.4, 1.0),
+        ("successive-difference", {}, 0.4, 1.0),
+        ("JK2", {}, 1.0, 1.0),
+        ("other", {"scale": 0.3, "rscales": np.full(10, 2.0)}, 0.3, 2.0),
+    ],
+)
+def test_supplied_defaults(kind, kwargs, scale, rscale):
+    sr = supplied_replicates(kind, 10, **kwargs)
+    assert sr.type == kind.lower()
+    assert sr.scale == pytest.approx(scale)
+    np.testing.assert_allclose(sr.rscales, rscale)
+    assert sr.factors.shape == (10, 0)
+    theta = np.arange(10.0)
+    assert float(sr.variance(theta, 0.0)) == pytest.approx(scale * rscale * np.sum((theta - 4.5) ** 2))
+
+
+def test_supplied_warnings_as_r():
+    with pytest.warns(UserWarning, match="guessing n = number of replicates"):
+        assert supplied_replicates("jk1", 4).scale == pytest.approx(3 / 4)
+    with pytest.warns(UserWarning, match="'brr' does not use scale"):
+        assert supplied_replicates("brr", 4, scale=3.0).scale == pytest.approx(1 / 4)
+    with pytest.warns(UserWarning, match="set to 1"):
+        assert supplied_replicates("other", 4).scale == 1.0
+    with pytest.warns(UserWarning, match="fay_rho is not used by type 'jkn'"):
+        supplied_replicates("jkn", 4, rscales=1.0, fay_rho=0.3)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        (("jackknife", 4), {}, "replicate type 'jackknife' is not known"),
+        (("brr", 1), {}, "n_replicates must be an integer >= 2; got 1"),
+        (("fay", 4), {}, "type 'fay' needs fay_rho"),
+        (("fay", 4), {"fay_rho": 1.5}, r"fay_rho must be in \[0, 1\); got 1.5"),
+        (("jkn", 4), {}, "type 'jkn' needs rscales"),
+        (("jkn", 4), {"rscales": [0.5, 0.5]}, "rscales has length 2; expected 1 or n_replicates"),
+        (("jkn", 4), {"rscales": -1.0}, "rscales must be numbers >= 0"),
+        (("bootstrap", 4), {"scale": 0.0}, "scale must be a positive number; got 0.0"),
+        (("bootstrap", 4), {"scale": "x"}, "scale must be a positive number; got 'x'"),
+    ],
+)
+def test_supplied_errors(args, kwargs, message):
+    with pytest.raises(DesignError, match=message):
+        supplied_replicates(*args, **kwargs)
+
+
+def test_supplied_degf_is_not_known():
+    with pytest.raises(DesignError, match="rank of the weight columns"):
+        supplied_replicates("bootstrap", 4).degf()
+
+
+def test_supplied_types_listed():
+    assert "successive-difference" in SUPPLIED_TYPES

@@ -30,9 +30,19 @@ import numpy as np
 
 from digifit.errors import DesignError, EstimationError, LonelyPSUError
 
-__all__ = ["REPLICATE_TYPES", "ReplicateFactors", "ReplicateSpec", "hadamard", "replicate_factors"]
+__all__ = [
+    "REPLICATE_TYPES",
+    "SUPPLIED_TYPES",
+    "ReplicateFactors",
+    "ReplicateSpec",
+    "hadamard",
+    "replicate_factors",
+    "supplied_replicates",
+]
 
 REPLICATE_TYPES = ("jk1", "jkn", "brr", "fay", "bootstrap", "subbootstrap")
+# R's svrepdesign() types, for replicate-weight columns supplied with the data
+SUPPLIED_TYPES = ("brr", "fay", "jk1", "jkn", "bootstrap", "acs", "successive-difference", "jk2", "other")
 _LONELY_POLICIES = ("fail", "remove", "certainty", "adjust", "average")
 _DEFAULT_BOOTSTRAP_REPLICATES = 50  # R's bootweights() / subbootweights() default
 # A factor matrix larger than this (2 GB of float64) is refused with a clear error instead of a MemoryError.
@@ -165,6 +175,11 @@ class ReplicateFactors:
         """
         if self.n_replicates == 0:
             return 0
+        if self.n_psu == 0:
+            raise DesignError(
+                "degf of supplied replicate weights is the rank of the weight columns minus 1 (R's degf); "
+                "these factors do not hold them."
+            )
         return int(np.linalg.matrix_rank(self.factors)) - 1
 
     def _centred(self, replicate_estimates, estimate):
@@ -310,6 +325,111 @@ def replicate_factors(
     rscales.setflags(write=False)
     return ReplicateFactors(
         factors=factors, scale=float(scale), rscales=rscales, mse=bool(spec.mse), type=kind, fay_rho=rho
+    )
+
+
+def supplied_replicates(
+    type: str,
+    n_replicates: int,
+    *,
+    scale: float | None = None,
+    rscales: Sequence[float] | np.ndarray | float | None = None,
+    fay_rho: float | None = None,
+    mse: bool = False,
+) -> ReplicateFactors:
+    """Return the variance scaling of replicate-weight columns supplied with the data, as R's ``svrepdesign``.
+
+    The columns hold full analysis weights (R's default ``combined.weights=TRUE``); the replicate estimates are
+    computed from them by the caller, so the returned :attr:`ReplicateFactors.factors` is empty, of shape
+    ``(n_replicates, 0)``, and only :meth:`~ReplicateFactors.variance` / :meth:`~ReplicateFactors.covariance`
+    are meaningful (R's ``degf`` for such a design is the rank of the weight columns minus 1).
+
+    Parameters
+    ----------
+    type : {'brr', 'fay', 'jk1', 'jkn', 'bootstrap', 'acs', 'successive-difference', 'jk2', 'other'}
+        R's ``svrepdesign`` type (any case).
+    n_replicates : int
+        Number of replicate-weight columns.
+    scale : float, optional
+        R's ``scale``. Defaults as R: ``brr`` 1/R (a given scale is ignored with a warning), ``fay``
+        1/(R(1-ρ)²) (always), ``bootstrap`` 1/(R-1), ``jk1`` (R-1)/R (with R's warning that it guesses
+        n = R), ``acs``/``successive-difference`` 4/R, ``jk2`` 1, ``other`` 1 (with a warning).
+    rscales : float or sequence of float, optional
+        R's ``rscales`` (one value, recycled, or one per replicate); default 1. Required for ``jkn``.
+    fay_rho : float, optional
+        Fay's ρ; required for ``fay``.
+    mse : bool, default False
+        Centre on the full-sample estimate.
+
+    Examples
+    --------
+    >>> sr = supplied_replicates("jkn", 4, rscales=[0.5, 0.5, 0.5, 0.5])
+    >>> sr.scale, sr.rscales.tolist()
+    (1.0, [0.5, 0.5, 0.5, 0.5])
+    >>> supplied_replicates("fay", 8, fay_rho=0.5).scale
+    0.5
+    """
+    kind = type.lower() if isinstance(type, str) else type
+    if kind not in SUPPLIED_TYPES:
+        raise DesignError(f"replicate type {type!r} is not known; expected one of {', '.join(SUPPLIED_TYPES)}.")
+    if isinstance(n_replicates, bool) or not isinstance(n_replicates, (int, np.integer)) or n_replicates < 2:
+        raise DesignError(f"n_replicates must be an integer >= 2; got {n_replicates!r}.")
+    r = int(n_replicates)
+    if scale is not None:
+        try:
+            scale = float(scale)
+        except (TypeError, ValueError):
+            raise DesignError(f"scale must be a positive number; got {scale!r}.") from None
+        if not scale > 0 or not math.isfinite(scale):
+            raise DesignError(f"scale must be a positive number; got {scale!r}.")
+    rs = None
+    if rscales is not None:
+        rs = np.atleast_1d(np.asarray(rscales, dtype=float))
+        if rs.ndim != 1 or rs.size not in (1, r):
+            raise DesignError(f"rscales has length {rs.size}; expected 1 or n_replicates ({r}).")
+        if np.isnan(rs).any() or (rs < 0).any():
+            raise DesignError("rscales must be numbers >= 0.")
+        rs = np.broadcast_to(rs, (r,)).copy()
+    rho = 0.0
+    if kind == "fay":
+        if fay_rho is None:
+            raise DesignError("type 'fay' needs fay_rho (R: \"With type='Fay' you must supply the correct rho\").")
+        rho = _check_rho(ReplicateSpec("fay", fay_rho=fay_rho), "fay")
+    elif fay_rho is not None:
+        warnings.warn(f"fay_rho is not used by type {kind!r}: ignored (as R).", stacklevel=2)
+
+    if kind == "brr":
+        if scale is not None:
+            warnings.warn("type 'brr' does not use scale: it is 1/R (as R).", stacklevel=2)
+        scale = 1.0 / r
+    elif kind == "fay":
+        scale = 1.0 / (r * (1.0 - rho) ** 2)
+    elif kind == "bootstrap" and scale is None:
+        scale = 1.0 / (r - 1)
+    elif kind == "jk1" and scale is None:
+        warnings.warn("scale (n-1)/n not provided: guessing n = number of replicates (as R).", stacklevel=2)
+        scale = (r - 1) / r
+    elif kind == "jkn" and rs is None:
+        raise DesignError("type 'jkn' needs rscales, one (n_h - 1)/n_h per replicate (R: \"Must provide rscales\").")
+    elif kind in ("acs", "successive-difference", "jk2"):
+        if scale is not None or rs is not None:
+            warnings.warn(f"type {kind!r} sets scale and rscales itself: the given ones are ignored.", stacklevel=2)
+        scale = 4.0 / r if kind != "jk2" else 1.0
+        rs = None
+    elif kind == "other" and (scale is None or rs is None):
+        warnings.warn("scale or rscales not specified for type 'other': set to 1 (as R).", stacklevel=2)
+    if rs is None:
+        rs = np.ones(r)
+    factors = np.empty((r, 0))
+    factors.setflags(write=False)
+    rs.setflags(write=False)
+    return ReplicateFactors(
+        factors=factors,
+        scale=1.0 if scale is None else float(scale),
+        rscales=rs,
+        mse=bool(mse),
+        type=kind,
+        fay_rho=rho,
     )
 
 
