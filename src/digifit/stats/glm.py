@@ -1,0 +1,947 @@
+"""Design-based generalised linear models, as R's ``survey::svyglm``: linear and quasi-binomial (logistic).
+
+The fit is R's ``glm.fit`` run inside the engine: iteratively reweighted least squares (IRLS) in which every
+iteration is **one** aggregation returning the weighted normal equations ``Σ w̃·W·x·xᵀ`` and ``Σ w̃·W·x·z``
+(the coefficients enter the expressions as literals), followed by a small numpy solve. The start values,
+the convergence test ``|dev − dev_old| / (|dev| + 0.1) < epsilon`` and the weights rescaled to mean 1
+(``rescale=TRUE``) are R's, so the iterates — and the iteration count — are R's.
+
+The variance is R's sandwich (``survey:::svy.varcoef``): ``A⁻¹ · V(Σ scores) · A⁻¹`` with ``A`` the normal
+matrix of the last IRLS iteration and the score of a row ``x · (y − μ) / (dμ/dη) · W``. The same aggregation that
+checks convergence sums the scores per final-stage unit, so no extra pass is needed; the Taylor variance of
+those unit totals is :mod:`digifit.stats.variance`'s (``svyrecvar``), extended to a covariance matrix by
+polarisation (``Cov(a, b) = (V(a + b) − V(a − b)) / 4``, exact because the variance is a quadratic form). The
+t tests use R's ``df.residual = degf(design) + 1 − p``.
+
+Passes over the data: one to read the design, the levels of the categorical columns and the missing values;
+then one per IRLS iteration plus one (quasi-binomial; R's ``iter`` + 1), or one (gaussian; exact in one step;
+two when each row is its own PSU, where the scores' cross-products need the coefficients).
+
+References: Binder (1983) *On the variances of asymptotically normal estimators from complex surveys*; Lumley
+(2010) *Complex Surveys*, ch. 5; McCullagh & Nelder (1989) for IRLS.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+
+from digifit.errors import EstimationError
+from digifit.stats.design import STRATUM_KEY, UNIT_KEY, Design, Structure, check_columns
+from digifit.stats.intervals import qt
+from digifit.stats.variance import taylor_variance_rows, taylor_variance_units
+
+__all__ = ["FAMILIES", "Coefficient", "GLMResult", "glm"]
+
+FAMILIES = ("gaussian", "quasibinomial")
+
+#: The keys of one coefficient of ``digifit glm --json`` (a stable contract), in order.
+JSON_KEYS = ("term", "estimate", "se", "df", "t", "p", "ci_low", "ci_high")
+
+# R's logit link clamps the linear predictor at ±30 (THRESH/MTHRESH in family.c)
+_ETA_LIMIT = 30.0
+# a column whose weighted residual sum of squares after the earlier columns is below this fraction of its own
+# is a linear combination of them (R's QR uses 1e-11 on the norm; normal equations cannot resolve that)
+_COLLINEAR_TOL = 1e-10
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Result
+
+
+@dataclass(frozen=True)
+class Coefficient:
+    """One row of the coefficient table.
+
+    Attributes
+    ----------
+    term : str
+        R's name of the model-matrix column: ``(Intercept)``, ``ell``, ``stypeH``, ``ell:meals``, ``sch.wideTRUE``.
+    estimate, se : float
+        Coefficient and its design-based (sandwich, Taylor) standard error.
+    df : int
+        Residual design degrees of freedom of the t test (R's ``degf(design) + 1 − p``).
+    t, p : float
+        ``estimate / se`` and its two-sided p-value on ``df`` (NaN when ``df ≤ 0``).
+    ci_low, ci_high : float
+        ``estimate ± t(1 − α/2, df) · se`` (R's ``confint.svyglm``, Wald).
+    """
+
+    term: str
+    estimate: float
+    se: float
+    df: int
+    t: float
+    p: float
+    ci_low: float
+    ci_high: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the row as the JSON contract's dictionary (NaN as None)."""
+        return {key: _json_value(getattr(self, key)) for key in JSON_KEYS}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class GLMResult:
+    """A fitted design-based GLM.
+
+    Attributes
+    ----------
+    coefficients : tuple of Coefficient
+        In R's order (terms by order of interaction, then as written; factor levels sorted).
+    vcov : numpy.ndarray
+        The sandwich covariance matrix of the coefficients, in the same order (R's ``vcov(svyglm)``).
+    df_residual : int
+        ``degf(design) + 1 − p``, the df of every t test.
+    family : str
+        ``'gaussian'`` or ``'quasibinomial'``.
+    formula : str
+        The formula as given.
+    n : int
+        Rows used (no missing value in the model's columns).
+    iterations : int
+        IRLS iterations (weighted least-squares solves). Quasi-binomial: R's ``iter``. Gaussian: 1 (exact; R
+        reports 2 because its second iteration only confirms that the deviance did not change).
+    response_level : object
+        For a categorical quasi-binomial response, the level modelled (the second sorted one); else None.
+    """
+
+    coefficients: tuple[Coefficient, ...]
+    vcov: np.ndarray = field(repr=False, compare=False)
+    df_residual: int
+    family: str
+    formula: str
+    n: int
+    iterations: int
+    response_level: Any = None
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """The coefficient names, in order."""
+        return tuple(c.term for c in self.coefficients)
+
+    def __getitem__(self, term: str) -> Coefficient:
+        for c in self.coefficients:
+            if c.term == term:
+                return c
+        raise KeyError(f"no coefficient {term!r}; the terms are {', '.join(self.terms)}")
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """Return the coefficient table as JSON-ready dictionaries (the ``--json`` rows)."""
+        return [c.to_dict() for c in self.coefficients]
+
+    def __repr__(self) -> str:
+        return format_glm(self)
+
+
+def format_glm(result: GLMResult) -> str:
+    """Render the coefficient table for people (R's ``summary.svyglm`` layout)."""
+    headers = ["term", "estimate", "se", "t", "p", "ci_low", "ci_high"]
+    rows = [
+        [c.term, _fmt(c.estimate), _fmt(c.se), _fmt(c.t), _fmt_p(c.p), _fmt(c.ci_low), _fmt(c.ci_high)]
+        for c in result.coefficients
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def render(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    head = (
+        f"{result.family} GLM: {result.formula}"
+        + (f"  (modelling P({result.response_level}))" if result.response_level is not None else "")
+        + f"\nn = {result.n}, residual design df = {result.df_residual}, IRLS iterations = {result.iterations}"
+    )
+    return "\n".join([head, "", render(headers), render(["-" * w for w in widths]), *(render(r) for r in rows)])
+
+
+def _fmt(x: float) -> str:
+    return "NA" if x is None or not math.isfinite(x) else f"{x:.6g}"
+
+
+def _fmt_p(x: float) -> str:
+    if x is None or not math.isfinite(x):
+        return "NA"
+    return "<2e-16" if x < 2e-16 else f"{x:.3g}"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Formula
+
+
+_TOKEN = re.compile(r"\s*(?:(`[^`]+`)|([A-Za-z.][A-Za-z0-9._]*)|(\d+(?:\.\d*)?)|(.))")
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A parsed model formula: response, terms (tuples of variables, R's order) and the intercept."""
+
+    response: str
+    terms: tuple[tuple[str, ...], ...]
+    intercept: bool
+    variables: tuple[str, ...]  # in order of first appearance (response first)
+
+
+def parse_formula(text: str) -> Formula:
+    """Parse ``y ~ a + b + a:b`` (also ``a*b``, ``(a + b):c``, ``- term``, ``+ 0`` / ``- 1``) as R does.
+
+    Terms are ordered as R's ``terms()``: by number of variables, then as first written; duplicates are
+    dropped; the variables of an interaction are ordered by their first appearance in the formula.
+    """
+    tokens: list[tuple[str, str, int]] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            break
+        if m.group(1):
+            tokens.append(("name", m.group(1)[1:-1], m.start(1)))
+        elif m.group(2):
+            tokens.append(("name", m.group(2), m.start(2)))
+        elif m.group(3):
+            tokens.append(("number", m.group(3), m.start(3)))
+        elif m.group(4) and not m.group(4).isspace():
+            tokens.append(("op", m.group(4), m.start(4)))
+        pos = m.end()
+    tokens.append(("end", "", len(text)))
+
+    def fail(msg: str, at: int) -> EstimationError:
+        return EstimationError(f"formula {text!r}: {msg} at position {at + 1}; expected e.g. 'y ~ x1 + x2 + x1:x2'.")
+
+    order: dict[str, int] = {}
+    i = 0
+
+    def peek() -> tuple[str, str, int]:
+        return tokens[i]
+
+    def take() -> tuple[str, str, int]:
+        nonlocal i
+        tok = tokens[i]
+        i += 1
+        return tok
+
+    def note(name: str) -> None:
+        order.setdefault(name, len(order))
+
+    if not (peek()[0] == "name" and tokens[i + 1][:2] == ("op", "~")):
+        kind, value, at = peek()
+        raise fail("the response must be one column name followed by '~'", at)
+    response = take()[1]
+    note(response)
+    take()
+
+    # an expression evaluates to a list of terms; a term is a frozenset of variables; "1"/"0" are markers
+    def atom():
+        kind, value, at = take()
+        if kind == "name":
+            note(value)
+            return [frozenset([value])]
+        if kind == "number" and value in ("0", "1"):
+            return [value]  # a marker, resolved with its sign by expr()
+        if kind == "op" and value == "(":
+            inner = expr()
+            if take()[1] != ")":
+                raise fail("missing ')'", peek()[2])
+            return inner
+        if kind == "end":
+            raise fail("unexpected end of formula", at)
+        raise fail(f"unexpected {value!r} (only column names, +, -, :, *, 0, 1 and parentheses)", at)
+
+    def inter():
+        left = atom()
+        while peek()[:2] == ("op", ":"):
+            take()
+            right = atom()
+            if any(isinstance(t, str) for t in left + right):
+                raise fail("':' cannot combine 0 or 1", peek()[2])
+            left = _unique([a | b for b in right for a in left])
+        return left
+
+    def product():
+        left = inter()
+        while peek()[:2] == ("op", "*"):
+            take()
+            right = inter()
+            if any(isinstance(t, str) for t in left + right):
+                raise fail("'*' cannot combine 0 or 1", peek()[2])
+            left = _unique(left + right + [a | b for b in right for a in left])
+        return left
+
+    def expr():
+        terms: list = []
+        sign = take()[1] if peek()[0] == "op" and peek()[1] in "+-" else "+"
+        while True:
+            for t in product():
+                if isinstance(t, str):  # the intercept markers 0 and 1
+                    terms.append(sign + t)
+                elif sign == "+":
+                    terms = _unique([*terms, t])
+                else:
+                    terms = [x for x in terms if x != t]
+            if not (peek()[0] == "op" and peek()[1] in "+-"):
+                return terms
+            sign = take()[1]
+
+    rhs = expr()
+    kind, value, at = peek()
+    if kind != "end":
+        raise fail(f"unexpected {value!r}", at)
+    intercept = True
+    terms = []
+    for t in rhs:
+        if isinstance(t, str):
+            intercept = t in ("+1", "-0")
+        else:
+            terms.append(t)
+    if response in {v for t in terms for v in t}:
+        raise EstimationError(f"formula {text!r}: the response {response!r} is also a term.")
+    ordered = sorted(
+        (tuple(sorted(t, key=order.__getitem__)) for t in _unique(terms)),
+        key=len,
+    )
+    return Formula(response, tuple(ordered), intercept, tuple(order))
+
+
+def _unique(items: list) -> list:
+    seen: list = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Model matrix as Ibis expressions
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    parts: tuple[tuple[str, Any], ...]  # (variable, level or None for numeric); () is the intercept
+
+    def expr(self, t: ir.Table) -> ir.FloatingValue | None:
+        out = None
+        for var, level in self.parts:
+            e = t[var].cast("float64") if level is _NUMERIC else (t[var] == level).cast("float64")
+            out = e if out is None else out * e
+        return out
+
+
+_NUMERIC = object()
+
+
+def _level_name(level: Any) -> str:
+    if isinstance(level, bool):
+        return "TRUE" if level else "FALSE"
+    return str(level)
+
+
+def _model_columns(f: Formula, levels: dict[str, list]) -> list[_Column]:
+    """R's model-matrix columns: treatment contrasts, or indicator coding where the margin is absent."""
+    present = {frozenset(t) for t in f.terms}
+    if f.intercept:
+        present.add(frozenset())
+    cols = [_Column("(Intercept)", ())] if f.intercept else []
+    for term in f.terms:
+        per_var = []
+        for v in term:
+            if v not in levels:
+                per_var.append([(v, _NUMERIC, v)])
+                continue
+            contrasts = (frozenset(term) - {v}) in present
+            lv = levels[v][1:] if contrasts else levels[v]
+            per_var.append([(v, x, f"{v}{_level_name(x)}") for x in lv])
+        # the first variable varies fastest, as R's model.matrix
+        for combo in itertools.product(*reversed(per_var)):
+            combo = tuple(reversed(combo))
+            cols.append(_Column(":".join(c[2] for c in combo), tuple((c[0], c[1]) for c in combo)))
+    return cols
+
+
+def _mul(*exprs):
+    out = None
+    for e in exprs:
+        if e is None:
+            continue
+        out = e if out is None else out * e
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Families (R's binomial()/gaussian() functions, as Ibis expressions)
+
+
+class _Gaussian:
+    name = "gaussian"
+
+    def rows(self, t: ir.Table, eta, eta_prev) -> ir.Table:
+        """Add the per-row IRLS quantities: W, z, the working residual r, W of the previous step, deviance."""
+        t = t.mutate(__eta=eta)
+        return t.mutate(
+            __W=t["__wt"],
+            __z=t["__y"],  # η + (y − μ) with μ = η
+            __r=t["__y"] - t["__eta"],
+            __Wp=t["__wt"],
+            __dev=t["__wt"] * (t["__y"] - t["__eta"]) * (t["__y"] - t["__eta"]),
+        )
+
+
+class _QuasiBinomial:
+    name = "quasibinomial"
+
+    def start_eta(self, y, wt):
+        mustart = (wt * y + 0.5) / (wt + 1.0)  # binomial()$initialize with prior weights
+        return (mustart / (1.0 - mustart)).ln()
+
+    def rows(self, t: ir.Table, eta, eta_prev) -> ir.Table:
+        """As :meth:`_Gaussian.rows` for the logit link and binomial variance (R's clamped ``plogis``)."""
+        t = t.mutate(__eta=eta, __etap=eta if eta_prev is None else eta_prev)
+        t = t.mutate(
+            __e=t["__eta"].clip(-_ETA_LIMIT, _ETA_LIMIT).exp(), __ep=t["__etap"].clip(-_ETA_LIMIT, _ETA_LIMIT).exp()
+        )
+        t = t.mutate(__mu=t["__e"] / (1.0 + t["__e"]), __m=t["__e"] / ((1.0 + t["__e"]) * (1.0 + t["__e"])))
+        t = t.mutate(__mp=t["__ep"] / ((1.0 + t["__ep"]) * (1.0 + t["__ep"])), __r=(t["__y"] - t["__mu"]) / t["__m"])
+
+        def ylogy(a, b):
+            return (a > 0).ifelse(a * (a / b).ln(), 0.0)
+
+        return t.mutate(
+            __W=t["__wt"] * t["__m"],  # w̃ (dμ/dη)² / V(μ) = w̃ μ(1 − μ)
+            __z=t["__eta"] + t["__r"],
+            __Wp=t["__wt"] * t["__mp"],
+            __dev=2.0 * t["__wt"] * (ylogy(t["__y"], t["__mu"]) + ylogy(1.0 - t["__y"], 1.0 - t["__mu"])),
+        )
+
+
+_FAMILY = {"gaussian": _Gaussian(), "quasibinomial": _QuasiBinomial()}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The fit
+
+
+def glm(
+    design: Design,
+    formula: str,
+    *,
+    family: str = "gaussian",
+    na_rm: bool = False,
+    level: float = 0.95,
+    max_iter: int = 25,
+    epsilon: float = 1e-8,
+) -> GLMResult:
+    """Fit a design-based generalised linear model with sandwich standard errors (R's ``svyglm``).
+
+    Parameters
+    ----------
+    design : Design
+        The survey design (:func:`digifit.stats.design`).
+    formula : str
+        ``"y ~ x1 + x2 + x1:x2"``; also ``a*b`` (``a + b + a:b``), ``(a + b):c``, ``- term``, and ``+ 0`` or
+        ``- 1`` to drop the intercept. Names with other characters go in backticks. Numeric columns enter as
+        they are; string and boolean columns are categorical: treatment contrasts against the first sorted
+        level (R's factor coding, indicator coding where a term's margin is absent), named as R names them
+        (``stypeH``, ``sch.wideTRUE``).
+    family : {'gaussian', 'quasibinomial'}, default 'gaussian'
+        Linear regression, or logistic regression with a quasi-binomial variance. The quasi-binomial response
+        is numeric in [0, 1] (usually 0/1), boolean, or a two-level categorical column, which models the
+        probability of its **second** sorted level (R's factor convention).
+    na_rm : bool, default False
+        Leave out rows with a missing value in any model column (as R's default ``na.omit``; the variance
+        keeps the full design). Without it, missing values are an error naming the column.
+    level : float, default 0.95
+        Confidence level of the coefficients' intervals.
+    max_iter : int, default 25
+        Maximum IRLS iterations (R's ``glm.control(maxit)``).
+    epsilon : float, default 1e-8
+        Convergence tolerance on the relative change in deviance (R's ``glm.control(epsilon)``).
+
+    Returns
+    -------
+    GLMResult
+
+    Raises
+    ------
+    EstimationError
+        Malformed formula, non-numeric gaussian response, a quasi-binomial response outside [0, 1] or with more
+        than two levels, missing values without ``na_rm``, collinear terms (named), non-convergence or perfect
+        separation (with the iterations and the last change in deviance).
+    DesignError
+        A column of the formula is not in the data.
+
+    Notes
+    -----
+    The coefficients solve the weighted (pseudo-)likelihood equations ``Σ w · x · (y − μ) = 0`` (for the logit
+    and identity links). Their covariance is ``A⁻¹ · V̂(Σ_units U) · A⁻¹`` with ``A`` the weighted information
+    matrix and ``U`` the unit totals of the scores, linearised as R's ``svyrecvar``; ``t`` tests use
+    ``degf(design) + 1 − p`` degrees of freedom as ``summary.svyglm`` does.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from digifit import stats
+    >>> d = stats.design(pa.table({"y": [1.0, 3.0, 2.0, 5.0, 4.0], "x": [1.0, 2.0, 3.0, 4.0, 5.0]}))
+    >>> fit = stats.glm(d, "y ~ x")
+    >>> fit.terms
+    ('(Intercept)', 'x')
+    >>> round(fit["x"].estimate, 6)
+    0.8
+    """
+    if family not in _FAMILY:
+        raise EstimationError(f"family {family!r} is not known; expected one of {', '.join(FAMILIES)}.")
+    if not 0 < level < 1:
+        raise EstimationError(f"level must be between 0 and 1 (exclusive); got {level!r}.")
+    if not isinstance(max_iter, int) or max_iter < 1:
+        raise EstimationError(f"max_iter must be a positive integer; got {max_iter!r}.")
+    if not epsilon > 0:
+        raise EstimationError(f"epsilon must be positive; got {epsilon!r}.")
+    if not isinstance(formula, str):
+        raise EstimationError(f"formula must be a string such as 'y ~ x1 + x2'; got {formula!r}.")
+    fam = _FAMILY[family]
+    f = parse_formula(formula)
+    check_columns(design.table, f.variables, "formula")
+    schema = design.table.schema()
+    categorical = []
+    for v in f.variables:
+        dtype = schema[v]
+        if dtype.is_string() or dtype.is_boolean():
+            if v != f.response:
+                categorical.append(v)
+        elif not dtype.is_numeric():
+            raise EstimationError(f"column {v!r} has type {dtype}; expected numbers, strings or booleans.")
+    ydtype = schema[f.response]
+    if family == "gaussian" and not (ydtype.is_numeric() or ydtype.is_boolean()):
+        raise EstimationError(
+            f"the response {f.response!r} has type {ydtype}; a gaussian model needs a numeric response "
+            "(use family='quasibinomial' for a two-level category)."
+        )
+    y_categorical = ydtype.is_string()
+
+    # pass 0: the design's structure, missing values, levels, the weight scale, the response's range
+    table, w = _weighted_table(design)
+    used = ibis.and_(*[table[v].notnull() for v in f.variables])
+    keys = design.key_exprs(table)
+    aggs: dict[str, ir.Value] = {"__g_rows": table.count(), "__g_used": used.cast("int64").sum()}
+    aggs["__g_sw"] = w.sum() if isinstance(w, ir.Column) else table.count().cast("float64")
+    aggs["__g_pos"] = (used & (w != 0)).cast("int64").sum() if isinstance(w, ir.Column) else aggs["__g_used"]
+    for j, v in enumerate(f.variables):
+        aggs[f"__g_nn{j}"] = table[v].count()
+    level_cols = [*categorical, *([f.response] if y_categorical else [])]
+    for j, v in enumerate(level_cols):
+        aggs[f"__g_lv{j}"] = table[v].collect(where=used, distinct=True)
+    if family == "quasibinomial" and ydtype.is_numeric():
+        yv = table[f.response].cast("float64")
+        aggs["__g_ymin"] = yv.min(where=used)
+        aggs["__g_ymax"] = yv.max(where=used)
+    need_structure = design._structure is None
+    if need_structure:
+        aggs.update(design.design_metrics(table))
+    agg0 = design.execute(table.group_by(**keys).aggregate(**aggs))
+    if need_structure:
+        design.structure_from(agg0.select([*keys, *design.design_metrics()]))
+    s = design.structure
+
+    n_rows = int(np.asarray(agg0.column("__g_rows")).sum())
+    n_used = int(np.asarray(agg0.column("__g_used")).sum())
+    if not na_rm:
+        for j, v in enumerate(f.variables):
+            missing = n_rows - int(np.asarray(agg0.column(f"__g_nn{j}")).sum())
+            if missing:
+                raise EstimationError(
+                    f"column {v!r} has {missing} missing value(s); pass na_rm=True (CLI --na-rm) to leave those "
+                    "rows out of the model, or impute them."
+                )
+    if n_used == 0:
+        raise EstimationError(f"glm {formula!r}: no rows without missing values in the model's columns.")
+    levels: dict[str, list] = {}
+    for j, v in enumerate(level_cols):
+        values = {x for lst in agg0.column(f"__g_lv{j}").to_pylist() if lst for x in lst}
+        levels[v] = sorted(values, key=lambda x: (str(type(x)), x))
+    for v in categorical:
+        if len(levels[v]) < 2:
+            raise EstimationError(
+                f"column {v!r} has only one level ({_level_name(levels[v][0])!r}) among the rows used; a "
+                "categorical term needs at least two."
+            )
+    base = table.filter(used)
+    response_level = None
+    yexpr = base[f.response].cast("float64") if not y_categorical else None
+    if family == "quasibinomial":
+        if y_categorical:
+            lv = levels[f.response]
+            if len(lv) != 2:
+                shown = ", ".join(repr(_level_name(x)) for x in lv[:6])
+                raise EstimationError(
+                    f"the response {f.response!r} has {len(lv)} level(s) among the rows used ({shown}); a "
+                    "quasibinomial model needs two (or a 0/1 column)."
+                )
+            response_level = lv[1]
+            yexpr = (base[f.response] == lv[1]).cast("float64")
+        elif not ydtype.is_boolean():
+            ymin = min((x for x in agg0.column("__g_ymin").to_pylist() if x is not None), default=0.0)
+            ymax = max((x for x in agg0.column("__g_ymax").to_pylist() if x is not None), default=0.0)
+            if ymin < 0 or ymax > 1:
+                raise EstimationError(
+                    f"the response {f.response!r} has values from {ymin:g} to {ymax:g}; a quasibinomial model "
+                    "needs values in [0, 1] (0/1 for a yes/no outcome)."
+                )
+
+    # weights rescaled to mean 1 over the design's rows (svyglm's rescale=TRUE); R's path depends on it
+    sum_w = float(np.asarray(agg0.column("__g_sw")).sum())
+    if sum_w <= 0:
+        raise EstimationError(f"glm {formula!r}: the weights sum to {sum_w:g}; nothing to fit.")
+    w_base = base["__g_w"] if "__g_w" in base.columns else design.weight_expr(base)
+    wt = w_base / (sum_w / n_rows)
+
+    # degrees of freedom and the units present, as degf(design[used, ])
+    unit = _unit_index(s, agg0)
+    pos = np.asarray(agg0.column("__g_pos"), dtype=float)
+    used_u = np.asarray(agg0.column("__g_used"), dtype=float)
+    design_df = _degf(s, unit, pos)
+    present = np.zeros(len(s.stratum), dtype=bool)
+    present[unit[used_u > 0]] = True
+
+    columns = _model_columns(f, levels)
+    p = len(columns)
+    names = [c.name for c in columns]
+    xs = [c.expr(base) for c in columns]
+    fit = _Fit(design, base, s, xs, yexpr, wt, fam, names)
+
+    if family == "gaussian":
+        A, b, S, SS, units, _, _ = fit.aggregate(eta=None, eta_prev=None, linear=True)
+        beta = fit.solve(A, b)
+        iterations = 1
+        if s.row_psu:
+            _, _, S, SS, units, _, _ = fit.aggregate(eta=fit.eta(beta), eta_prev=None, linear=False, scores_only=True)
+        else:
+            S = S - np.einsum("uab,b->ua", SS, beta)  # per unit Σ w̃ x (y − xᵀβ) = Σ w̃ x y − (Σ w̃ x xᵀ) β
+            SS = None
+        A_last = A
+    else:
+        eta0 = fit.start_eta()
+        A, b, _, _, _, dev_old, _ = fit.aggregate(eta=eta0, eta_prev=None, linear=False, scores=False)
+        eta_prev = eta0
+        iterations = 0
+        converged = False
+        change = math.nan
+        max_eta = math.nan
+        while iterations < max_iter:
+            iterations += 1
+            beta = fit.solve(A, b)
+            if not np.all(np.isfinite(beta)):
+                raise EstimationError(
+                    f"glm {formula!r}: non-finite coefficients at IRLS iteration {iterations} (last relative "
+                    f"change in deviance {change:.3g})."
+                )
+            eta = fit.eta(beta)
+            A_new, b_new, S, SS, units, dev, max_eta = fit.aggregate(eta=eta, eta_prev=eta_prev, linear=False)
+            if not math.isfinite(dev):
+                raise EstimationError(f"glm {formula!r}: the deviance is not finite at IRLS iteration {iterations}.")
+            change = abs(dev - dev_old) / (abs(dev) + 0.1)
+            if change < epsilon:
+                converged = True
+                break
+            dev_old = dev
+            A, b, eta_prev = A_new, b_new, eta
+        if not converged:
+            raise EstimationError(
+                f"glm {formula!r} did not converge in {iterations} IRLS iterations (last relative change in "
+                f"deviance {change:.3g}, epsilon {epsilon:g}; largest |linear predictor| {max_eta:.3g})"
+                + ("; the outcome looks perfectly separated by the terms." if max_eta > _ETA_LIMIT / 2 else ".")
+            )
+        if max_eta > _ETA_LIMIT:
+            raise EstimationError(
+                f"glm {formula!r}: perfect or quasi-complete separation — fitted probabilities numerically 0 or 1 "
+                f"(largest |linear predictor| {max_eta:.3g}) after {iterations} IRLS iterations (last relative "
+                "change in deviance "
+                f"{change:.3g}); the coefficients are not finite. Drop or merge the terms that separate the outcome."
+            )
+        A_last = A  # the normal matrix of the last solve (R's summary(glm)$cov.unscaled is its inverse)
+
+    Ainv = _inverse(A_last)
+    vcov = _sandwich(s, Ainv, S, SS, units, present, design.lonely_psu)
+    df_res = design_df + 1 - p
+    tcrit = qt(1 - (1 - level) / 2, df_res) if df_res > 0 else math.nan
+    coefs = []
+    for j, name in enumerate(names):
+        est = float(beta[j])
+        se = math.sqrt(max(float(vcov[j, j]), 0.0))
+        tval = est / se if se > 0 else math.nan
+        pval = _p_value(tval, df_res)
+        lo, hi = (est - tcrit * se, est + tcrit * se) if df_res > 0 else (math.nan, math.nan)
+        coefs.append(Coefficient(name, est, se, df_res, tval, pval, lo, hi))
+    return GLMResult(
+        coefficients=tuple(coefs),
+        vcov=vcov,
+        df_residual=df_res,
+        family=family,
+        formula=formula,
+        n=n_used,
+        iterations=iterations,
+        response_level=response_level,
+    )
+
+
+def _p_value(t: float, df: int) -> float:
+    if df <= 0 or not math.isfinite(t):
+        return math.nan
+    from scipy.special import stdtr
+
+    return float(2 * stdtr(df, -abs(t)))
+
+
+class _Fit:
+    """The engine side of the fit: one grouped aggregation per IRLS iteration, numpy for the rest.
+
+    The model columns, the response and the weight are projected once (``__x0…``, ``__y``, ``__wt``, the unit
+    keys); each iteration adds the per-row IRLS quantities in a few chained projections, so that the SQL stays
+    linear in the number of columns instead of repeating the linear predictor in every sum.
+    """
+
+    def __init__(self, d: Design, base: ir.Table, s: Structure, xs, y, wt, fam, names):
+        self.d = d
+        self.s = s
+        self.fam = fam
+        self.names = names
+        self.p = len(xs)
+        self.pairs = [(a, b) for a in range(self.p) for b in range(a, self.p)]
+        keys = d.key_exprs(base)
+        self.keys = list(keys)
+        cols = {f"__x{j}": x for j, x in enumerate(xs) if x is not None}
+        self.proj = base.select(**keys, **cols, __y=y, __wt=wt)
+        t = self.proj
+        self.xs = [None if x is None else t[f"__x{j}"] for j, x in enumerate(xs)]
+
+    def _sum(self, t: ir.Table, expr) -> ir.Value:
+        return t.count().cast("float64") if expr is None else expr.sum()
+
+    def eta(self, beta: np.ndarray):
+        out = None
+        for j, b in enumerate(beta):
+            term = ibis.literal(float(b)) if self.xs[j] is None else self.proj[f"__x{j}"] * ibis.literal(float(b))
+            out = term if out is None else out + term
+        return out
+
+    def start_eta(self):
+        return self.fam.start_eta(self.proj["__y"], self.proj["__wt"])
+
+    def aggregate(self, *, eta, eta_prev, linear: bool, scores: bool = True, scores_only: bool = False):
+        """One pass grouped by unit. Returns A, b, per-unit scores S, SS (or per-unit Σxxᵀ), units, dev, max|η|.
+
+        ``linear`` (gaussian at the start): A = Σ w̃ x xᵀ and b = Σ w̃ x y per unit (SS holds the per-unit A).
+        Otherwise, at the linear predictor ``eta``: the normal equations of the next iteration, the deviance,
+        and the scores ``x · (y − μ)/μ' · W(eta_prev)`` of R's estfun (W of the previous iteration).
+        """
+        fam, p = self.fam, self.p
+        aggs: dict[str, ir.Value] = {}
+        if linear:
+            t = self.proj
+            xs = [None if x is None else t[f"__x{j}"] for j, x in enumerate(self.xs)]
+            for k, (a, b_) in enumerate(self.pairs):
+                aggs[f"__a{k}"] = self._sum(t, _mul(t["__wt"], xs[a], xs[b_]))
+            for a in range(p):
+                aggs[f"__b{a}"] = self._sum(t, _mul(t["__wt"], xs[a], t["__y"]))
+        else:
+            t = fam.rows(self.proj, eta, eta_prev)
+            xs = [None if x is None else t[f"__x{j}"] for j, x in enumerate(self.xs)]
+            if not scores_only:
+                for k, (a, b_) in enumerate(self.pairs):
+                    aggs[f"__a{k}"] = self._sum(t, _mul(t["__W"], xs[a], xs[b_]))
+                for a in range(p):
+                    aggs[f"__b{a}"] = self._sum(t, _mul(t["__W"], xs[a], t["__z"]))
+                aggs["__dev"] = t["__dev"].sum()
+                aggs["__eta"] = t["__eta"].abs().max()
+            if scores:
+                t = t.mutate(**{f"__s{a}": _mul(xs[a], t["__r"], t["__Wp"]) for a in range(p)})
+                for a in range(p):
+                    aggs[f"__s{a}"] = t[f"__s{a}"].sum()
+                if self.s.row_psu:
+                    for k, (a, b_) in enumerate(self.pairs):
+                        aggs[f"__ss{k}"] = (t[f"__s{a}"] * t[f"__s{b_}"]).sum()
+        res = self.d.execute(t.group_by(self.keys).aggregate(**aggs))
+        units = _unit_index(self.s, res)
+
+        def col(name):
+            return np.asarray(res.column(name), dtype=float)
+
+        A = b = S = SS = None
+        dev = max_eta = math.nan
+        if linear or not scores_only:
+            Au = np.zeros((res.num_rows, p, p))
+            for k, (a, b_) in enumerate(self.pairs):
+                Au[:, a, b_] = Au[:, b_, a] = col(f"__a{k}")
+            bu = np.stack([col(f"__b{a}") for a in range(p)], axis=1)
+            A, b = Au.sum(axis=0), bu.sum(axis=0)
+            if linear:
+                S, SS = bu, Au
+            else:
+                dev = float(col("__dev").sum())
+                max_eta = float(col("__eta").max())
+        if not linear and scores:
+            S = np.stack([col(f"__s{a}") for a in range(p)], axis=1)
+            if self.s.row_psu:
+                SS = np.zeros((res.num_rows, p, p))
+                for k, (a, b_) in enumerate(self.pairs):
+                    SS[:, a, b_] = SS[:, b_, a] = col(f"__ss{k}")
+        return A, b, S, SS, units, dev, max_eta
+
+    def solve(self, A: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Solve the normal equations after equilibration; name the columns that are linear combinations."""
+        d = np.sqrt(np.diag(A))
+        aliased = _aliased(A)
+        if aliased:
+            raise EstimationError(_collinear_message(self.names, aliased, d))
+        C = A / np.outer(d, d)
+        L = np.linalg.cholesky(C)
+        u = np.linalg.solve(L, b / d)
+        return np.linalg.solve(L.T, u) / d
+
+
+def _aliased(A: np.ndarray) -> list[tuple[int, list[int]]]:
+    """Return the columns whose weighted residual, after the earlier non-aliased columns, is (nearly) zero."""
+    p = A.shape[0]
+    d = np.sqrt(np.maximum(np.diag(A), 0.0))
+    kept: list[int] = []
+    out = []
+    for j in range(p):
+        if d[j] == 0 or not math.isfinite(d[j]):
+            out.append((j, []))
+            continue
+        if kept:
+            K = np.array(kept)
+            C_kk = A[np.ix_(K, K)] / np.outer(d[K], d[K])
+            c = A[K, j] / (d[K] * d[j])
+            coef = np.linalg.solve(C_kk, c)
+            resid = 1.0 - c @ coef
+            if resid < _COLLINEAR_TOL:
+                involved = [int(K[i]) for i in np.nonzero(np.abs(coef) > 1e-6)[0]]
+                out.append((j, involved))
+                continue
+        kept.append(j)
+    return out
+
+
+def _collinear_message(names: list[str], aliased, d) -> str:
+    parts = []
+    for j, involved in aliased:
+        if not involved:
+            parts.append(f"{names[j]!r} is 0 in every row used")
+        else:
+            parts.append(f"{names[j]!r} is a linear combination of {', '.join(repr(names[i]) for i in involved)}")
+    return (
+        "collinear terms: "
+        + "; ".join(parts)
+        + ". Drop the term(s) (R would report NA for them), or check the rows used."
+    )
+
+
+def _inverse(A: np.ndarray) -> np.ndarray:
+    d = np.sqrt(np.diag(A))
+    C = A / np.outer(d, d)
+    Cinv = np.linalg.inv(C)
+    inv = Cinv / np.outer(d, d)
+    return (inv + inv.T) / 2
+
+
+def _unit_index(s: Structure, agg) -> np.ndarray:
+    key_cols = [STRATUM_KEY] + ([] if s.row_psu else [UNIT_KEY.format(i + 1) for i in range(s.stages)])
+    keys = list(zip(*(agg.column(c).to_pylist() for c in key_cols)))
+    return np.fromiter((s.keys[k] for k in keys), dtype=np.int64, count=len(keys))
+
+
+def _degf(s: Structure, unit: np.ndarray, positive: np.ndarray) -> int:
+    """R's ``degf`` of the design restricted to the rows used: PSUs minus strata with a non-zero weight."""
+    units = unit[positive > 0]
+    if s.row_psu:
+        return int(positive.sum() - len(np.unique(units)))
+    return int(len(np.unique(s.parents[0][units])) - len(np.unique(s.stratum[units])))
+
+
+def _sandwich(s: Structure, Ainv, S, SS, units, present, lonely_psu: str) -> np.ndarray:
+    """``A⁻¹ · V(Σ scores) · A⁻¹`` with V the Taylor covariance of the unit totals (R's svyrecvar)."""
+    p = Ainv.shape[0]
+    n_units = len(s.stratum)
+    Z = np.zeros((n_units, p))
+    np.add.at(Z, units, S @ Ainv)
+    if s.row_psu:
+        Q = np.zeros((n_units, p, p))
+        np.add.at(Q, units, np.einsum("ab,ubc,cd->uad", Ainv, SS, Ainv))
+        return taylor_covariance_rows(s, Z, Q, present, lonely_psu)
+    return taylor_covariance_units(s, Z, present, lonely_psu)
+
+
+def _polarised(p: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Combinations for polarisation: the p columns, then z_a + z_b and z_a − z_b for every a < b."""
+    pairs = [(a, b) for a in range(p) for b in range(a + 1, p)]
+    M = np.zeros((p, p + 2 * len(pairs)))
+    M[:, :p] = np.eye(p)
+    for k, (a, b) in enumerate(pairs):
+        M[a, p + 2 * k] = M[b, p + 2 * k] = 1.0
+        M[a, p + 2 * k + 1], M[b, p + 2 * k + 1] = 1.0, -1.0
+    return pairs, M
+
+
+def _assemble(v: np.ndarray, p: int, pairs) -> np.ndarray:
+    out = np.diag(v[:p])
+    for k, (a, b) in enumerate(pairs):
+        out[a, b] = out[b, a] = (v[p + 2 * k] - v[p + 2 * k + 1]) / 4
+    return out
+
+
+def taylor_covariance_units(s: Structure, z: np.ndarray, present: np.ndarray, lonely_psu: str) -> np.ndarray:
+    """Taylor covariance matrix of the columns of ``z`` (unit totals, units × p), as R's ``svyrecvar``.
+
+    ``present`` marks the units with rows used. The variance of :func:`taylor_variance_units` is a quadratic
+    form in ``z`` (every lonely-PSU policy included), so the covariances follow by polarisation.
+    """
+    p = z.shape[1]
+    pairs, M = _polarised(p)
+    v = taylor_variance_units(s, z @ M, np.repeat(present[:, None], M.shape[1], axis=1), lonely_psu)
+    return _assemble(v, p, pairs)
+
+
+def taylor_covariance_rows(
+    s: Structure, sum_z: np.ndarray, cross: np.ndarray, present: np.ndarray, lonely_psu: str
+) -> np.ndarray:
+    """As :func:`taylor_covariance_units` when each row is a PSU: per-stratum Σ z (strata × p) and Σ z zᵀ."""
+    p = sum_z.shape[1]
+    pairs, M = _polarised(p)
+    sz = sum_z @ M
+    sz2 = np.einsum("ak,uab,bk->uk", M, cross, M)
+    v = taylor_variance_rows(s, sz, sz2, np.repeat(present[:, None], M.shape[1], axis=1), lonely_psu)
+    return _assemble(v, p, pairs)
+
+
+def _weighted_table(d: Design) -> tuple[ir.Table, ir.Value]:
+    """Return the table and the row weight; weights implied by the fpc are joined on from the unit structure."""
+    if not d.implied_weights:
+        return d.table, d.weight_expr()
+    import pyarrow as pa
+
+    s = d.structure
+    if s.implied_weight is None:
+        return d.table, d.weight_expr()
+    keys = d.key_exprs()
+    names = list(keys)
+    labels = list(zip(*s.keys)) if s.keys else [[] for _ in names]
+    order = np.fromiter(s.keys.values(), dtype=np.int64, count=len(s.keys))
+    lookup = pa.table(
+        {f"{n}_k": pa.array(list(col)) for n, col in zip(names, labels)} | {"__g_w": s.implied_weight[order]}
+    )
+    t = d.table.mutate(**keys)
+    lk = d.source.register(lookup)
+    joined = t.join(lk, [t[n] == lk[f"{n}_k"] for n in names])
+    joined = joined.drop(*[f"{n}_k" for n in names], *names)
+    return joined, joined["__g_w"]

@@ -1,0 +1,98 @@
+# Reference values of R's survey::svyglm for digifit's GLM peer tests (tests/peers/test_glm_against_r.py).
+#
+# Usage: Rscript tests/peers/make_glm_reference.R OUTDIR
+#
+# Writes into OUTDIR:
+#   glm_apisrs.csv glm_apistrat.csv glm_apiclus1.csv glm_apiclus2.csv glm_apilonely.csv
+#       the `api` data sets with three added columns (R names, NA as ""):
+#         sch.wide  converted from the Yes/No factor to logical, so R names its coefficient sch.wideTRUE, as
+#                   digifit does for the boolean column DuckDB reads from the CSV
+#         hi700     as.numeric(api00 > 700), a 0/1 response
+#         level     "elementary" / "other" (a two-level string column; R, given it as a factor, models P(other))
+#   glm_coef.csv   one row per (design, model, term): estimate, se, t, p, df, ci_low, ci_high, iter, n
+#   glm_vcov.csv   one row per (design, model, term, term2): vcov(fit)[term, term2]
+#
+# Needs only base R and `survey`. Numbers are written with sprintf("%.17g"). A model R cannot fit is an error
+# (the Python side expects every case).
+
+args <- commandArgs(trailingOnly = TRUE)
+if (length(args) != 1) stop("usage: Rscript make_glm_reference.R OUTDIR")
+outdir <- args[1]
+dir.create(outdir, showWarnings = FALSE, recursive = TRUE)
+
+suppressPackageStartupMessages(library(survey))
+data(api)
+
+prep <- function(d) {
+  d$sch.wide <- d$sch.wide == "Yes"
+  d$hi700 <- as.numeric(d$api00 > 700)
+  d$level <- factor(ifelse(d$stype == "E", "elementary", "other"))
+  d
+}
+apisrs <- prep(apisrs)
+apistrat <- prep(apistrat)
+apiclus1 <- prep(apiclus1)
+apiclus2 <- prep(apiclus2)
+apilonely <- subset(apiclus1, stype != "H" | dnum == 716)
+datasets <- list(apisrs = apisrs, apistrat = apistrat, apiclus1 = apiclus1, apiclus2 = apiclus2,
+                 apilonely = apilonely)
+for (nm in names(datasets)) {
+  write.csv(datasets[[nm]], file.path(outdir, paste0("glm_", nm, ".csv")), row.names = FALSE, na = "")
+}
+
+# The designs; test_glm_against_r.py builds the same ones (DESIGNS there).
+designs <- list(
+  srs = function() svydesign(ids = ~1, fpc = ~fpc, data = apisrs),                      # weights from fpc
+  srs_w = function() svydesign(ids = ~1, weights = ~pw, data = apisrs),
+  strat = function() svydesign(ids = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc, data = apistrat),
+  clus1 = function() svydesign(ids = ~dnum, weights = ~pw, fpc = ~fpc, data = apiclus1),
+  clus2 = function() svydesign(ids = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2), # weights from fpc
+  lonely_adjust = function() svydesign(ids = ~dnum, strata = ~stype, weights = ~pw, data = apilonely,
+                                       nest = TRUE),
+  lonely_average = function() svydesign(ids = ~dnum, strata = ~stype, weights = ~pw, data = apilonely,
+                                        nest = TRUE)
+)
+lonely <- list(lonely_adjust = "adjust", lonely_average = "average")
+
+# The models; the same names and formulas are in MODELS of test_glm_against_r.py.
+models <- list(
+  linear = list(api00 ~ ell + meals + mobility, gaussian()),
+  factor = list(api00 ~ stype + enroll, gaussian()),
+  interaction = list(api00 ~ ell + meals + ell:meals, gaussian()),
+  factor_interaction = list(api00 ~ stype * ell, gaussian()),
+  logical_term = list(api00 ~ sch.wide + ell, gaussian()),
+  no_intercept = list(api00 ~ stype + ell - 1, gaussian()),
+  with_na = list(api00 ~ acs.k3 + ell, gaussian()),
+  logit = list(sch.wide ~ ell + meals, quasibinomial()),
+  logit_factor = list(hi700 ~ stype, quasibinomial()),
+  logit_numeric = list(hi700 ~ ell + meals + mobility, quasibinomial()),
+  logit_string = list(level ~ api00 + ell, quasibinomial()),
+  logit_na = list(hi700 ~ acs.k3 + meals, quasibinomial())
+)
+
+fmt <- function(x) ifelse(is.na(x), "", sprintf("%.17g", x))
+coef_rows <- list()
+vcov_rows <- list()
+for (dn in names(designs)) {
+  options(survey.lonely.psu = if (is.null(lonely[[dn]])) "fail" else lonely[[dn]])
+  des <- designs[[dn]]()
+  for (mn in names(models)) {
+    m <- models[[mn]]
+    fit <- svyglm(m[[1]], design = des, family = m[[2]])
+    s <- summary(fit)
+    tab <- coef(s)
+    ci <- confint(fit)
+    v <- vcov(fit)
+    terms <- rownames(tab)
+    coef_rows[[length(coef_rows) + 1]] <- data.frame(
+      design = dn, model = mn, term = terms,
+      estimate = fmt(tab[, 1]), se = fmt(tab[, 2]), t = fmt(tab[, 3]), p = fmt(tab[, 4]),
+      df = fit$df.residual, ci_low = fmt(ci[, 1]), ci_high = fmt(ci[, 2]),
+      iter = fit$iter, n = length(fit$y), stringsAsFactors = FALSE)
+    vcov_rows[[length(vcov_rows) + 1]] <- data.frame(
+      design = dn, model = mn, term = rep(rownames(v), ncol(v)), term2 = rep(colnames(v), each = nrow(v)),
+      value = fmt(as.vector(v)), stringsAsFactors = FALSE)
+  }
+}
+write.csv(do.call(rbind, coef_rows), file.path(outdir, "glm_coef.csv"), row.names = FALSE)
+write.csv(do.call(rbind, vcov_rows), file.path(outdir, "glm_vcov.csv"), row.names = FALSE)
