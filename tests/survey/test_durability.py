@@ -121,6 +121,7 @@ def test_killing_the_server_loses_no_acknowledged_submission(server_env, tmp_pat
 
     acknowledged: set[str] = set()
     unacknowledged: set[str] = set()
+    refused: list[int] = []  # any HTTP answer but 200/201 while the server was up is a failure
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -135,6 +136,8 @@ def test_killing_the_server_loses_no_acknowledged_submission(server_env, tmp_pat
                 status = None
             with lock:
                 (acknowledged if status in (200, 201) else unacknowledged).add(iid)
+                if status is not None and status not in (200, 201):
+                    refused.append(status)
             if status is None:
                 return  # the server is gone
 
@@ -152,6 +155,7 @@ def test_killing_the_server_loses_no_acknowledged_submission(server_env, tmp_pat
     for t in threads:
         t.join(timeout=RUN_SECONDS + 15)
     stop.set()
+    assert refused == [], f"the server refused valid submissions under load: {refused[:10]}"
     assert len(acknowledged) >= 20, "the load run acknowledged too few submissions to mean anything"
 
     server = _start(env, port)
