@@ -23,6 +23,10 @@ def _register() -> None:
     main.add_command(_stats.estimate)
     main.add_command(_stats.demo)
 
+    from digifit.cli import glm as _glm
+
+    main.add_command(_glm.glm)
+
     from digifit.cli import forms as _forms
 
     main.add_command(_forms.forms)

@@ -15,6 +15,7 @@ from digifit.stats.backends import to_source
 from digifit.stats.calibration import calibrate, poststratify, rake, trim_weights
 from digifit.stats.design import LONELY_PSU_POLICIES, Design, design
 from digifit.stats.estimators import mean, proportion, quantile, ratio, total
+from digifit.stats.glm import Coefficient, GLMResult, glm
 from digifit.stats.intervals import CI_METHODS, PROPORTION_METHODS, confint
 from digifit.stats.result import Estimate, Estimates
 
@@ -23,16 +24,19 @@ __all__ = [
     "LONELY_PSU_POLICIES",
     "PROPORTION_METHODS",
     "CalibrationError",
+    "Coefficient",
     "Design",
     "DesignError",
     "DigifitError",
     "Estimate",
     "Estimates",
     "EstimationError",
+    "GLMResult",
     "LonelyPSUError",
     "calibrate",
     "confint",
     "design",
+    "glm",
     "mean",
     "poststratify",
     "proportion",

@@ -1,0 +1,197 @@
+"""digifit.stats.glm against R's ``survey::svyglm``, one test per (design, model).
+
+``make_glm_reference.R`` (run once per module) exports the ``api`` data with three added columns and writes
+R's coefficient tables (``summary(svyglm)``, ``confint``), iteration counts and covariance matrices. The designs
+and models below are the same as in the script.
+
+Tolerances: coefficients relative 1e-8; standard errors, t, p and confidence limits relative 1e-6; the
+covariance matrix 1e-6 relative to ``sqrt(v_ii · v_jj)``; the residual df, n, the term names and (quasi-binomial)
+the number of IRLS iterations exact. R drops rows with missing values (``na.omit``), so every fit uses
+``na_rm=True``.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import math
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.peers
+
+SCRIPT = Path(__file__).with_name("make_glm_reference.R")
+
+REL_COEF = 1e-8
+REL_SE = 1e-6
+
+# name -> (data file, digifit design arguments); the R calls are in make_glm_reference.R
+DESIGNS = {
+    "srs": ("glm_apisrs.csv", {"fpc": "fpc"}),  # weights implied by the fpc
+    "srs_w": ("glm_apisrs.csv", {"weights": "pw"}),
+    "strat": ("glm_apistrat.csv", {"strata": "stype", "weights": "pw", "fpc": "fpc"}),
+    "clus1": ("glm_apiclus1.csv", {"ids": "dnum", "weights": "pw", "fpc": "fpc"}),
+    "clus2": ("glm_apiclus2.csv", {"ids": ["dnum", "snum"], "fpc": ["fpc1", "fpc2"]}),  # weights from fpc
+    "lonely_adjust": ("glm_apilonely.csv", {"ids": "dnum", "strata": "stype", "weights": "pw", "lonely_psu": "adjust"}),
+    "lonely_average": (
+        "glm_apilonely.csv",
+        {"ids": "dnum", "strata": "stype", "weights": "pw", "lonely_psu": "average"},
+    ),
+}
+
+# name -> (formula, family)
+MODELS = {
+    "linear": ("api00 ~ ell + meals + mobility", "gaussian"),
+    "factor": ("api00 ~ stype + enroll", "gaussian"),
+    "interaction": ("api00 ~ ell + meals + ell:meals", "gaussian"),
+    "factor_interaction": ("api00 ~ stype * ell", "gaussian"),
+    "logical_term": ("api00 ~ sch.wide + ell", "gaussian"),
+    "no_intercept": ("api00 ~ stype + ell - 1", "gaussian"),
+    "with_na": ("api00 ~ acs.k3 + ell", "gaussian"),
+    "logit": ("sch.wide ~ ell + meals", "quasibinomial"),
+    "logit_factor": ("hi700 ~ stype", "quasibinomial"),
+    "logit_numeric": ("hi700 ~ ell + meals + mobility", "quasibinomial"),
+    "logit_string": ("level ~ api00 + ell", "quasibinomial"),
+    "logit_na": ("hi700 ~ acs.k3 + meals", "quasibinomial"),
+}
+
+CASES = [(d, m) for d in DESIGNS for m in MODELS]
+
+
+@functools.cache
+def _run_r() -> Path | None:
+    rscript = shutil.which("Rscript")
+    if rscript is None:
+        return None
+    import atexit
+    import tempfile
+
+    directory = Path(tempfile.mkdtemp(prefix="digifit-r-svyglm-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    proc = subprocess.run(
+        [rscript, "--vanilla", str(SCRIPT), str(directory)], capture_output=True, text=True, timeout=600, check=False
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"{SCRIPT.name} failed ({proc.returncode}); is r-cran-survey installed?\n{proc.stderr[-4000:]}"
+        )
+    return directory
+
+
+@pytest.fixture(scope="module")
+def glm_reference():
+    """The directory with the exported data, R's coefficient rows and covariances per (design, model)."""
+    directory = _run_r()
+    if directory is None:
+        pytest.skip("Rscript not found on PATH: install R and r-cran-survey to compare with svyglm")
+    coefs: dict[tuple[str, str], list[dict]] = {}
+    with open(directory / "glm_coef.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            coefs.setdefault((row["design"], row["model"]), []).append(row)
+    vcov: dict[tuple[str, str], dict[tuple[str, str], float]] = {}
+    with open(directory / "glm_vcov.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            vcov.setdefault((row["design"], row["model"]), {})[(row["term"], row["term2"])] = float(row["value"])
+    return directory, coefs, vcov
+
+
+@pytest.fixture(scope="module")
+def glm_design(glm_reference):
+    from digifit import stats
+
+    directory = glm_reference[0]
+
+    @functools.cache
+    def build(name: str):
+        data, kwargs = DESIGNS[name]
+        return stats.design(str(directory / data), **kwargs)
+
+    return build
+
+
+def _num(text: str) -> float:
+    return math.nan if text == "" else float(text)
+
+
+def _close(actual: float, expected: float, rel: float, abs_: float = 0.0) -> bool:
+    if math.isnan(expected):
+        return actual is None or math.isnan(actual)
+    return abs(actual - expected) <= rel * abs(expected) + abs_
+
+
+@pytest.mark.parametrize(("design_name", "model_name"), CASES, ids=[f"{d}-{m}" for d, m in CASES])
+def test_svyglm(glm_reference, glm_design, design_name, model_name):
+    from digifit import stats
+
+    _, coefs, vcov = glm_reference
+    formula, family = MODELS[model_name]
+    fit = stats.glm(glm_design(design_name), formula, family=family, na_rm=True)
+    expected = coefs[(design_name, model_name)]
+
+    assert list(fit.terms) == [r["term"] for r in expected]
+    assert fit.n == int(expected[0]["n"])
+    assert fit.df_residual == int(expected[0]["df"])
+    if family == "quasibinomial":
+        assert fit.iterations == int(expected[0]["iter"])
+    problems = []
+    for c, r in zip(fit.coefficients, expected, strict=True):
+        se_r = _num(r["se"])
+        checks = {
+            "estimate": (c.estimate, _num(r["estimate"]), REL_COEF, 1e-12 * se_r),
+            "se": (c.se, se_r, REL_SE, 0.0),
+            "t": (c.t, _num(r["t"]), REL_SE, 1e-12),
+            "p": (c.p, _num(r["p"]), REL_SE, 1e-300),
+            "ci_low": (c.ci_low, _num(r["ci_low"]), REL_SE, 1e-9 * se_r),
+            "ci_high": (c.ci_high, _num(r["ci_high"]), REL_SE, 1e-9 * se_r),
+        }
+        for key, (got, want, rel, abs_) in checks.items():
+            if not _close(got, want, rel, abs_):
+                problems.append(f"{c.term} {key}: digifit {got!r}, R {want!r}")
+        assert c.df == int(r["df"])
+    v = vcov[(design_name, model_name)]
+    for i, a in enumerate(fit.terms):
+        for j, b in enumerate(fit.terms):
+            scale = math.sqrt(v[(a, a)] * v[(b, b)])
+            if abs(fit.vcov[i, j] - v[(a, b)]) > REL_SE * scale:
+                problems.append(f"vcov[{a}, {b}]: digifit {fit.vcov[i, j]!r}, R {v[(a, b)]!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_cli_json_matches_r(glm_reference, tmp_path):
+    """``digifit glm --json`` gives R's table (term names, estimates, SEs, df, t, p) for a two-stage design."""
+    from click.testing import CliRunner
+
+    from digifit.cli import main
+
+    directory, coefs, _ = glm_reference
+    result = CliRunner().invoke(
+        main,
+        [
+            "glm",
+            str(directory / "glm_apiclus2.csv"),
+            "level ~ api00 + ell",
+            "--family",
+            "quasibinomial",
+            "--ids",
+            "dnum,snum",
+            "--fpc",
+            "fpc1,fpc2",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    import json
+
+    rows = json.loads(result.output)["coefficients"]
+    expected = coefs[("clus2", "logit_string")]
+    assert [r["term"] for r in rows] == [r["term"] for r in expected]
+    for got, want in zip(rows, expected, strict=True):
+        assert list(got)[:6] == ["term", "estimate", "se", "df", "t", "p"]
+        assert got["estimate"] == pytest.approx(float(want["estimate"]), rel=REL_COEF)
+        assert got["se"] == pytest.approx(float(want["se"]), rel=REL_SE)
+        assert got["df"] == int(want["df"])
+        assert got["t"] == pytest.approx(float(want["t"]), rel=REL_SE)
+        assert got["p"] == pytest.approx(float(want["p"]), rel=REL_SE)
