@@ -84,6 +84,10 @@ def _conf_key(key: str) -> str:
     return key if key.startswith("spark.") else "spark." + key.replace("_", ".")
 
 
+def _conf_value(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def spark_session(master: str | None = None, *, app_name: str = "digifit", **conf: Any):
     """Start (or reuse) a Spark session set up for digifit.
 
@@ -130,7 +134,7 @@ def spark_session(master: str | None = None, *, app_name: str = "digifit", **con
     if threads is not None:
         settings.update(_LOCAL_DEFAULTS)
         settings["spark.sql.shuffle.partitions"] = str(threads)
-    settings.update({_conf_key(k): str(v) for k, v in conf.items()})
+    settings.update({_conf_key(k): _conf_value(v) for k, v in conf.items()})
     active = SparkSession.getActiveSession()
     if active is not None:
         # runtime (SQL) properties only; the rest is fixed when the JVM starts
