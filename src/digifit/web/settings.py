@@ -74,6 +74,10 @@ INSTALLED_APPS = [
     "digifit.web",
     "digifit.accounts",
     "digifit.survey",
+    "django_tasks",
+    "django_tasks_db",
+    "digifit.notifications",
+    "digifit.programme",
 ]
 
 MIDDLEWARE = [
@@ -158,6 +162,37 @@ DIGIFIT_OPENROSA_MAX_CONTENT_LENGTH = 10 * 1024 * 1024
 if not DEBUG:
     SESSION_COOKIE_SECURE = _env_flag("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Background work: django-tasks with its database backend (django-tasks-db); `digifit worker` runs it together
+# with the e-mail outbox loop (digifit.notifications). A task whose worker died is never retried by the
+# backend, so nothing that must happen exactly once relies on a task alone (see docs/architecture.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# E-mail (the outbox's SMTP connection). Without EMAIL_HOST messages are written to the worker's console.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_flag("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _env_flag("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "digifit <noreply@digifit.localhost>")
+# The public address of the site, for links in e-mails and calendar entries.
+DIGIFIT_BASE_URL = os.environ.get("DIGIFIT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The outbox: a message in 'sending' longer than this is returned to 'pending' by the sweeper (its worker died).
+DIGIFIT_OUTBOX_SENDING_TIMEOUT = int(os.environ.get("DIGIFIT_OUTBOX_SENDING_TIMEOUT", "600"))
+DIGIFIT_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("DIGIFIT_OUTBOX_MAX_ATTEMPTS", "5"))
+# The programme: reminder offsets before a session (hours), the cancellation deadline, the reach target.
+DIGIFIT_REMINDER_OFFSETS_HOURS = [
+    float(h) for h in os.environ.get("DIGIFIT_REMINDER_OFFSETS_HOURS", "24,1").split(",") if h.strip()
+]
+DIGIFIT_CANCEL_DEADLINE_HOURS = float(os.environ.get("DIGIFIT_CANCEL_DEADLINE_HOURS", "2"))
+DIGIFIT_REACH_TARGET = int(os.environ.get("DIGIFIT_REACH_TARGET", "10000"))
+DIGIFIT_REACH_DEADLINE = os.environ.get("DIGIFIT_REACH_DEADLINE", "")  # YYYY-MM-DD; default 31 Dec this year
 
 LOGGING = {
     "version": 1,
