@@ -8,7 +8,7 @@ R gives as NA (for example a lonely-PSU domain under ``"average"`` with no other
 must be None or NaN in digifit.
 
 Categories and domain values are compared as DuckDB reads the exported CSV: ``stype`` stays a string,
-``sch.wide`` (Yes/No) becomes a boolean.
+``sch.wide`` (Yes/No) stays a string (digifit reads CSV without boolean inference).
 """
 
 from __future__ import annotations
@@ -73,7 +73,9 @@ def design_for(stats, r_reference):
 def _duckdb_types(csv_path: str) -> dict[str, str]:
     import duckdb
 
-    rel = duckdb.connect().sql(f"SELECT * FROM read_csv('{csv_path}')")
+    from digifit.stats.backends import csv_sql
+
+    rel = duckdb.connect().sql(csv_sql(csv_path))
     return {col: str(typ) for col, typ in zip(rel.columns, rel.types, strict=True)}
 
 

@@ -17,6 +17,7 @@ from digifit.stats.design import LONELY_PSU_POLICIES, Design, design
 from digifit.stats.estimators import mean, proportion, quantile, ratio, total
 from digifit.stats.glm import Coefficient, GLMResult, glm
 from digifit.stats.intervals import CI_METHODS, PROPORTION_METHODS, confint
+from digifit.stats.replicates import as_replicate
 from digifit.stats.result import Estimate, Estimates
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "EstimationError",
     "GLMResult",
     "LonelyPSUError",
+    "as_replicate",
     "calibrate",
     "confint",
     "design",

@@ -83,6 +83,17 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+#: Types DuckDB may infer for a CSV column. BOOLEAN is left out on purpose: survey answers such as "Yes"/"No"
+#: must stay the words they are (and match population margins written the same way), not become True/False.
+CSV_TYPES = ("BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "VARCHAR")
+
+
+def csv_sql(path: str) -> str:
+    """The DuckDB SQL that reads a CSV file the way digifit does (type inference without booleans)."""
+    types = ", ".join(_sql_string(t) for t in CSV_TYPES)
+    return f"SELECT * FROM read_csv({_sql_string(path)}, auto_type_candidates=[{types}])"
+
+
 ENGINES = ("duckdb", "spark")
 
 
@@ -131,7 +142,7 @@ def to_source(data: Any, *, con: Any = None, engine: str = "duckdb") -> Source:
             target = str(path / "*.parquet") if path.is_dir() else str(path)
             return DuckDBSource(con, f"SELECT * FROM read_parquet({_sql_string(target)})")
         if suffix in (".csv", ".tsv", ".txt") or str(path).endswith(".csv.gz"):
-            return DuckDBSource(con, f"SELECT * FROM read_csv({_sql_string(str(path))})")
+            return DuckDBSource(con, csv_sql(str(path)))
         raise DesignError(f"data file {str(path)!r}: unknown format {suffix!r}; expected a .parquet or .csv file.")
     if isinstance(data, duckdb.DuckDBPyRelation):
         con = con if con is not None else duckdb.connect()

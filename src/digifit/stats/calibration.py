@@ -55,6 +55,29 @@ class CellCalibration:
     margins: tuple[tuple[int, ...], ...] = ()
     margin_factor: tuple[np.ndarray, ...] = ()
     margin_levels: tuple[dict[tuple, float], ...] = ()  # raking: each margin's cumulative factor per level
+    cell_population: np.ndarray | None = None  # poststratify: population count per cell
+    margin_codes: tuple[np.ndarray, ...] = ()  # raking: each cell's level code in each margin
+    margin_population: tuple[np.ndarray, ...] = ()  # raking: population count of each margin level
+    iterations: int = 0  # raking: full passes the fit took
+
+    def replicate_factors(self, base_cells: np.ndarray) -> np.ndarray:
+        """Calibrate every replicate again: its weight factor per cell, from its pre-calibration cell totals.
+
+        ``base_cells`` is (replicates × cells). Post-stratification divides each cell's population by the
+        replicate's total; raking repeats the same number of passes on every replicate (as R's ``rake`` does
+        on a replicate design, where the full-sample weights decide convergence).
+        """
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.kind == "poststratify":
+                return np.where(base_cells > 0, self.cell_population[None, :] / base_cells, 0.0)
+            w = base_cells.copy()
+            for _ in range(self.iterations):
+                for codes, pop in zip(self.margin_codes, self.margin_population):
+                    totals = np.zeros((w.shape[0], len(pop)))
+                    for level in range(len(pop)):
+                        totals[:, level] = w[:, codes == level].sum(axis=1)
+                    w = w * (pop[None, :] / totals)[:, codes]
+            return np.where(base_cells > 0, w / base_cells, 0.0)
 
     def factor_expr(self, table: ir.Table) -> ir.Value:
         """The weight factor of each row as an expression (raking: the product of per-margin factors)."""
@@ -77,6 +100,7 @@ class GregCalibration:
     bounds: tuple[float, float]
     scale: float
     tmat_inv: np.ndarray  # (Σ w mm mmᵀ)⁻¹ with the pre-calibration weights, for the variance residuals
+    population: np.ndarray  # the calibration totals, in the order of ``names``
     kind: str = "calibrate"
 
     def mm_exprs(self, table: ir.Table) -> list[ir.Value]:
@@ -173,6 +197,12 @@ def _check_calibratable(design: Design, verb: str) -> None:
         raise CalibrationError(
             f"{verb}: the design's weights are implied by the fpc; give the weights column explicitly "
             "(weights=...) to calibrate them."
+        )
+    if design.repweights:
+        raise CalibrationError(
+            f"{verb}: the design has supplied replicate-weight columns, which are taken as final (calibrated) "
+            "weights; calibrate the replicate weights where they were made, or use replicate factors "
+            "(variance='jk1', 'bootstrap', ...) so that digifit re-calibrates every replicate."
         )
 
 
@@ -335,7 +365,7 @@ def poststratify(design: Design, strata: str | Sequence[str], population: Any) -
     if not np.all(np.isfinite(factor)):
         bad = keys[int(np.nonzero(~np.isfinite(factor))[0][0])]
         raise CalibrationError(f"{what}: cell {bad!r} has sample weight 0 but a population count.")
-    cal = CellCalibration("poststratify", columns, tuple(keys), factor)
+    cal = CellCalibration("poststratify", columns, tuple(keys), factor, cell_population=factor * totals)
     return _with(design, cal)
 
 
@@ -424,7 +454,9 @@ def rake(
     converged = False
     margin_w: list[np.ndarray] = []
     cumulative = [np.ones(len(p)) for p in pop_of]  # each margin's factor per level, over all iterations
+    iterations = 0
     for _ in range(max_iter):
+        iterations += 1
         margin_w = []
         for m in range(len(margin_cols)):
             totals = np.bincount(level_of[m], weights=w, minlength=len(pop_of[m]))
@@ -458,7 +490,18 @@ def rake(
         for k, code in zip(keys, level_of[m]):
             levels.setdefault(tuple(k[i] for i in idx[m]), float(cumulative[m][code]))
         per_margin.append(levels)
-    cal = CellCalibration("rake", columns, tuple(keys), factor, tuple(idx), margin_factor, tuple(per_margin))
+    cal = CellCalibration(
+        "rake",
+        columns,
+        tuple(keys),
+        factor,
+        tuple(idx),
+        margin_factor,
+        tuple(per_margin),
+        margin_codes=tuple(level_of),
+        margin_population=tuple(pop_of),
+        iterations=iterations,
+    )
     return _with(design, cal)
 
 
@@ -578,6 +621,11 @@ def calibrate(
         raise CalibrationError(f"bounds must satisfy lower < 1 < upper; got {bounds!r}.")
     if calfun == "logit" and not (math.isfinite(lo) and math.isfinite(hi)):
         raise CalibrationError("calfun 'logit' needs finite bounds, e.g. bounds=(0.5, 2).")
+    if design.replicate is not None and (calfun != "linear" or math.isfinite(lo) or math.isfinite(hi)):
+        raise CalibrationError(
+            "calibrate: a replicate design can be re-calibrated in every replicate only with unbounded linear "
+            "calibration; calibrate first and use Taylor variance, or use calfun='linear'."
+        )
     terms_t = (terms,) if isinstance(terms, str) else tuple(terms)
     model, names, population = _model_terms(design, terms_t, totals)
     t = design.table
@@ -622,7 +670,7 @@ def calibrate(
     tmat_inv = np.linalg.pinv(tmat)
     if calfun == "linear" and not (math.isfinite(lo) or math.isfinite(hi)):
         eta = np.linalg.solve(tmat, population - sample_total)
-        cal = GregCalibration(model, names, eta, "linear", (lo, hi), 1.0, tmat_inv)
+        cal = GregCalibration(model, names, eta, "linear", (lo, hi), 1.0, tmat_inv, population)
         return _with(design, cal)
     scales = population / np.where(sample_total == 0, np.nan, sample_total)
     scale = float(np.nanmean(scales)) if np.nanmin(scales) > 20 else 1.0
@@ -655,7 +703,7 @@ def calibrate(
             f"{misfit[worst]:,.6g} ({abs(misfit[worst]) / (1 + abs(population[worst])):.3g} relative, epsilon "
             f"{epsilon:g}); widen the bounds or raise max_iter."
         )
-    cal = GregCalibration(model, names, eta, calfun, (lo, hi), scale, tmat_inv)
+    cal = GregCalibration(model, names, eta, calfun, (lo, hi), scale, tmat_inv, population)
     return _with(design, cal)
 
 

@@ -81,6 +81,8 @@ class Design:
     lonely_psu: str
     calibration: Any = None  # a calibration record (digifit.stats.calibration), kept for the variance
     trims: tuple[tuple[float, float, float], ...] = ()  # trim_weights steps: (lower, upper, share)
+    replicate: Any = None  # ReplicateFactors (digifit.stats.replicates): replicate variance instead of Taylor
+    repweights: tuple[str, ...] = ()  # replicate-weight columns supplied with the data (full analysis weights)
     _structure: Structure | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -91,6 +93,11 @@ class Design:
     def execute(self, expr: ir.Expr):
         """Run an Ibis expression on the design's engine."""
         return self.source.execute(expr)
+
+    @property
+    def is_replicate(self) -> bool:
+        """True when variances come from replicates (factors or supplied replicate-weight columns)."""
+        return self.replicate is not None
 
     @property
     def row_psu(self) -> bool:
@@ -273,6 +280,11 @@ def design(
     con: Any = None,
     validate: bool = True,
     engine: str = "duckdb",
+    repweights: str | Sequence[str] | None = None,
+    rep_type: str | None = None,
+    scale: float | None = None,
+    rscales: Sequence[float] | float | None = None,
+    mse: bool = False,
 ) -> Design:
     """Build and validate a survey design.
 
@@ -296,6 +308,15 @@ def design(
         What to do with a stratum that has a single PSU (R's ``survey.lonely.psu``).
     con : duckdb connection or pyspark.sql.SparkSession, optional
         Connection used to read files and in-memory frames (a new in-process one by default).
+    repweights : str or list of str, optional
+        Replicate-weight columns supplied with the data (full analysis weights, as R's ``svrepdesign`` with
+        ``combined.weights=TRUE``): a list of names, or a regular expression matched against the column names
+        (sorted as they appear in the data). Variances then come from these replicates.
+    rep_type : str, optional
+        Their type (R's ``svrepdesign`` types: ``brr``, ``fay``, ``jk1``, ``jkn``, ``bootstrap``, ``acs``,
+        ``successive-difference``, ``jk2``, ``other``); required with ``repweights``.
+    scale, rscales, mse : optional
+        R's ``svrepdesign`` variance scaling (defaults per type, as R).
     validate : bool, default True
         Check the values now (one aggregation). With ``False`` they are checked by the first estimator, in its
         own aggregation, which saves a pass over the data (what the CLI does); errors are the same.
@@ -348,9 +369,40 @@ def design(
             raise DesignError(f"fpc column {col!r} has type {schema[col]}; expected numbers.")
 
     d = Design(source, weights, strata, ids_t, fpc_t, lonely_psu)
+    if repweights is not None:
+        d = _with_repweights(d, repweights, rep_type, scale, rscales, mse)
     if validate:
         d.structure  # noqa: B018 - one aggregation: validate the values now
     return d
+
+
+def _with_repweights(d: Design, repweights, rep_type, scale, rscales, mse) -> Design:
+    import dataclasses
+    import re
+
+    from digifit.stats.replicates import supplied_replicates
+
+    if isinstance(repweights, str):
+        try:
+            pattern = re.compile(repweights)
+        except re.error as exc:
+            raise DesignError(f"repweights {repweights!r} is not a valid regular expression ({exc}).") from None
+        columns = tuple(c for c in d.table.columns if pattern.search(c) and c != d.weights)
+        if not columns:
+            raise DesignError(f"repweights {repweights!r} matches no column of the data.")
+    else:
+        columns = tuple(repweights)
+        check_columns(d.table, columns, "repweights")
+    if rep_type is None:
+        raise DesignError("repweights need rep_type (R's svrepdesign type, e.g. 'JK1', 'BRR', 'bootstrap').")
+    if d.weights is None:
+        raise DesignError("repweights need the full-sample weights column too (weights=...).")
+    schema = d.table.schema()
+    for col in columns:
+        if not schema[col].is_numeric():
+            raise DesignError(f"replicate-weight column {col!r} has type {schema[col]}; expected numbers.")
+    factors = supplied_replicates(rep_type, len(columns), scale=scale, rscales=rscales, mse=mse)
+    return dataclasses.replace(d, replicate=factors, repweights=columns)
 
 
 def _structure(d: Design, agg, weights, strata, ids, fpc, stages, row_psu, lonely_psu) -> Structure:

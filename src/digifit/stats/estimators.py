@@ -150,6 +150,21 @@ class _Aggregation:
                     if row_psu:
                         for k in range(j, len(mm)):
                             aggs[f"__dg_H{j}_{k}"] = self._sum(W * W * x * mm[k])
+        t = self.t
+        for r, col in enumerate(d.repweights):  # supplied replicate weights: each replicate's basis sums
+            rw = t[col].cast("float64")
+            for name, u in self.basis.items():
+                aggs[f"__dg_rw{r}|{name}"] = (rw * u).sum()
+        if d.replicate is not None and not d.repweights and cal is not None:  # re-calibrated replicates
+            B = d.base_weight_expr()
+            for name, u in self.basis.items():
+                aggs.setdefault(f"__dg_P|{name}", (B * u).sum())
+            if cal.kind == "calibrate":
+                mm = cal.mm_exprs(t)
+                for j, x in enumerate(mm):
+                    aggs[f"__dg_BM{j}"] = self._sum(B * x)
+                    for k in range(j, len(mm)):
+                        aggs[f"__dg_BMM{j}_{k}"] = self._sum(B * x * mm[k])
         if d._structure is None:  # validate the design in this same pass
             aggs.update(d.design_metrics())
         # groups with a missing domain value are dropped in numpy (as svyby drops NA domains)
@@ -240,28 +255,71 @@ class _Run:
         return dict(zip(self.by, self.domains[dom]))
 
     def df(self, rows: np.ndarray, used: np.ndarray) -> int:
-        """Design df in the domain: PSUs with used rows minus strata with used rows (R's degf of the subset)."""
+        """Design df in the domain: PSUs with used rows minus strata with used rows (R's degf of the subset).
+
+        Replicate designs: the rank of the replicate factors of the domain's PSUs minus 1 (R's ``degf``).
+        """
         s = self.s
+        if self.d.is_replicate:
+            if self.d.repweights:
+                return self.d.replicate.degf()
+            psus = np.unique(s.parents[0][self.unit[rows[used[rows] > 0]]])
+            return int(np.linalg.matrix_rank(self.d.replicate.factors[:, psus])) - 1 if len(psus) else 0
         units = self.unit[rows[used[rows] > 0]]
         if s.row_psu:
             return int(used[rows].sum() - len(np.unique(units)))
         return int(len(np.unique(s.parents[0][units])) - len(np.unique(s.stratum[units])))
 
-    def variance(self, rows: np.ndarray, coefs: list[dict[str, float]], used_name: str) -> np.ndarray:
-        """Variance of each influence ``Σ_k c_k · S_k`` (one dict of coefficients per estimand)."""
-        names = sorted({n for c in coefs for n in c})
+    def variance(
+        self,
+        rows: np.ndarray,
+        coefs: list[dict[str, float]],
+        used_name: str,
+        ratios: list[tuple[dict[str, float], dict[str, float] | None]] | None = None,
+    ) -> np.ndarray:
+        """Variance of each estimand (one dict of influence coefficients ``Σ_k c_k · S_k`` per estimand).
+
+        ``ratios`` gives each estimand as a ratio of linear combinations of basis totals (denominator None: a
+        total); replicate designs recompute it from every replicate's totals instead of linearising.
+        """
+        names = sorted({n for c in coefs for n in c} | {n for r in ratios or () for part in r if part for n in part})
         coef = np.zeros((len(rows), len(coefs), len(names)))
         for j, c in enumerate(coefs):
             for name, value in c.items():
                 coef[:, j, names.index(name)] = value
         used = self.col(used_name, power=0)[rows] > 0
-        return self.variance_basis(rows, names, coef, used)
+        num = den = None
+        if ratios is not None and self.d.is_replicate:
+            num = np.zeros_like(coef)
+            den = np.zeros_like(coef)
+            for j, (nu, de) in enumerate(ratios):
+                for name, value in nu.items():
+                    num[:, j, names.index(name)] = value
+                for name, value in (de or {}).items():
+                    den[:, j, names.index(name)] = value
+            if all(de is None for _, de in ratios):
+                den = None
+        return self.variance_basis(rows, names, coef, used, num=num, den=den)
 
-    def variance_basis(self, rows: np.ndarray, names: list[str], coef: np.ndarray, used: np.ndarray) -> np.ndarray:
+    def variance_basis(
+        self,
+        rows: np.ndarray,
+        names: list[str],
+        coef: np.ndarray,
+        used: np.ndarray,
+        *,
+        num: np.ndarray | None = None,
+        den: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Variance of estimands whose influence on aggregated row ``r`` is ``Σ_k coef[r, e, k] · S_k[r]``.
 
         ``names`` are basis items (weighted sums registered with ``basis=True``); ``rows`` the domain's rows.
+        Replicate designs need the estimand itself: ``Σ num·S / Σ den·S`` (``den`` None: a total).
         """
+        if self.d.is_replicate:
+            if num is None:
+                raise EstimationError("this statistic has no replicate variance; use a Taylor design.")
+            return self._replicate_variance(rows, names, num, den)
         s = self.s
         n_est = coef.shape[1]
         sums = np.stack([self.col(n)[rows] for n in names], axis=1)
@@ -347,6 +405,72 @@ class _Run:
                         zz2 = zz2 + (beta[j] * beta[k])[None, :] * h[:, None]
         all_rows = np.arange(n_all)
         return self.variance_of(all_rows, zz, zz2, np.ones((n_all, n_est), dtype=bool))
+
+    def _replicate_variance(self, rows, names, num, den) -> np.ndarray:
+        """Replicate variance (R's ``svrVar``) of ``θ = Σ num·S / Σ den·S`` from every replicate's totals."""
+        d = self.d
+        t_num = self.replicate_totals(rows, names, num)
+        full_num = np.einsum("rek,rk->e", num, np.stack([self.col(n)[rows] for n in names], axis=1))
+        if den is None:
+            theta_r, theta = t_num, full_num
+        else:
+            t_den = self.replicate_totals(rows, names, den)
+            full_den = np.einsum("rek,rk->e", den, np.stack([self.col(n)[rows] for n in names], axis=1))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                theta_r, theta = t_num / t_den, full_num / full_den
+        return np.atleast_1d(d.replicate.variance(theta_r, theta))
+
+    def replicate_totals(self, rows: np.ndarray, names: list[str], a: np.ndarray) -> np.ndarray:
+        """Every replicate's ``Σ_rows Σ_k a[r, e, k] · S_k`` (replicates × estimands), without per-row weights.
+
+        Replicate factors: ``F @`` PSU totals (calibrated designs are re-calibrated in every replicate);
+        replicate-weight columns: their weighted sums from the aggregation.
+        """
+        d, s = self.d, self.s
+        if d.repweights:
+            out = np.zeros((len(d.repweights), a.shape[1]))
+            for r in range(len(d.repweights)):
+                sums = np.stack([self.col(f"__dg_rw{r}|{n}", power=0)[rows] for n in names], axis=1)
+                out[r] = np.einsum("rek,rk->e", a, sums)
+            return out
+        factors = d.replicate.factors
+        psu_of_row = s.parents[0][self.unit]
+        cal = d.calibration
+        if cal is None:
+            sums = np.stack([self.col(n)[rows] for n in names], axis=1)
+            values = np.einsum("rek,rk->re", a, sums)
+            psu_tot = np.zeros((factors.shape[1], a.shape[1]))
+            np.add.at(psu_tot, psu_of_row[rows], values)
+            return factors @ psu_tot
+        # calibrated: calibrate every replicate's weights again, then total with the base-weighted sums
+        base = np.stack([self.col(f"__dg_P|{n}", power=0)[rows] for n in names], axis=1)
+        values = np.einsum("rek,rk->re", a, base)  # Σ B·v per aggregated row
+        f_rows = factors[:, psu_of_row]  # (R, all aggregated rows)
+        col = lambda name: self.col(name, power=0)  # noqa: E731
+        if cal.kind in ("poststratify", "rake"):
+            n_cells = len(cal.cells)
+            b_all = col("__dg_all_B")
+            base_cells = np.zeros((factors.shape[0], n_cells))
+            for c in range(n_cells):
+                base_cells[:, c] = f_rows[:, self.cell == c] @ b_all[self.cell == c]
+            h = cal.replicate_factors(base_cells)  # (R, cells): new weight / base weight in each replicate
+            return (f_rows[:, rows] * h[:, self.cell[rows]]) @ values
+        # linear calibration: g_r = 1 + xᵀ λ_r with λ_r solving the replicate's own calibration equations
+        p = len(cal.terms)
+        tm = np.zeros((factors.shape[0], p, p))
+        st = np.zeros((factors.shape[0], p))
+        for j in range(p):
+            st[:, j] = f_rows @ col(f"__dg_BM{j}")
+            for k in range(j, p):
+                tm[:, j, k] = tm[:, k, j] = f_rows @ col(f"__dg_BMM{j}_{k}")
+        lam = np.linalg.solve(tm, (cal.population - st)[:, :, None])[:, :, 0]  # (R, p)
+        extra = np.zeros((len(rows), a.shape[1], p))
+        for j in range(p):
+            mj = np.stack([self.col(f"__dg_M{j}|{n}", power=0)[rows] for n in names], axis=1)
+            extra[:, :, j] = np.einsum("rek,rk->re", a, mj)
+        out = f_rows[:, rows] @ values
+        out += np.einsum("rq,qej,rj->re", f_rows[:, rows], extra, lam)
+        return out
 
     def variance_of(self, rows: np.ndarray, z: np.ndarray, z2: np.ndarray | None, used: np.ndarray) -> np.ndarray:
         """Variance from influence totals ``z`` per aggregated row (rows × estimands).
@@ -454,16 +578,19 @@ def _estimate_linear(
             if statistic == "mean":
                 est = Y / W
                 coef = {names["y"]: 1 / W, names["w"]: -est / W}
+                as_ratio = ({names["y"]: 1.0}, {names["w"]: 1.0})
             elif statistic == "total":
                 est = Y
                 coef = {names["y"]: 1.0}
+                as_ratio = ({names["y"]: 1.0}, None)
             else:
                 X = run.col(names["x"])[rows].sum()
                 if X == 0:
                     raise EstimationError(f"ratio {spec[0]}/{spec[1]}{_in(domain)}: the denominator's total is 0.")
                 est = Y / X
                 coef = {names["y"]: 1 / X, names["x"]: -est / X}
-            var = float(run.variance(rows, [coef], names["n"])[0])
+                as_ratio = ({names["y"]: 1.0}, {names["x"]: 1.0})
+            var = float(run.variance(rows, [coef], names["n"], ratios=[as_ratio])[0])
             se = math.sqrt(max(var, 0.0))
             # design effect as R's deff=TRUE (against SRS without replacement of the same size)
             yy = run.col(names["yy"])[rows].sum()
@@ -692,7 +819,9 @@ def proportion(
         onehot = lev[rows][:, None] == np.arange(k)[None, :]
         p = (onehot * weights[rows][:, None]).sum(axis=0) / W
         coef = ((onehot - p[None, :]) / W)[:, :, None]  # influence: W_r (1[level] - p) / W on the one basis item
-        var = run.variance_basis(rows, [sw], coef, counts[rows] > 0)
+        var = run.variance_basis(
+            rows, [sw], coef, counts[rows] > 0, num=onehot[:, :, None] * 1.0, den=np.ones((len(rows), k, 1))
+        )
         df = run.df(rows, counts)
         for j, lv in enumerate(levels):
             pj = float(p[j])
@@ -860,7 +989,8 @@ def quantile(
             pm = run.col(nm)[rows].sum() / W
             pmeds.append(pm)
             coefs.append({nm: 1 / W, names["w"]: -pm / W})
-        var = run.variance(rows, coefs, names["n"])
+        ratios = [({ind_names[(dom_key, j)]: 1.0}, {names["w"]: 1.0}) for j in range(len(ps))]
+        var = run.variance(rows, coefs, names["n"], ratios=ratios)
         plist = []
         for pm, v in zip(pmeds, var):
             se_p = math.sqrt(max(float(v), 0.0))

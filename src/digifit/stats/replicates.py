@@ -35,6 +35,7 @@ __all__ = [
     "SUPPLIED_TYPES",
     "ReplicateFactors",
     "ReplicateSpec",
+    "as_replicate",
     "hadamard",
     "replicate_factors",
     "supplied_replicates",
@@ -820,3 +821,81 @@ def _precooked() -> list[np.ndarray]:
         h36 = _bits(" ".join(["1" * 36] + [seq[k:] + seq[:k] + "0" for k in range(35)]))
         _PRECOOKED_CACHE.extend([h4, h16, _bits(_H28), h36])
     return _PRECOOKED_CACHE
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# designs
+
+
+def as_replicate(
+    design: Any,
+    type: str = "jk1",
+    *,
+    replicates: int | None = None,
+    seed: int | None = None,
+    fay_rho: float = 0.0,
+    mse: bool = False,
+) -> Any:
+    """Return the design with replicate variance instead of Taylor linearisation (R's ``as.svrepdesign``).
+
+    Parameters
+    ----------
+    design : Design
+        A design with cluster ids (PSUs); rows that are their own PSUs would need one replicate factor per row.
+    type : {'jk1', 'jkn', 'brr', 'fay', 'bootstrap', 'subbootstrap', 'canty-davison'}
+        ``bootstrap`` is the Rao–Wu rescaling bootstrap (``n_h − 1`` draws per stratum; R's ``subbootstrap``);
+        ``canty-davison`` is R's ``type="bootstrap"``.
+    replicates : int, optional
+        Bootstrap replicates (default 50, as R); BRR/Fay: the Hadamard order (default: R's choice).
+    seed : int, optional
+        Seed of the bootstrap draws (reproducible SEs).
+    fay_rho : float, default 0
+        Fay's ρ for ``fay``.
+    mse : bool, default False
+        Centre the replicates on the full-sample estimate.
+
+    Returns
+    -------
+    Design
+        Every estimate is recomputed from each replicate's totals (``F @`` PSU totals: no replicate weight is
+        built per row); a calibrated design is calibrated again in every replicate.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from digifit import stats
+    >>> t = pa.table({"psu": [1, 1, 2, 2, 3, 3], "y": [1.0, 2.0, 3.0, 4.0, 5.0, 9.0]})
+    >>> jk = stats.as_replicate(stats.design(t, ids="psu"), "jk1")
+    >>> round(stats.total(jk, "y")[0].se, 6) == round(stats.total(stats.design(t, ids="psu"), "y")[0].se, 6)
+    True
+    """
+    import dataclasses
+
+    if design.row_psu:
+        raise DesignError(
+            "replicate variance needs cluster ids (ids=...): with each row its own PSU every replicate factor "
+            "would be per row; use Taylor variance or give the PSU column."
+        )
+    if design.repweights:
+        raise DesignError("the design already has replicate-weight columns (repweights=...).")
+    cal = design.calibration
+    if cal is not None and cal.kind == "calibrate" and (cal.calfun != "linear" or np.isfinite(cal.bounds).any()):
+        raise DesignError(
+            "replicate variance re-calibrates every replicate, which is supported for post-stratification, raking "
+            "and unbounded linear calibration; this design was calibrated with calfun="
+            f"{cal.calfun!r} and bounds {cal.bounds!r}."
+        )
+    kind = {"bootstrap": "subbootstrap", "canty-davison": "bootstrap"}.get(str(type).lower(), str(type).lower())
+    s = design.structure
+    n_psu = int(s.parents[0].max()) + 1
+    psu_stratum = np.empty(n_psu, dtype=np.int64)
+    psu_stratum[s.parents[0]] = s.stratum
+    psu_popsize = None
+    if s.popsize is not None:
+        psu_popsize = np.empty(n_psu)
+        psu_popsize[s.parents[0]] = s.popsize[0]
+    spec = ReplicateSpec(kind, replicates=replicates, fay_rho=fay_rho, seed=seed, mse=mse)
+    factors = replicate_factors(
+        spec, psu_stratum, psu_popsize=psu_popsize, lonely_psu=design.lonely_psu, stratum_labels=s.stratum_labels
+    )
+    return dataclasses.replace(design, replicate=factors)
