@@ -27,7 +27,7 @@ import itertools
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import ibis
 import ibis.expr.types as ir
@@ -50,6 +50,9 @@ _ETA_LIMIT = 30.0
 # a column whose weighted residual sum of squares after the earlier columns is below this fraction of its own
 # is a linear combination of them (R's QR uses 1e-11 on the norm; normal equations cannot resolve that)
 _COLLINEAR_TOL = 1e-10
+# a column whose rows all have fitted probabilities within ~1e-6 of 0 or 1 (its information Σ w̃ μ(1−μ) x² below this
+# fraction of the largest possible, Σ w̃ x² / 4) is separated: its coefficient would be infinite
+_SEPARATION_TOL = 1e-5
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -349,21 +352,32 @@ def _level_name(level: Any) -> str:
 
 
 def _model_columns(f: Formula, levels: dict[str, list]) -> list[_Column]:
-    """R's model-matrix columns: treatment contrasts, or indicator coding where the margin is absent."""
-    present = {frozenset(t) for t in f.terms}
-    if f.intercept:
-        present.add(frozenset())
+    """R's model-matrix columns (``model.matrix``'s coding of factors).
+
+    As R's ``TermCode``: a categorical variable of a term gets treatment contrasts when the term without it is
+    empty or contained in an earlier term, else indicator columns for every level; without an intercept, the first
+    categorical variable of the first term that has one gets indicators. Columns of an interaction vary fastest
+    in its first variable.
+    """
+    full: set[tuple[int, str]] = set()
+    for k, term in enumerate(f.terms):
+        for v in term:
+            rest = set(term) - {v}
+            if v in levels and rest and not any(rest <= set(earlier) for earlier in f.terms[:k]):
+                full.add((k, v))
+    if not f.intercept:
+        first = next(((k, v) for k, term in enumerate(f.terms) for v in term if v in levels), None)
+        if first is not None:
+            full.add(first)
     cols = [_Column("(Intercept)", ())] if f.intercept else []
-    for term in f.terms:
+    for k, term in enumerate(f.terms):
         per_var = []
         for v in term:
             if v not in levels:
                 per_var.append([(v, _NUMERIC, v)])
                 continue
-            contrasts = (frozenset(term) - {v}) in present
-            lv = levels[v][1:] if contrasts else levels[v]
+            lv = levels[v] if (k, v) in full else levels[v][1:]
             per_var.append([(v, x, f"{v}{_level_name(x)}") for x in lv])
-        # the first variable varies fastest, as R's model.matrix
         for combo in itertools.product(*reversed(per_var)):
             combo = tuple(reversed(combo))
             cols.append(_Column(":".join(c[2] for c in combo), tuple((c[0], c[1]) for c in combo)))
@@ -620,18 +634,19 @@ def glm(
     fit = _Fit(design, base, s, xs, yexpr, wt, fam, names)
 
     if family == "gaussian":
-        A, b, S, SS, units, _, _ = fit.aggregate(eta=None, eta_prev=None, linear=True)
+        A, b, S, SS, units = fit.aggregate(eta=None, eta_prev=None, linear=True)[:5]
         beta = fit.solve(A, b)
         iterations = 1
         if s.row_psu:
-            _, _, S, SS, units, _, _ = fit.aggregate(eta=fit.eta(beta), eta_prev=None, linear=False, scores_only=True)
+            S, SS, units = fit.aggregate(eta=fit.eta(beta), eta_prev=None, linear=False, scores_only=True)[2:5]
         else:
             S = S - np.einsum("uab,b->ua", SS, beta)  # per unit Σ w̃ x (y − xᵀβ) = Σ w̃ x y − (Σ w̃ x xᵀ) β
             SS = None
         A_last = A
     else:
         eta0 = fit.start_eta()
-        A, b, _, _, _, dev_old, _ = fit.aggregate(eta=eta0, eta_prev=None, linear=False, scores=False)
+        first = fit.aggregate(eta=eta0, eta_prev=None, linear=False, scores=False)
+        A, b, dev_old = first.A, first.b, first.dev
         eta_prev = eta0
         iterations = 0
         converged = False
@@ -646,7 +661,8 @@ def glm(
                     f"change in deviance {change:.3g})."
                 )
             eta = fit.eta(beta)
-            A_new, b_new, S, SS, units, dev, max_eta = fit.aggregate(eta=eta, eta_prev=eta_prev, linear=False)
+            step = fit.aggregate(eta=eta, eta_prev=eta_prev, linear=False)
+            A_new, b_new, S, SS, units, dev, max_eta = step[:7]
             if not math.isfinite(dev):
                 raise EstimationError(f"glm {formula!r}: the deviance is not finite at IRLS iteration {iterations}.")
             change = abs(dev - dev_old) / (abs(dev) + 0.1)
@@ -655,18 +671,24 @@ def glm(
                 break
             dev_old = dev
             A, b, eta_prev = A_new, b_new, eta
+        separated = [names[k] for k in np.nonzero(step.information < _SEPARATION_TOL)[0]]
         if not converged:
             raise EstimationError(
                 f"glm {formula!r} did not converge in {iterations} IRLS iterations (last relative change in "
                 f"deviance {change:.3g}, epsilon {epsilon:g}; largest |linear predictor| {max_eta:.3g})"
-                + ("; the outcome looks perfectly separated by the terms." if max_eta > _ETA_LIMIT / 2 else ".")
+                + (
+                    f"; the outcome looks perfectly separated by {', '.join(map(repr, separated))}."
+                    if separated or max_eta > _ETA_LIMIT
+                    else "; raise max_iter."
+                )
             )
-        if max_eta > _ETA_LIMIT:
+        if separated or max_eta > _ETA_LIMIT:
+            where = f" by {', '.join(map(repr, separated))}" if separated else ""
             raise EstimationError(
-                f"glm {formula!r}: perfect or quasi-complete separation — fitted probabilities numerically 0 or 1 "
-                f"(largest |linear predictor| {max_eta:.3g}) after {iterations} IRLS iterations (last relative "
-                "change in deviance "
-                f"{change:.3g}); the coefficients are not finite. Drop or merge the terms that separate the outcome."
+                f"glm {formula!r}: the outcome is perfectly or quasi-perfectly separated{where} — fitted "
+                f"probabilities numerically 0 or 1 (largest |linear predictor| {max_eta:.3g}) after {iterations} "
+                f"IRLS iterations (last relative change in deviance {change:.3g}); the coefficients are not finite. "
+                "Drop or merge the categories or terms that predict the outcome perfectly."
             )
         A_last = A  # the normal matrix of the last solve (R's summary(glm)$cov.unscaled is its inverse)
 
@@ -700,6 +722,19 @@ def _p_value(t: float, df: int) -> float:
     from scipy.special import stdtr
 
     return float(2 * stdtr(df, -abs(t)))
+
+
+class _Pass(NamedTuple):
+    """What one aggregation gives back (None where not computed)."""
+
+    A: np.ndarray | None  # Σ W x xᵀ: the normal matrix at this pass's linear predictor
+    b: np.ndarray | None  # Σ W x z
+    S: np.ndarray | None  # per unit: Σ of the scores (gaussian start: Σ w̃ x y)
+    SS: np.ndarray | None  # per unit: Σ score scoreᵀ (rows as PSUs; gaussian start: Σ w̃ x xᵀ)
+    units: np.ndarray  # the unit index of each aggregated row
+    dev: float
+    max_eta: float
+    information: np.ndarray | None  # per column: Σ W x² / (Σ w̃ x² / 4)
 
 
 class _Fit:
@@ -763,6 +798,8 @@ class _Fit:
                     aggs[f"__b{a}"] = self._sum(t, _mul(t["__W"], xs[a], t["__z"]))
                 aggs["__dev"] = t["__dev"].sum()
                 aggs["__eta"] = t["__eta"].abs().max()
+                for a in range(p):
+                    aggs[f"__q{a}"] = self._sum(t, _mul(t["__wt"], xs[a], xs[a]))
             if scores:
                 t = t.mutate(**{f"__s{a}": _mul(xs[a], t["__r"], t["__Wp"]) for a in range(p)})
                 for a in range(p):
@@ -778,6 +815,7 @@ class _Fit:
 
         A = b = S = SS = None
         dev = max_eta = math.nan
+        information = None
         if linear or not scores_only:
             Au = np.zeros((res.num_rows, p, p))
             for k, (a, b_) in enumerate(self.pairs):
@@ -789,13 +827,15 @@ class _Fit:
             else:
                 dev = float(col("__dev").sum())
                 max_eta = float(col("__eta").max())
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    information = 4 * np.diag(A) / np.array([col(f"__q{a}").sum() for a in range(p)])
         if not linear and scores:
             S = np.stack([col(f"__s{a}") for a in range(p)], axis=1)
             if self.s.row_psu:
                 SS = np.zeros((res.num_rows, p, p))
                 for k, (a, b_) in enumerate(self.pairs):
                     SS[:, a, b_] = SS[:, b_, a] = col(f"__ss{k}")
-        return A, b, S, SS, units, dev, max_eta
+        return _Pass(A, b, S, SS, units, dev, max_eta, information)
 
     def solve(self, A: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Solve the normal equations after equilibration; name the columns that are linear combinations."""
