@@ -21,9 +21,11 @@ module does not import it.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +57,20 @@ _LOCAL_DEFAULTS = {
     "spark.driver.bindAddress": "127.0.0.1",
 }
 
+# local mode: the driver JVM logs warnings, without the lines Spark's default profile prints on every start
+# (root at WARN is also what keeps pyspark from announcing "Setting default log level")
+_LOG4J2 = """\
+rootLogger.level = warn
+rootLogger.appenderRef.stderr.ref = console
+logger.native.name = org.apache.hadoop.util.NativeCodeLoader
+logger.native.level = error
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
+"""
+
 _CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 
@@ -82,6 +98,17 @@ def _local_threads(master: str) -> int | None:
 def _conf_key(key: str) -> str:
     """``driver_memory`` → ``spark.driver.memory``; keys already starting with ``spark.`` are kept."""
     return key if key.startswith("spark.") else "spark." + key.replace("_", ".")
+
+
+def _quiet_logging() -> str:
+    """Return the JVM option that points log4j2 at digifit's errors-only configuration (written once)."""
+    digest = hashlib.sha256(_LOG4J2.encode()).hexdigest()[:12]
+    path = Path(tempfile.gettempdir()) / f"digifit-spark-log4j2-{digest}.properties"
+    if not path.exists():
+        partial = path.with_name(f"{path.name}.{os.getpid()}")
+        partial.write_text(_LOG4J2)
+        os.replace(partial, path)
+    return f"-Dlog4j2.configurationFile={path.as_uri()}"
 
 
 def _conf_value(value: Any) -> str:
@@ -112,12 +139,14 @@ def spark_session(master: str | None = None, *, app_name: str = "digifit", **con
     Defaults: no web UI and no console progress bar, session time zone UTC, Arrow transfers on. In local mode
     also ``spark.sql.shuffle.partitions`` = the number of local threads (Spark's 200 would make every
     aggregation 200 tiny tasks) and the driver bound to 127.0.0.1. On a cluster the shuffle partitions are
-    left to Spark (adaptive execution coalesces them).
+    left to Spark (adaptive execution coalesces them). In local mode, unless ``spark.driver.extraJavaOptions``
+    or ``PYSPARK_SUBMIT_ARGS`` is given, the driver JVM starts without Spark's log lines and then logs errors
+    only; on a cluster logging is left to its configuration.
 
-    Spark keeps one session per process: if one is already running it is returned (its master and static
-    properties such as memory cannot change any more; runtime SQL properties given here are applied). Stop
-    it with ``session.stop()``. Driver memory must be set before the JVM starts: pass ``driver_memory=`` on
-    the first call, or use ``spark-defaults.conf`` / ``PYSPARK_SUBMIT_ARGS``.
+    Spark keeps one session per process: if one is already running it is returned as it is (its master and
+    static properties such as memory cannot change any more; ``spark.sql.*`` properties given here are
+    applied). Stop it, and the JVM, with :func:`stop_session`. Driver memory must be set before the JVM
+    starts: pass ``driver_memory=`` on the first call, or use ``spark-defaults.conf`` / ``PYSPARK_SUBMIT_ARGS``.
 
     Examples
     --------
@@ -128,27 +157,32 @@ def spark_session(master: str | None = None, *, app_name: str = "digifit", **con
     _require_pyspark()
     from pyspark.sql import SparkSession
 
+    given = {_conf_key(k): _conf_value(v) for k, v in conf.items()}
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        # the running session keeps its master and defaults; only runtime (SQL) properties given here apply
+        for key, value in given.items():
+            if key.startswith("spark.sql."):
+                active.conf.set(key, value)
+        return active
     master = master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER
     settings = dict(_DEFAULTS)
     threads = _local_threads(master)
     if threads is not None:
         settings.update(_LOCAL_DEFAULTS)
         settings["spark.sql.shuffle.partitions"] = str(threads)
-    settings.update({_conf_key(k): _conf_value(v) for k, v in conf.items()})
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        # runtime (SQL) properties only; the rest is fixed when the JVM starts
-        for key, value in settings.items():
-            if key.startswith("spark.sql."):
-                active.conf.set(key, value)
-        return active
+    settings.update(given)
+    quiet = "spark.driver.extraJavaOptions" not in settings and "PYSPARK_SUBMIT_ARGS" not in os.environ
+    if threads is not None and quiet:
+        settings["spark.driver.extraJavaOptions"] = _quiet_logging()
     if threads is not None:
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode: stay on loopback (and say nothing)
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
+    if threads is not None and quiet:
+        session.sparkContext.setLogLevel("ERROR")
     return session
 
 
