@@ -1,6 +1,6 @@
 from django.urls import path
 
-from digifit.survey import views
+from digifit.survey import respond, views
 
 app_name = "survey"
 urlpatterns = [
@@ -10,4 +10,11 @@ urlpatterns = [
     path("waves/<int:wave_id>/status", views.wave_status, name="wave_status"),
     path("waves/<int:wave_id>/submissions/", views.submission_list, name="submissions"),
     path("submissions/<str:instance_id>/", views.submission_detail, name="submission"),
+    # the respondent form (no account): an invitation's link, and a wave's open link
+    path("r/open/<str:key>/", respond.respond_open, name="respond_open"),
+    path("r/open/<str:key>/relevance", respond.respond_open_relevance, name="respond_open_relevance"),
+    path("r/open/<str:key>/thanks", respond.respond_open_thanks, name="respond_open_thanks"),
+    path("r/<str:token>/", respond.respond_form, name="respond_form"),
+    path("r/<str:token>/relevance", respond.respond_relevance, name="respond_relevance"),
+    path("r/<str:token>/thanks", respond.respond_thanks, name="respond_thanks"),
 ]
