@@ -22,6 +22,7 @@ def _register() -> None:
 
     main.add_command(_stats.estimate)
     main.add_command(_stats.demo)
+    main.add_command(_stats.weight)
 
     from digifit.cli import glm as _glm
 

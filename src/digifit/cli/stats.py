@@ -19,6 +19,9 @@ CI_METHOD_CHOICES = ("wald", "t", "logit", "likelihood", "asin", "beta", "mean",
 LONELY_CHOICES = ("fail", "remove", "certainty", "adjust", "average")
 ENGINE_CHOICES = ("duckdb", "spark")  # digifit.stats.backends.ENGINES (not imported here: it loads Ibis)
 _ENGINE = "digifit.engine"  # click context meta key: --engine reaches build_design without a parameter
+_WEIGHTING = "digifit.weighting"  # click context meta key: weighting and variance options, for build_design
+VARIANCE_CHOICES = ("taylor", "jk1", "jkn", "brr", "fay", "bootstrap")
+CALFUN_CHOICES = ("linear", "raking", "logit")
 
 
 class UserError(click.ClickException):
@@ -65,9 +68,7 @@ def design_options(func: Callable) -> Callable:
     options = [
         click.option("--weights", metavar="COL", help="Weight column (default: implied by --fpc, else 1)."),
         click.option("--strata", metavar="COL", help="Stratum column."),
-        click.option(
-            "--ids", metavar="COL[,COL…]", help="Cluster id column per stage (default: rows are PSUs)."
-        ),
+        click.option("--ids", metavar="COL[,COL…]", help="Cluster id column per stage (default: rows are PSUs)."),
         click.option("--fpc", metavar="COL[,COL…]", help="Population size or sampling fraction per stage."),
         click.option(
             "--lonely-psu",
@@ -88,9 +89,124 @@ def design_options(func: Callable) -> Callable:
             "default local[2]; see docs/scale-out.md).",
         ),
     ]
+    options += _weighting_options()
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def _weighting_options() -> list[Callable]:
+    """Weighting (calibration) and variance options; build_design applies them, so every command has them."""
+
+    def remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        ctx.meta.setdefault(_WEIGHTING, {})[param.name] = value
+        return value
+
+    def opt(*decls: str, **kw: Any) -> Callable:
+        return click.option(*decls, expose_value=False, callback=remember, **kw)
+
+    return [
+        opt(
+            "--variance",
+            type=click.Choice(VARIANCE_CHOICES),
+            default="taylor",
+            show_default=True,
+            help="Variance method: Taylor linearisation or replicates built from the PSUs "
+            "(bootstrap = Rao-Wu rescaling).",
+        ),
+        opt("--replicates", type=int, help="Bootstrap replicates (default 50); BRR/Fay: Hadamard order."),
+        opt("--seed", type=int, help="Seed of the bootstrap draws."),
+        opt("--fay-rho", type=float, default=0.0, help="Fay's rho (with --variance fay)."),
+        opt("--repweights", metavar="REGEX", help="Replicate-weight columns supplied with the data (a regex)."),
+        opt("--rep-type", metavar="TYPE", help="Type of the --repweights (R's svrepdesign types: JK1, BRR, ...)."),
+        opt("--scale", type=float, help="Variance scale of the --repweights (default as R per type)."),
+        opt("--rscales", metavar="R[,R…]", help="Per-replicate scales of the --repweights."),
+        opt("--mse", is_flag=True, help="Centre replicates on the full-sample estimate."),
+        opt(
+            "--poststratify",
+            metavar="COL[,COL]=FILE.csv",
+            help="Post-stratify to the counts in FILE.csv (level column(s) and Freq, as R).",
+        ),
+        opt(
+            "--rake",
+            multiple=True,
+            metavar="COL[,COL]=FILE.csv",
+            help="Rake to this margin (repeatable; level column(s) and Freq).",
+        ),
+        opt("--calibrate", metavar="COL+COL…", help="Calibrate to the totals of these columns (with --totals)."),
+        opt("--totals", "cal_totals", type=click.Path(dir_okay=False), help="JSON population totals for --calibrate."),
+        opt(
+            "--calfun",
+            type=click.Choice(CALFUN_CHOICES),
+            default="linear",
+            show_default=True,
+            help="Calibration distance.",
+        ),
+        opt("--bounds", metavar="L,U", help="Bounds on the weight ratio g (calibration)."),
+        opt("--max-iter", type=int, help="Maximum calibration iterations (rake default 10, calibrate 50)."),
+        opt("--epsilon", type=float, help="Calibration convergence tolerance (rake default 1, calibrate 1e-7)."),
+    ]
+
+
+def _margin(value: str, option: str) -> tuple[list[str], str]:
+    cols, sep, path = value.partition("=")
+    if not sep or not cols or not path:
+        raise UserError(f"{option} {value!r} is malformed; expected COL[,COL]=FILE.csv.")
+    return _split_columns(cols), path
+
+
+def apply_weighting(d, options: dict[str, Any]):
+    """Apply the command line's calibration and variance options to a design (errors become UserError)."""
+    from digifit import stats
+
+    o = {k: v for k, v in options.items() if v not in (None, (), False)}
+    iters = {k: o[k] for k in ("max_iter", "epsilon") if k in o}
+    chosen = [k for k in ("poststratify", "rake", "calibrate") if k in o]
+    if len(chosen) > 1:
+        raise UserError(f"--{chosen[0]} and --{chosen[1]} cannot be combined: calibrate once, to all margins.")
+    if "cal_totals" in o and "calibrate" not in o:
+        raise UserError("--totals needs --calibrate COL+COL…")
+    if "poststratify" in o:
+        cols, path = _margin(o["poststratify"], "--poststratify")
+        d = stats.poststratify(d, cols, path)
+    elif "rake" in o:
+        margins = [(tuple(c), path) for c, path in (_margin(m, "--rake") for m in o["rake"])]
+        d = stats.rake(d, margins, **iters)
+    elif "calibrate" in o:
+        terms = [t.strip() for t in o["calibrate"].split("+")]
+        if not all(terms):
+            raise UserError(f"--calibrate {o['calibrate']!r} is malformed; expected COL+COL…")
+        if "cal_totals" not in o:
+            raise UserError("--calibrate needs --totals FILE.json (population totals).")
+        try:
+            totals = json.loads(Path(o["cal_totals"]).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UserError(f"--totals {o['totals']!r} is not a readable JSON file ({exc}).") from None
+        if not isinstance(totals, dict):
+            raise UserError(f"--totals {o['totals']!r}: expected a JSON object of column -> total(s).")
+        bounds = (float("-inf"), float("inf"))
+        if "bounds" in o:
+            try:
+                lo, hi = (float(x) for x in o["bounds"].split(","))
+            except ValueError:
+                raise UserError(f"--bounds {o['bounds']!r} is malformed; expected L,U (e.g. 0.5,2).") from None
+            bounds = (lo, hi)
+        d = stats.calibrate(d, terms, totals, calfun=o.get("calfun", "linear"), bounds=bounds, **iters)
+    elif "bounds" in o:
+        raise UserError("--bounds needs --calibrate.")
+    variance = o.get("variance", "taylor")
+    if variance != "taylor":
+        d = stats.as_replicate(
+            d,
+            variance,
+            replicates=o.get("replicates"),
+            seed=o.get("seed"),
+            fay_rho=o.get("fay_rho", 0.0),
+            mse=bool(o.get("mse")),
+        )
+    elif "replicates" in o or "seed" in o:
+        raise UserError("--replicates and --seed need --variance (jk1, jkn, brr, fay or bootstrap).")
+    return d
 
 
 def _remember_engine(ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -102,10 +218,29 @@ def build_design(data: str, weights, strata, ids, fpc, lonely_psu, engine: str |
     """Build the command's design; ``engine`` defaults to the ``--engine`` option of the running command."""
     from digifit import stats
 
+    ctx = click.get_current_context(silent=True)
     if engine is None:
-        ctx = click.get_current_context(silent=True)
         engine = ctx.meta.get(_ENGINE, "duckdb") if ctx is not None else "duckdb"
-    return stats.design(
+    options = dict(ctx.meta.get(_WEIGHTING, {})) if ctx is not None else {}
+    rep = {}
+    if options.get("repweights"):
+        rscales = options.get("rscales")
+        try:
+            rscales = [float(x) for x in rscales.split(",")] if rscales else None
+        except ValueError:
+            raise UserError(f"--rscales {options['rscales']!r} is malformed; expected numbers R[,R…].") from None
+        rep = {
+            "repweights": options.pop("repweights"),
+            "rep_type": options.get("rep_type"),
+            "scale": options.get("scale"),
+            "rscales": rscales,
+            "mse": bool(options.get("mse")),
+        }
+        if options.get("variance", "taylor") != "taylor":
+            raise UserError("--repweights and --variance cannot be combined: the columns are the replicates.")
+    elif options.get("rep_type") or options.get("scale") or options.get("rscales"):
+        raise UserError("--rep-type, --scale and --rscales describe --repweights; give --repweights REGEX.")
+    d = stats.design(
         data,
         weights=weights,
         strata=strata,
@@ -114,16 +249,16 @@ def build_design(data: str, weights, strata, ids, fpc, lonely_psu, engine: str |
         lonely_psu=lonely_psu,
         validate=False,  # checked in the estimate's own aggregation: one pass over the data
         engine=engine,
+        **rep,
     )
+    return apply_weighting(d, options)
 
 
 @click.command()
 @click.argument("data", type=click.Path(dir_okay=True, path_type=str))
 @design_options
 @click.option("--mean", "means", multiple=True, metavar="COL", help="Estimate the mean of COL (repeatable).")
-@click.option(
-    "--total", "totals", multiple=True, metavar="COL", help="Estimate the total of COL (repeatable)."
-)
+@click.option("--total", "totals", multiple=True, metavar="COL", help="Estimate the total of COL (repeatable).")
 @click.option(
     "--proportion",
     "proportions",
@@ -170,9 +305,7 @@ def estimate(
         digifit estimate wave.parquet --weights weight --strata stratum --ids psu --proportion online --by country
     """
     if not (means or totals or proportions or ratios or quantiles):
-        raise UserError(
-            "nothing to estimate; give at least one of --mean, --total, --proportion, --ratio, --quantile."
-        )
+        raise UserError("nothing to estimate; give at least one of --mean, --total, --proportion, --ratio, --quantile.")
     if not 0 < level < 1:
         raise UserError(f"--level must be between 0 and 1; got {level!r}.")
     by_cols = _split_columns(by)
@@ -241,9 +374,7 @@ def _contract_row(row) -> dict[str, Any]:
 
 @click.command()
 @click.option("--rows", type=int, default=20_000, show_default=True, help="Rows in the synthetic wave.")
-@click.option(
-    "--out", type=click.Path(path_type=Path), default=None, help="Where to write the wave (Parquet)."
-)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Where to write the wave (Parquet).")
 def demo(rows: int, out: Path | None) -> None:
     """Generate a synthetic business survey wave and print its headline estimates.
 
@@ -273,11 +404,49 @@ def demo(rows: int, out: Path | None) -> None:
             )
     click.echo("\nMean revenue change (%), by country:")
     for e in change:
-        click.echo(
-            f"  {e.domain['country']}: {e.estimate:6.2f}  [{e.ci_low:6.2f}, {e.ci_high:6.2f}]  n={e.n:,}"
-        )
+        click.echo(f"  {e.domain['country']}: {e.estimate:6.2f}  [{e.ci_low:6.2f}, {e.ci_high:6.2f}]  n={e.n:,}")
     click.echo(
         f"\nTry: digifit estimate {out} --weights weight --strata stratum --ids psu --fpc fpc "
         "--proportion online --by country"
     )
     sys.stdout.flush()
+
+
+@click.command()
+@click.argument("data", type=click.Path(dir_okay=True, path_type=str))
+@design_options
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Parquet file to write: the data with the final weight (and replicate weights).",
+)
+@click.option("--name", default="weight", show_default=True, help="Name of the weight column.")
+@click.option("--replicate-weights", is_flag=True, help="Also write one column per replicate (repw_1, ...).")
+def weight(
+    data: str,
+    weights: str | None,
+    strata: str | None,
+    ids: str | None,
+    fpc: str | None,
+    lonely_psu: str,
+    out: Path,
+    name: str,
+    replicate_weights: bool,
+) -> None:
+    """Write DATA with its calibrated weight (post-stratified, raked or calibrated) to a Parquet file.
+
+    Example:
+
+        digifit weight wave.parquet --weights w --rake country=countries.csv --rake sector=sectors.csv --out w.parquet
+    """
+
+    def compute():
+        from digifit.stats.export import write_weights
+
+        d = build_design(data, weights, strata, ids, fpc, lonely_psu)
+        return write_weights(d, out, name=name, replicate_weights=replicate_weights)
+
+    path = run_user_code(compute)
+    click.echo(f"wrote {path}")

@@ -59,6 +59,11 @@ class DuckDBSource:
             return result.column(0)[0].as_py()
         return result
 
+    def to_parquet(self, expr: ir.Table, path: Any) -> None:
+        """Stream ``expr`` into a Parquet file (DuckDB's COPY: rows never pass through Python)."""
+        sql = str(ibis.to_sql(expr, dialect="duckdb"))
+        self.con.execute(f"COPY ({sql}) TO {_sql_string(str(path))} (FORMAT parquet)")
+
     def register(self, data: Any) -> ir.Table:
         name = f"digifit_{os.getpid()}_{next(_names)}"
         self.con.register(name, data)
@@ -77,6 +82,10 @@ class IbisSource:
 
     def register(self, data: Any) -> ir.Table:
         return ibis.memtable(data)
+
+    def to_parquet(self, expr: ir.Table, path: Any) -> None:
+        """Write ``expr`` to Parquet with the backend's own writer."""
+        expr.to_parquet(path)
 
 
 def _sql_string(value: str) -> str:

@@ -94,6 +94,27 @@ class Design:
         """Run an Ibis expression on the design's engine."""
         return self.source.execute(expr)
 
+    def replicate_degf(self) -> int:
+        """R's ``degf`` of a design with supplied replicate-weight columns: their rank minus 1 (cached).
+
+        The rank is that of the columns' Gram matrix Σ w_r·w_s, one aggregation of R(R+1)/2 sums.
+        """
+        cached = self.__dict__.get("_rep_degf")
+        if cached is None:
+            t = self.table
+            cols = [t[c].cast("float64") for c in self.repweights]
+            metrics = {f"g{i}_{j}": (cols[i] * cols[j]).sum() for i in range(len(cols)) for j in range(i, len(cols))}
+            row = self.execute(t.aggregate(**metrics)).to_pylist()[0]
+            gram = np.zeros((len(cols), len(cols)))
+            for i in range(len(cols)):
+                for j in range(i, len(cols)):
+                    gram[i, j] = gram[j, i] = row[f"g{i}_{j}"]
+            scale = np.sqrt(np.maximum(np.diag(gram), 1e-300))
+            corr = gram / np.outer(scale, scale)
+            cached = int(np.linalg.matrix_rank(corr, tol=1e-10)) - 1
+            self.__dict__["_rep_degf"] = cached
+        return cached
+
     @property
     def is_replicate(self) -> bool:
         """True when variances come from replicates (factors or supplied replicate-weight columns)."""

@@ -262,7 +262,7 @@ class _Run:
         s = self.s
         if self.d.is_replicate:
             if self.d.repweights:
-                return self.d.replicate.degf()
+                return self.d.replicate_degf()
             psus = np.unique(s.parents[0][self.unit[rows[used[rows] > 0]]])
             return int(np.linalg.matrix_rank(self.d.replicate.factors[:, psus])) - 1 if len(psus) else 0
         units = self.unit[rows[used[rows] > 0]]
