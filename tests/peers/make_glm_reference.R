@@ -5,8 +5,8 @@
 # Writes into OUTDIR:
 #   glm_apisrs.csv glm_apistrat.csv glm_apiclus1.csv glm_apiclus2.csv glm_apilonely.csv
 #       the `api` data sets with three added columns (R names, NA as ""):
-#         sch.wide  converted from the Yes/No factor to logical, so R names its coefficient sch.wideTRUE, as
-#                   digifit does for the boolean column DuckDB reads from the CSV
+#         sch.wide  converted from the Yes/No factor to logical, so R names its coefficient sch.wideTRUE; digifit
+#                   reads the CSV's TRUE/FALSE as text (or as a boolean), whose level is named TRUE all the same
 #         hi700     as.numeric(api00 > 700), a 0/1 response
 #         level     "elementary" / "other" (a two-level string column; R, given it as a factor, models P(other))
 #   glm_coef.csv   one row per (design, model, term): estimate, se, t, p, df, ci_low, ci_high, iter, n

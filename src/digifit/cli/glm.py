@@ -28,7 +28,6 @@ FAMILY_CHOICES = ("gaussian", "quasibinomial")
 @design_options
 @click.option("--level", type=float, default=0.95, show_default=True, help="Confidence level of the intervals.")
 @click.option("--na-rm", is_flag=True, help="Leave out rows with a missing value in a model column.")
-@click.option("--max-iter", type=int, default=25, show_default=True, help="Maximum IRLS iterations.")
 @click.option("--json", "as_json", is_flag=True, help="Print the coefficient table as JSON.")
 def glm(
     data: str,
@@ -41,7 +40,6 @@ def glm(
     lonely_psu: str,
     level: float,
     na_rm: bool,
-    max_iter: int,
     as_json: bool,
 ) -> None:
     """Fit a design-based regression of FORMULA on a survey DATA file (R's svyglm).
@@ -49,20 +47,20 @@ def glm(
     FORMULA is "y ~ x1 + x2 + x1:x2" (also a*b, "- 1" or "+ 0" to drop the intercept). String and boolean
     columns are categorical (treatment contrasts against the first sorted level); a quasibinomial outcome is
     0/1, boolean, or two-level text, modelling the second sorted level. Standard errors are Taylor-linearised
-    sandwich SEs; t tests use the design df minus the coefficients plus one, as R. Example:
+    sandwich SEs; t tests use the design df minus the coefficients plus one, as R. (--max-iter and --epsilon
+    are the calibration options shared by every command; the IRLS uses R's glm.control defaults, 25 and 1e-8.)
+    Example:
 
         digifit glm wave.parquet "online ~ size + sector" --family quasibinomial --weights weight --strata stratum
     """
     if not 0 < level < 1:
         raise UserError(f"--level must be between 0 and 1; got {level!r}.")
-    if max_iter < 1:
-        raise UserError(f"--max-iter must be at least 1; got {max_iter!r}.")
 
     def compute():
         from digifit import stats
 
         d = build_design(data, weights, strata, ids, fpc, lonely_psu)
-        return stats.glm(d, formula, family=family, na_rm=na_rm, level=level, max_iter=max_iter)
+        return stats.glm(d, formula, family=family, na_rm=na_rm, level=level)
 
     result = run_user_code(compute)
     if as_json:

@@ -255,8 +255,9 @@ def parse_formula(text: str) -> Formula:
             return [value]  # a marker, resolved with its sign by expr()
         if kind == "op" and value == "(":
             inner = expr()
-            if take()[1] != ")":
+            if peek()[:2] != ("op", ")"):
                 raise fail("missing ')'", peek()[2])
+            take()
             return inner
         if kind == "end":
             raise fail("unexpected end of formula", at)
@@ -523,6 +524,12 @@ def glm(
         raise EstimationError(f"epsilon must be positive; got {epsilon!r}.")
     if not isinstance(formula, str):
         raise EstimationError(f"formula must be a string such as 'y ~ x1 + x2'; got {formula!r}.")
+    if design.calibration is not None or design.trims:
+        raise EstimationError(
+            "glm on a calibrated or trimmed design is not supported yet (R's svyglm would linearise the scores "
+            "against the calibration model); fit on the design before calibration, or use its weights as a "
+            "weights column."
+        )
     fam = _FAMILY[family]
     f = parse_formula(formula)
     check_columns(design.table, f.variables, "formula")
