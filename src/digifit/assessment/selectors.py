@@ -1,0 +1,136 @@
+"""Reads of the Digital-Check: ``<entity>_get`` / ``<entity>_list``, plus the programme's completion count.
+
+Nothing here writes. The check form and the rules are read from files (settings ``DIGIFIT_CHECK_FORM``,
+``DIGIFIT_CHECK_RULES``, ``DIGIFIT_CHECK_LEARNING_PATH``; default the bundled ones) and kept per process until
+the file changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Max
+
+from digifit.assessment.models import Assessment
+
+_CACHE: dict[tuple[str, str, float], Any] = {}
+_LOCK = threading.Lock()
+
+
+def _cached(kind: str, path: Path, load) -> Any:
+    key = (kind, str(path), path.stat().st_mtime if path.exists() else -1.0)
+    found = _CACHE.get(key)
+    if found is None:
+        found = load(path)
+        with _LOCK:
+            for old in [k for k in _CACHE if k[0] == kind]:
+                del _CACHE[old]
+            _CACHE[key] = found
+    return found
+
+
+def check_form_get():
+    """Return the check form (a :class:`digifit.forms.Questionnaire`)."""
+    from digifit.demo.check import CHECK_PATH, load_check
+
+    return _cached("form", Path(getattr(settings, "DIGIFIT_CHECK_FORM", None) or CHECK_PATH), load_check)
+
+
+def scoring_rules_get():
+    """Return the scoring rules (:class:`digifit.assessment.scoring.Rules`)."""
+    from digifit.assessment.scoring import load_rules
+    from digifit.demo.check import RULES_PATH
+
+    return _cached("rules", Path(getattr(settings, "DIGIFIT_CHECK_RULES", None) or RULES_PATH), load_rules)
+
+
+def path_rules_get():
+    """Return the learning-path rules (:class:`digifit.assessment.learning_path.PathRules`)."""
+    from digifit.assessment.learning_path import load_path_rules
+    from digifit.demo.check import LEARNING_PATH_RULES_PATH
+
+    path = Path(getattr(settings, "DIGIFIT_CHECK_LEARNING_PATH", None) or LEARNING_PATH_RULES_PATH)
+    return _cached("path", path, load_path_rules)
+
+
+def assessment_get(*, token: str) -> Assessment | None:
+    """Return the result behind a private link, or None (also for malformed tokens)."""
+    if not token or len(token) < 20 or len(token) > 64:
+        return None
+    return Assessment.objects.select_related("previous").filter(token=token).first()
+
+
+def completed_checks_by_business() -> dict[str, Any]:
+    """Return ``{e-mail: completed_at}`` of the latest completed check per business.
+
+    A business is identified by the e-mail address it gave in the check (lower-case); checks without one are
+    anonymous and not counted. The programme's "digitally fit" rule calls this.
+    """
+    rows = Assessment.objects.exclude(email="").values("email").annotate(last=Max("completed_at")).order_by("email")
+    return {row["email"]: row["last"] for row in rows}
+
+
+def benchmark_wave_get():
+    """Return the latest survey wave with complete submissions of the peer questionnaire, or None.
+
+    The questionnaire is the setting ``DIGIFIT_CHECK_PEER_FORM`` (default ``future_of_business``).
+    """
+    from digifit.survey.models import Submission, Wave
+
+    form_id = getattr(settings, "DIGIFIT_CHECK_PEER_FORM", "future_of_business")
+    with_data = Submission.objects.filter(status=Submission.Status.COMPLETE).values("wave_id")
+    return (
+        Wave.objects.select_related("questionnaire")
+        .filter(questionnaire__form_id=form_id, pk__in=with_data)
+        .order_by("-opens_at", "-id")
+        .first()
+    )
+
+
+# ----------------------------------------------------------------------------------------- programme
+
+
+class ProgrammeCatalogue:
+    """The learning path's catalogue, backed by ``digifit.programme.selectors``."""
+
+    def __init__(self, module) -> None:
+        self.module = module
+
+    def trainings(self, *, sector, topics, language):
+        return list(self.module.training_list(sector=sector, topics=list(topics), language=language))
+
+    def sessions(self, *, sector, limit):
+        return list(self.module.session_upcoming_list(sector=sector, limit=limit))
+
+
+def programme_catalogue() -> ProgrammeCatalogue | None:
+    """Return the programme catalogue, or None while the programme app does not provide its selectors."""
+    try:
+        from digifit.programme import selectors as programme_selectors
+    except ImportError:
+        return None
+    if not all(hasattr(programme_selectors, n) for n in ("training_list", "session_upcoming_list")):
+        return None
+    return ProgrammeCatalogue(programme_selectors)
+
+
+def session_register_url(session: Any) -> str | None:
+    """Return the programme's one-click registration address of a coaching session, or None."""
+    from django.urls import NoReverseMatch, reverse
+
+    for name in ("programme:session_register", "programme:register"):
+        try:
+            return reverse(name, args=[session.pk])
+        except (NoReverseMatch, AttributeError):
+            continue
+    return None
+
+
+def learning_path_get(*, assessment: Assessment, language: str | None = None):
+    """Return the learning path of a result (:class:`digifit.assessment.learning_path.LearningPath`)."""
+    from digifit.assessment.learning_path import recommend
+
+    return recommend(assessment.result, path_rules_get(), programme_catalogue(), language=language)

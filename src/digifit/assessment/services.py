@@ -1,0 +1,252 @@
+"""Writes of the Digital-Check: store a result, change consent, cache peer tables, export for statistics.
+
+Names follow ``<entity>_<action>``; arguments are keyword-only; each write is one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from digifit.assessment import benchmark, scoring, selectors
+from digifit.assessment.models import Assessment, PeerTable
+from digifit.errors import DigifitError
+
+#: Bump when the peer table's content changes for the same data (measures, groups, weighting).
+PEER_TABLE_VERSION = "1"
+
+
+class CheckRejected(ValueError, DigifitError):
+    """The answers do not fit the check form; ``problems`` holds ``(field, message)`` pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        shown = "; ".join(f"{f}: {m}" for f, m in problems[:5])
+        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        super().__init__(f"{len(problems)} answer(s) rejected: {shown}{more}")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return " ".join(str(v) for v in value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def answers_check(answers: Mapping[str, Any], *, language: str = "de", partial: bool = False) -> dict[str, Any]:
+    """Check answers against the check form (the forms engine) and return them as stored.
+
+    With ``partial=True`` unanswered required questions are allowed (``digifit check score`` scores partial
+    answers); unknown fields and values outside the choices are always errors.
+
+    Raises
+    ------
+    CheckRejected
+    """
+    from digifit.forms import check_answers
+
+    checked = check_answers(selectors.check_form_get(), dict(answers), language=language or "de")
+    problems = [(str(e.field), str(e.message)) for e in checked.errors if not (partial and e.code == "required")]
+    if problems:
+        raise CheckRejected(problems)
+    return {k: _plain(v) for k, v in checked.values.items() if v is not None and v != ""}
+
+
+@transaction.atomic
+def assessment_submit(
+    *,
+    answers: Mapping[str, Any],
+    language: str = "de",
+    previous: Assessment | None = None,
+    now: dt.datetime | None = None,
+) -> Assessment:
+    """Check, score and store one completed check behind a new private link.
+
+    Raises
+    ------
+    CheckRejected
+        An answer is missing or not allowed (per field, in ``language``).
+    """
+    values = answers_check(answers, language=language)
+    rules = selectors.scoring_rules_get()
+    result = scoring.score(values, rules)
+    form = selectors.check_form_get()
+    now = now or timezone.now()
+    consent = values.get("consent_statistics") == "yes"
+    assessment = Assessment(
+        token=secrets.token_urlsafe(24),
+        previous=previous,
+        form_id=form.form_id,
+        form_version=str(form.version or ""),
+        rules_version=rules.version,
+        language=(language or "de")[:10],
+        answers=values,
+        result=result.to_dict(),
+        country=result.profile.get("country") or "",
+        sector=result.profile.get("sector") or "",
+        size=result.profile.get("size") or "",
+        dii_score=result.dii_score,
+        dii_level=result.dii_level,
+        overall=result.overall,
+        email=str(values.get("email") or "").strip().lower(),
+        consent_statistics=consent,
+        consent_changed_at=now if consent else None,
+        completed_at=now,
+    )
+    assessment.full_clean()
+    assessment.save()
+    return assessment
+
+
+@transaction.atomic
+def assessment_consent_set(*, assessment: Assessment, consent: bool) -> Assessment:
+    """Give or withdraw consent to use a result in statistics (takes effect at the next export)."""
+    assessment.consent_statistics = bool(consent)
+    assessment.consent_changed_at = timezone.now()
+    assessment.save(update_fields=["consent_statistics", "consent_changed_at"])
+    return assessment
+
+
+# ----------------------------------------------------------------------------------------- peer benchmark
+
+
+def _fingerprint(wave) -> str:
+    from digifit.survey.models import Submission
+
+    qs = Submission.objects.filter(wave=wave, status=Submission.Status.COMPLETE)
+    agg = qs.aggregate(n=Max("id"), last=Max("updated_at"))
+    return f"v{PEER_TABLE_VERSION}:{qs.count()}:{agg['n']}:{agg['last'].isoformat() if agg['last'] else '-'}"
+
+
+def peer_table_get(*, wave) -> PeerTable:
+    """Return the peer table of a survey wave, computing and caching it when the wave's data changed.
+
+    The wave's snapshot is written to a temporary Parquet file (the same writer as ``digifit snapshot``),
+    weighted by :func:`digifit.assessment.benchmark.weighted_design` and estimated by
+    :func:`digifit.assessment.benchmark.peer_table`.
+    """
+    from digifit.survey.exports import ExportSpec, snapshot_write
+
+    fingerprint = _fingerprint(wave)
+    found = PeerTable.objects.filter(wave=wave, fingerprint=fingerprint).first()
+    if found is not None:
+        return found
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "wave.parquet"
+        snapshot_write(ExportSpec(questionnaire=wave.questionnaire, wave=wave), path)
+        design, weighting = benchmark.weighted_design(path)
+        table = benchmark.peer_table(design)
+    try:
+        with transaction.atomic():
+            return PeerTable.objects.create(wave=wave, fingerprint=fingerprint, weighting=weighting, table=table)
+    except IntegrityError:  # computed by another request at the same time
+        return PeerTable.objects.get(wave=wave, fingerprint=fingerprint)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """The peer benchmark of one result, ready for the page."""
+
+    wave: Any
+    weighting: str
+    rows: list[benchmark.PeerRow]
+    computed_at: dt.datetime | None
+
+
+def assessment_benchmark(*, assessment: Assessment) -> Benchmark | None:
+    """Return the result's peer benchmark against the latest survey wave (None when there is no wave)."""
+    wave = selectors.benchmark_wave_get()
+    if wave is None:
+        return None
+    cached = peer_table_get(wave=wave)
+    rows = benchmark.peer_benchmark(cached.table, assessment.result)
+    return Benchmark(wave=wave, weighting=cached.weighting, rows=rows, computed_at=cached.computed_at)
+
+
+# ----------------------------------------------------------------------------------------- export
+
+EXPORT_COLUMNS = (
+    "result_id",
+    "completed_at",
+    "rules_version",
+    "form_version",
+    "language",
+    "country",
+    "sector",
+    "size",
+    "dii_score",
+    "dii_level",
+    "dii_basic",
+    "digital_share",
+    "digital25",
+)
+
+
+def results_export(*, target: str | Path | IO[bytes]) -> int:
+    """Write the consenting results to Parquet for the analytic store; return the number of rows.
+
+    One row per result whose owner consented to statistics, without private link or e-mail: ``result_id``
+    (the row id), the profile, the DII score, level and items (0/1), the channels (0/1), the
+    revenue band and ``digital25``, and the six dimension scores and the overall score. Columns are typed for
+    ``digifit estimate``; results without consent are never read.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rules = selectors.scoring_rules_get()
+    qs = Assessment.objects.filter(consent_statistics=True).order_by("id")
+    columns: dict[str, list[Any]] = {c: [] for c in EXPORT_COLUMNS}
+    dii_cols = {f"dii__{name}": [] for name in rules.dii_items}
+    channel_cols = {f"channel__{key}": [] for key in rules.channels}
+    dim_cols = {f"dimension__{d}": [] for d in rules.dimensions}
+    overall: list[Any] = []
+    for a in qs.iterator(chunk_size=2000):
+        r = a.result
+        columns["result_id"].append(a.pk)
+        columns["completed_at"].append(a.completed_at)
+        columns["rules_version"].append(a.rules_version)
+        columns["form_version"].append(a.form_version)
+        columns["language"].append(a.language)
+        for c in ("country", "sector", "size"):
+            columns[c].append(getattr(a, c) or None)
+        columns["dii_score"].append(a.dii_score)
+        columns["dii_level"].append(a.dii_level)
+        columns["dii_basic"].append(int(bool(r.get("dii_basic"))))
+        columns["digital_share"].append(r.get("digital_share"))
+        columns["digital25"].append(r.get("digital25"))
+        for name in rules.dii_items:
+            dii_cols[f"dii__{name}"].append((r.get("dii_items") or {}).get(name))
+        for key in rules.channels:
+            channel_cols[f"channel__{key}"].append((r.get("channels") or {}).get(key))
+        for d in rules.dimensions:
+            dim_cols[f"dimension__{d}"].append((r.get("dimensions") or {}).get(d))
+        overall.append(r.get("overall"))
+    types = {
+        "result_id": pa.int64(),
+        "completed_at": pa.timestamp("us", tz="UTC"),
+        "dii_score": pa.int64(),
+        "dii_basic": pa.int64(),
+        "digital25": pa.int64(),
+    }
+    arrays, names = [], []
+    for name, values in columns.items():
+        arrays.append(pa.array(values, type=types.get(name, pa.string())))
+        names.append(name)
+    for group, kind in ((dii_cols, pa.int64()), (channel_cols, pa.int64()), (dim_cols, pa.float64())):
+        for name, values in group.items():
+            arrays.append(pa.array(values, type=kind))
+            names.append(name)
+    arrays.append(pa.array(overall, type=pa.float64()))
+    names.append("overall")
+    pq.write_table(pa.Table.from_arrays(arrays, names=names), target, compression="zstd")
+    return len(columns["result_id"])
