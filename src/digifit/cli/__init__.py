@@ -41,5 +41,9 @@ def _register() -> None:
 
     main.add_command(_programme.programme)
 
+    from digifit.cli import report as _report
+
+    main.add_command(_report.report)
+
 
 _register()

@@ -1,0 +1,98 @@
+"""``digifit report``: the headline report of a wave as HTML, PDF or XLSX.
+
+The options are a contract (the web app's background task and scripts use them): extend, never rename.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from digifit.cli.stats import UserError, run_user_code
+
+FORMATS = ("html", "pdf", "xlsx")
+LANGS = ("de", "en")
+
+
+@click.command()
+@click.argument("wave", metavar="WAVE")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format; default: from the --out suffix (html when there is none).",
+)
+@click.option("--lang", type=click.Choice(LANGS), default="de", show_default=True, help="Report language.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Output file; default: report.<format> in the current folder. '-' writes HTML to stdout.",
+)
+@click.option("--min-n", type=int, default=30, show_default=True, help="Suppress cells with fewer responses than this.")
+@click.option(
+    "--max-cv",
+    type=float,
+    default=0.30,
+    show_default=True,
+    help="Flag cells whose coefficient of variation is above this.",
+)
+@click.option(
+    "--margins",
+    "margins",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder with enterprises_country_size.csv and enterprises_sector.csv "
+    "(default: the bundled, illustrative margins).",
+)
+def report(wave: str, fmt: str | None, lang: str, out: str | None, min_n: int, max_cv: float,
+           margins: str | None) -> None:  # fmt: skip
+    """Write the headline report of WAVE: a Parquet wave snapshot (``digifit snapshot``, or demo waves).
+
+    The tables: sample and method, the share with at least 25 % digital revenue by country (with CI, n, CV and
+    reliability marks), by sector, by size, online before the crisis vs not (with the difference and its CI),
+    and unweighted vs weighted. The web app's report task takes a wave id instead of a path; the options are
+    the same.
+    """
+    if fmt is None:
+        suffix = Path(out).suffix.lower().lstrip(".") if out and out != "-" else ""
+        fmt = suffix if suffix in FORMATS else "html"
+    if out == "-" and fmt != "html":
+        raise UserError(f"--out - (stdout) is only for --format html; got --format {fmt}.")
+    if min_n < 1:
+        raise UserError(f"--min-n must be at least 1; got {min_n}.")
+    if not max_cv > 0:
+        raise UserError(f"--max-cv must be positive; got {max_cv}.")
+    target = out or f"report.{fmt}"
+
+    def run() -> str:
+        from digifit.reports.headline import headline_report
+
+        rep = headline_report(wave, margins_dir=margins, min_n=min_n, max_cv=max_cv)
+        if fmt == "html":
+            from digifit.reports.render_html import render_html
+
+            html = render_html(rep, lang)
+            if target == "-":
+                click.echo(html)
+                return target
+            Path(target).write_text(html, encoding="utf-8")
+        elif fmt == "pdf":
+            from digifit.reports.render_pdf import render_pdf
+
+            render_pdf(rep, lang, target)
+        else:
+            from digifit.reports.render_xlsx import render_xlsx
+
+            render_xlsx(rep, lang, target)
+        return target
+
+    try:
+        written = run_user_code(run)
+    except OSError as exc:
+        raise UserError(f"cannot write {target!r}: {exc.strerror or exc}") from None
+    if written != "-":
+        click.echo(f"wrote {written}", err=True)
