@@ -444,7 +444,9 @@ def page_widgets(
     language: str,
 ) -> list[Widget]:
     """Build the widgets of a page for ``answers`` (the draft merged with what was just posted)."""
-    return _widgets(q, page.fields, answers, state, errors, language, "")
+    # the page's own group is the page (its label is the heading): draw its questions, not a fieldset
+    fields = [c for f in page.fields for c in (f.children if f is page.group else (f,))]
+    return _widgets(q, fields, answers, state, errors, language, "")
 
 
 def _widgets(q, fields, values, state, errors, language, prefix) -> list[Widget]:

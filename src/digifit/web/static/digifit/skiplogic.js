@@ -11,7 +11,6 @@
   if (!form || !window.fetch || !window.FormData) return;
   var url = form.getAttribute("data-relevance-url");
   var pending = null;
-  var sequence = 0;
 
   function apply(state) {
     var relevant = state.relevant || {};
@@ -33,18 +32,37 @@
     });
   }
 
+  // One request at a time: a change while one is under way asks again when it is answered, and a page
+  // submit waits for it, so the draft is never written by two requests at once.
+  var inflight = null;
+  var again = false;
+
   function refresh() {
-    var mine = ++sequence;
-    var body = new FormData(form);
-    fetch(url, { method: "POST", body: body, credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+    pending = null;
+    if (inflight) { again = true; return; }
+    inflight = fetch(url, {
+      method: "POST", body: new FormData(form), credentials: "same-origin", headers: { "X-Requested-With": "fetch" }
+    })
       .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (state) { if (state && mine === sequence) apply(state); })
-      .catch(function () { /* offline: the page POST still applies relevance */ });
+      .then(function (state) { if (state && !again) apply(state); })
+      .catch(function () { /* offline: the page POST still applies relevance */ })
+      .then(function () {
+        inflight = null;
+        if (again) { again = false; refresh(); }
+      });
   }
 
   form.addEventListener("change", function () {
     if (pending) clearTimeout(pending);
     pending = setTimeout(refresh, 60);
+  });
+  form.addEventListener("submit", function (event) {
+    if (pending) { clearTimeout(pending); pending = null; }  // the page POST carries the same answers
+    again = false;
+    if (!inflight || !form.requestSubmit) return;
+    event.preventDefault();
+    var submitter = event.submitter;
+    inflight.then(function () { form.requestSubmit(submitter); });
   });
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();

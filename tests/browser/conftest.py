@@ -1,0 +1,55 @@
+"""Browser tests: Debian's Chromium, headless, driven by Playwright's Python package against ``live_server``.
+
+``browser_page`` is a fresh page (its own context: cookies, storage) of one Chromium per test session. The
+browser is the system's ``/usr/bin/chromium`` (``make test`` installs it with apt); Playwright never downloads
+one. Override the path with ``DIGIFIT_CHROMIUM``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("DIGIFIT_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+# Playwright's sync API runs an event loop in the test's thread; the test still talks to the database
+# synchronously (fixtures, assertions), which Django would otherwise refuse inside a running loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """One headless Chromium (the system's) for the whole test session."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make test does: APT_PACKAGES)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium_browser, live_server, transactional_db):
+    """A new page in a fresh browser context; ``page.base_url`` is the live server's address.
+
+    Console errors of the page are collected in ``page.console_errors``.
+    """
+    context = chromium_browser.new_context(locale="de-DE", viewport={"width": 1000, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.base_url = live_server.url
+    page.console_errors = []
+    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
+    yield page
+    context.close()
