@@ -138,11 +138,19 @@ def outbox_enqueue(
     return message
 
 
-def outbox_cancel(*, keys: Iterable[str]) -> int:
-    """Withdraw messages not sent yet (``pending``); return how many. Sent or in-flight ones are kept."""
-    return OutboxMessage.objects.filter(key__in=list(keys), state=OutboxMessage.State.PENDING).update(
-        state=OutboxMessage.State.CANCELLED
-    )
+def outbox_cancel(*, keys: Iterable[str] = (), key_prefix: str = "") -> int:
+    """Withdraw messages not sent yet (``pending``) by key or key prefix; return how many.
+
+    Sent and in-flight (``sending``) messages are kept: they may already be on their way.
+    """
+    keys = list(keys)
+    if not keys and not key_prefix:
+        return 0
+    pending = OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING)
+    selected = pending.filter(key__in=keys) if keys else pending.none()
+    if key_prefix:
+        selected = selected | pending.filter(key__startswith=key_prefix)
+    return OutboxMessage.objects.filter(pk__in=selected.values("pk")).update(state=OutboxMessage.State.CANCELLED)
 
 
 def outbox_claim(*, worker_id: str, limit: int = 20, now: datetime | None = None) -> list[OutboxMessage]:

@@ -1,0 +1,599 @@
+"""Writes of the programme. Each service is one transaction; e-mails are queued in the outbox inside it.
+
+Names follow ``<entity>_<action>``; arguments are keyword-only. Registration and cancellation lock the
+session row (``SELECT … FOR UPDATE``) so that counting the taken places and writing the new state cannot
+interleave: no overbooking, and a freed place goes to exactly one waitlisted business, first in first out.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from digifit.notifications.models import OutboxMessage
+from digifit.notifications.services import outbox_cancel, outbox_enqueue
+from digifit.programme import calendar, emails, recurrence
+from digifit.programme.errors import CancellationRefused, ProgrammeError, RegistrationRefused
+from digifit.programme.models import (
+    Business,
+    Registration,
+    Series,
+    SeriesException,
+    Session,
+    Story,
+    Training,
+    TrainingParticipation,
+)
+
+#: The version of the consent text below; stored with every consent.
+CONSENT_VERSION = "2026-01"
+CONSENT_PURPOSE = {
+    "de": "Wir verarbeiten Ihre Angaben, um Ihre Teilnahme an Trainings und Live-Coachings zu organisieren "
+    "(Anmeldung, Bestätigung, Erinnerungen, Aufzeichnungen) und – nur zusammengefasst, ohne Ihren Namen – die "
+    "Reichweite des Programms auszuwerten.",
+    "en": "We process your details to organise your participation in trainings and live coachings (registration, "
+    "confirmation, reminders, recordings) and - only aggregated, without your name - to evaluate the programme's "
+    "reach.",
+    "fr": "Nous traitons vos données pour organiser votre participation aux formations et coachings en direct "
+    "(inscription, confirmation, rappels, enregistrements) et - uniquement de façon agrégée, sans votre nom - "
+    "pour évaluer la portée du programme.",
+}
+CONSENT_TEXT = {
+    "de": "Ich willige ein, dass meine Angaben zu diesem Zweck verarbeitet werden. Ich kann meine Daten jederzeit "
+    "exportieren und löschen.",
+    "en": "I consent to my details being processed for this purpose. I can export and delete my data at any time.",
+    "fr": "J'accepte que mes données soient traitées à cette fin. Je peux exporter et supprimer mes données à tout "
+    "moment.",
+}
+CANCEL_SALT = "digifit.programme.cancel"
+
+
+def _clean(instance, exclude: Iterable[str] = ()) -> None:
+    try:
+        instance.full_clean(exclude=list(exclude))
+    except ValidationError as exc:
+        shown = "; ".join(
+            f"{name}: {' '.join(str(m) for m in messages)}" for name, messages in exc.message_dict.items()
+        )
+        raise ProgrammeError(f"{type(instance).__name__.lower()}: {shown}") from exc
+
+
+def _url(name: str, *args: object) -> str:
+    return settings.DIGIFIT_BASE_URL + reverse(name, args=args)
+
+
+# ----------------------------------------------------------------------------------------- catalogue
+
+
+@transaction.atomic
+def training_upsert(*, slug: str, **fields: object) -> Training:
+    """Create or update the training ``slug`` (the catalogue loader's write)."""
+    training = Training.objects.filter(slug=slug).first() or Training(slug=slug)
+    for name, value in fields.items():
+        setattr(training, name, value)
+    _clean(training)
+    training.save()
+    return training
+
+
+@transaction.atomic
+def story_publish(
+    *,
+    title: str,
+    company: str,
+    body: str,
+    consent_given_at: datetime | None,
+    trainings: Iterable[Training] = (),
+    business: Business | None = None,
+    language: str = "de",
+) -> Story:
+    """Publish a success story. Without the business's consent (``consent_given_at``) it is refused."""
+    if consent_given_at is None:
+        raise ProgrammeError(f"story {title!r}: no consent recorded; a story is published only with consent")
+    story = Story(
+        title=title,
+        company=company,
+        body=body,
+        consent_given_at=consent_given_at,
+        business=business,
+        language=language,
+        published=True,
+    )
+    _clean(story)
+    story.save()
+    story.trainings.set(list(trainings))
+    return story
+
+
+# ----------------------------------------------------------------------------------------- businesses
+
+
+def business_register(
+    *,
+    user,
+    company: str,
+    sector: str,
+    size_class: str,
+    region: str,
+    contact_name: str,
+    email: str,
+    consent: bool,
+    phone: str = "",
+    language: str = "de",
+    now: datetime | None = None,
+) -> Business:
+    """Create the business profile of ``user``, recording the consent (purpose, text version and time).
+
+    Raises
+    ------
+    ProgrammeError
+        Without consent, on an invalid field, or if the user already has a profile.
+    """
+    if not consent:
+        raise ProgrammeError("business: consent is required to register (purpose: " + CONSENT_PURPOSE["en"] + ")")
+    language = language if language in CONSENT_TEXT else "de"
+    business = Business(
+        user=user,
+        company=company.strip(),
+        sector=sector,
+        size_class=size_class,
+        region=region,
+        contact_name=contact_name.strip(),
+        email=email.strip(),
+        phone=phone.strip(),
+        language=language,
+        consent_purpose=CONSENT_PURPOSE[language],
+        consent_version=CONSENT_VERSION,
+        consent_text=CONSENT_TEXT[language],
+        consent_given_at=now or timezone.now(),
+        feed_token=secrets.token_urlsafe(32),
+    )
+    _clean(business, exclude=["user"])
+    with transaction.atomic():
+        if user is not None and Business.objects.filter(user=user).exists():
+            raise ProgrammeError(f"business: user {user} already has a business profile")
+        business.save()
+    return business
+
+
+@transaction.atomic
+def business_signup(*, email: str, password: str, **profile: object) -> Business:
+    """Create a login (user name = e-mail) and its business profile in one step."""
+    User = get_user_model()
+    email = email.strip().lower()
+    if User.objects.filter(username=email).exists():
+        raise ProgrammeError(f"business: an account for {email} exists already; log in instead")
+    user = User.objects.create_user(username=email, email=email, password=password)
+    return business_register(user=user, email=email, **profile)
+
+
+def business_export(*, business: Business) -> dict:
+    """Everything stored about ``business`` (GDPR Art. 15/20), as a JSON-ready mapping."""
+    regs = business.registrations.select_related("session__series").order_by("created_at", "id")
+    return {
+        "format": "digifit.business-export/1",
+        "exported_at": timezone.now().isoformat(),
+        "profile": {
+            "company": business.company,
+            "sector": business.sector,
+            "size_class": business.size_class,
+            "region": business.region,
+            "contact_name": business.contact_name,
+            "email": business.email,
+            "phone": business.phone,
+            "language": business.language,
+            "created_at": business.created_at.isoformat(),
+        },
+        "consent": {
+            "purpose": business.consent_purpose,
+            "text": business.consent_text,
+            "version": business.consent_version,
+            "given_at": business.consent_given_at.isoformat(),
+        },
+        "registrations": [
+            {
+                "series": r.session.series.slug,
+                "session_start": r.session.start.isoformat(),
+                "role": r.role,
+                "status": r.status,
+                "question": r.question,
+                "registered_at": r.created_at.isoformat(),
+                "cancelled_at": r.cancelled_at.isoformat() if r.cancelled_at else None,
+                "attended": r.attended,
+            }
+            for r in regs
+        ],
+        "trainings": [
+            {"training": p.training.slug, "completed_on": p.completed_on.isoformat()}
+            for p in business.trainings_taken.select_related("training")
+        ],
+        "emails": [
+            {"subject": m.subject, "state": m.state, "send_at": m.send_at.isoformat()}
+            for m in OutboxMessage.objects.filter(to=business.email).order_by("send_at", "id")
+        ],
+    }
+
+
+def business_delete(*, business: Business, now: datetime | None = None) -> None:
+    """Delete ``business`` and its login, registrations and queued e-mails (GDPR Art. 17).
+
+    Its confirmed places in future sessions are cancelled first, so the waitlist moves up.
+    """
+    now = now or timezone.now()
+    for reg in business.registrations.filter(status__in=["confirmed", "waitlisted"], session__start__gt=now):
+        registration_cancel(registration=reg, now=now, notify=False, enforce_deadline=False)
+    with transaction.atomic():
+        OutboxMessage.objects.filter(to=business.email).exclude(state=OutboxMessage.State.SENDING).delete()
+        Story.objects.filter(business=business).update(business=None)
+        user = business.user
+        business.delete()
+        if user is not None:
+            user.delete()
+
+
+# ----------------------------------------------------------------------------------------- series
+
+
+@transaction.atomic
+def series_create(*, slug: str, title: str, start_date: date, **fields: object) -> Series:
+    """Create a coaching series (defaults: Tuesdays 10:00–11:00 Europe/Berlin, 5 active places)."""
+    series = Series(slug=slug, title=title, start_date=start_date, **fields)
+    _clean(series)
+    series.save()
+    series.to_value()  # validates the recurrence as a whole
+    return series
+
+
+@transaction.atomic
+def series_exception_set(
+    *, series: Series, original_date: date, kind: str, new_start: datetime | None = None, reason: str = ""
+) -> SeriesException:
+    """Skip a recurrence date, or move its session to ``new_start``; sessions are updated at once."""
+    SeriesException.objects.filter(series=series, original_date=original_date).delete()
+    exc = SeriesException(series=series, original_date=original_date, kind=kind, new_start=new_start, reason=reason)
+    _clean(exc)
+    exc.save()
+    series.to_value()  # raises ProgrammeError on a date off the recurrence or an overlapping move
+    Series.objects.filter(pk=series.pk).update(sequence=series.sequence + 1)
+    series.refresh_from_db()
+    if Session.objects.filter(series=series).exists():
+        last = Session.objects.filter(series=series).order_by("-original_date").first().original_date
+        series_sessions_sync(series=series, through=last)
+    return exc
+
+
+@transaction.atomic
+def series_sessions_sync(*, series: Series, through: date) -> list[Session]:
+    """Create or update the sessions of ``series`` up to ``through`` from its recurrence.
+
+    New sessions take the series' capacities; a moved session gets its new times (its registrants' reminders
+    are re-queued for the new start); a skipped date's session is marked cancelled.
+    """
+    value = series.to_value()
+    end = through if series.until is None else min(through, series.until)
+    slots = {s.original_date: s for s in recurrence.series_sessions(value, start=series.start_date, end=end)}
+    # A session moved to after `through` still belongs here by its recurrence date.
+    for d in value.moved:
+        if d <= end and d not in slots:
+            slots[d] = recurrence.session_slot(value, d)
+    sessions = []
+    existing = {s.original_date: s for s in Session.objects.select_for_update().filter(series=series)}
+    for d, slot in sorted(slots.items()):
+        session = existing.get(d)
+        if session is None:
+            session = Session.objects.create(
+                series=series,
+                original_date=d,
+                start=slot.start,
+                end=slot.end,
+                moved=slot.moved,
+                active_capacity=series.active_capacity,
+                follower_capacity=series.follower_capacity,
+            )
+        elif session.start != slot.start or session.end != slot.end or session.cancelled:
+            session.start, session.end, session.moved, session.cancelled = slot.start, slot.end, slot.moved, False
+            session.save(update_fields=["start", "end", "moved", "cancelled"])
+            for reg in session.registrations.filter(status=Registration.Status.CONFIRMED).select_related("business"):
+                outbox_cancel(key_prefix=f"programme.reminder:{reg.pk}:")
+                _queue_reminders(reg)
+        sessions.append(session)
+    for d in value.skipped:
+        session = existing.get(d)
+        if session is not None and not session.cancelled:
+            session.cancelled = True
+            session.save(update_fields=["cancelled"])
+            for reg in session.registrations.exclude(status=Registration.Status.CANCELLED):
+                outbox_cancel(key_prefix=f"programme.reminder:{reg.pk}:")
+    return sessions
+
+
+# ----------------------------------------------------------------------------------------- registrations
+
+
+def cancel_token(registration: Registration) -> str:
+    """The signed token of the cancellation link of ``registration``."""
+    return signing.dumps({"r": registration.pk}, salt=CANCEL_SALT, compress=True)
+
+
+def registration_from_token(token: str) -> Registration:
+    """The registration of a cancellation link.
+
+    Raises
+    ------
+    CancellationRefused
+        If the token is not one we signed or the registration no longer exists.
+    """
+    try:
+        data = signing.loads(token, salt=CANCEL_SALT)
+        return Registration.objects.select_related("session__series", "business").get(pk=int(data["r"]))
+    except (signing.BadSignature, KeyError, TypeError, ValueError, Registration.DoesNotExist):
+        raise CancellationRefused("this cancellation link is not valid (or the registration was deleted)") from None
+
+
+def cancel_deadline(session: Session) -> datetime:
+    """The last moment a registration of ``session`` can be cancelled by link."""
+    return session.start - timedelta(hours=settings.DIGIFIT_CANCEL_DEADLINE_HOURS)
+
+
+def _context(reg: Registration) -> dict[str, object]:
+    session, series, business = reg.session, reg.session.series, reg.business
+    language = business.language
+    return {
+        "name": business.contact_name,
+        "title": series.title,
+        "when": emails.when_text(session.start, series.tz, language),
+        "tz": series.tz,
+        "location": series.location or _url("programme:session", session.pk),
+        "deadline": emails.when_text(cancel_deadline(session), series.tz, language),
+        "cancel_url": _url("programme:registration_cancel", cancel_token(reg)),
+        "feed_url": _url("programme:personal_feed", business.feed_token),
+        "role": reg.role,
+        "question": reg.question if reg.role == Registration.Role.ACTIVE else "",
+    }
+
+
+def _session_ics(reg: Registration, *, method: str = "REQUEST", sequence: int | None = None) -> bytes:
+    series = reg.session.series
+    value = series.to_value()
+    slot = recurrence.session_slot(value, reg.session.original_date)
+    return calendar.session_event(
+        value,
+        slot,
+        method=method,
+        url=_url("programme:session", reg.session.pk),
+        organizer=settings.DEFAULT_FROM_EMAIL,
+        attendees=[f"{reg.business.contact_name} <{reg.business.email}>"],
+        sequence=(series.sequence + (1 if slot.moved else 0)) if sequence is None else sequence,
+    )
+
+
+def _queue(kind: str, reg: Registration, *, key: str, send_at: datetime, ics: bytes | None = None, **extra) -> None:
+    ctx = _context(reg) | extra
+    rendered = emails.render(kind, reg.business.language, **ctx)
+    attachments = [("session.ics", ics, "text/calendar; method=REQUEST; charset=utf-8")] if ics else []
+    outbox_enqueue(
+        key=key,
+        to=reg.business.email,
+        subject=rendered.subject,
+        body_text=rendered.body,
+        send_at=send_at,
+        language=reg.business.language,
+        attachments=attachments,
+    )
+
+
+def _queue_reminders(reg: Registration, *, now: datetime | None = None) -> None:
+    """Queue the reminders of a confirmed registration (offsets from ``DIGIFIT_REMINDER_OFFSETS_HOURS``)."""
+    now = now or timezone.now()
+    start = reg.session.start
+    for hours in settings.DIGIFIT_REMINDER_OFFSETS_HOURS:
+        send_at = start - timedelta(hours=hours)
+        if send_at <= now:
+            continue  # registered later than this reminder: the confirmation says it all
+        minutes = round(hours * 60)
+        _queue("reminder", reg, key=f"programme.reminder:{reg.pk}:{start:%Y%m%dT%H%M%z}:{minutes}m", send_at=send_at)
+
+
+def _confirm(reg: Registration, *, now: datetime, promoted: bool) -> None:
+    kind = "promoted" if promoted else "confirmed"
+    _queue(kind, reg, key=f"programme.{kind}:{reg.pk}", send_at=now, ics=_session_ics(reg))
+    _queue_reminders(reg, now=now)
+
+
+def _taken(session: Session, role: str) -> int:
+    return session.registrations.filter(role=role, status=Registration.Status.CONFIRMED).count()
+
+
+def _capacity(session: Session, role: str) -> int:
+    return session.active_capacity if role == Registration.Role.ACTIVE else session.follower_capacity
+
+
+def session_register(
+    *,
+    session: Session,
+    business: Business,
+    role: str,
+    question: str = "",
+    now: datetime | None = None,
+) -> Registration:
+    """Register ``business`` for ``session``: confirmed if a place of ``role`` is free, else waitlisted.
+
+    An active registration needs the business's question in advance. The confirmation (with the session's
+    ``.ics``) or the waitlist notice and the reminders are queued in the same transaction.
+
+    Raises
+    ------
+    RegistrationRefused
+        The session has started or is cancelled, the role is unknown, an active registration has no
+        question, or the business is already registered for this session.
+    """
+    now = now or timezone.now()
+    if role not in Registration.Role.values:
+        raise RegistrationRefused(f"role: got {role!r}; expected one of {Registration.Role.values}")
+    question = (question or "").strip()
+    if role == Registration.Role.ACTIVE and not question:
+        raise RegistrationRefused("an active place needs your question or problem in advance")
+    with transaction.atomic():
+        # The lock that prevents overbooking: every registration and cancellation of this session queues here.
+        locked = Session.objects.select_for_update().select_related("series").get(pk=session.pk)
+        if locked.cancelled:
+            raise RegistrationRefused(f"the session of {locked.start:%Y-%m-%d} is cancelled")
+        if locked.start <= now:
+            raise RegistrationRefused(f"the session of {locked.start:%Y-%m-%d %H:%M} has already started")
+        if locked.registrations.filter(business=business).exclude(status=Registration.Status.CANCELLED).exists():
+            raise RegistrationRefused(f"{business.company} is already registered for this session")
+        free = _taken(locked, role) < _capacity(locked, role)
+        reg = Registration(
+            session=locked,
+            business=business,
+            role=role,
+            status=Registration.Status.CONFIRMED if free else Registration.Status.WAITLISTED,
+            question=question,
+            sector=business.sector,
+            confirmed_at=now if free else None,
+        )
+        _clean(reg, exclude=["session", "business"])
+        try:
+            with transaction.atomic():
+                reg.save()
+        except IntegrityError:
+            raise RegistrationRefused(f"{business.company} is already registered for this session") from None
+        if free:
+            _confirm(reg, now=now, promoted=False)
+        else:
+            position = locked.registrations.filter(
+                role=role, status=Registration.Status.WAITLISTED, created_at__lte=reg.created_at, id__lte=reg.id
+            ).count()
+            _queue("waitlisted", reg, key=f"programme.waitlisted:{reg.pk}", send_at=now, position=position)
+    return reg
+
+
+def _promote(session: Session, role: str, *, now: datetime) -> list[Registration]:
+    """Fill free places of ``role`` from the waitlist, first in first out (caller holds the session lock)."""
+    promoted = []
+    free = _capacity(session, role) - _taken(session, role)
+    if free <= 0 or session.start <= now or session.cancelled:
+        return promoted
+    queue = (
+        session.registrations.select_related("business", "session__series")
+        .filter(role=role, status=Registration.Status.WAITLISTED)
+        .order_by("created_at", "id")[:free]
+    )
+    for reg in queue:
+        reg.status = Registration.Status.CONFIRMED
+        reg.confirmed_at = reg.promoted_at = now
+        reg.save(update_fields=["status", "confirmed_at", "promoted_at"])
+        _confirm(reg, now=now, promoted=True)
+        promoted.append(reg)
+    return promoted
+
+
+def registration_cancel(
+    *,
+    registration: Registration,
+    now: datetime | None = None,
+    notify: bool = True,
+    enforce_deadline: bool = True,
+) -> Registration:
+    """Cancel a registration; a freed confirmed place goes to the first waitlisted business of its role.
+
+    Raises
+    ------
+    CancellationRefused
+        After the cancellation deadline (``DIGIFIT_CANCEL_DEADLINE_HOURS`` before the start).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = Session.objects.select_for_update().select_related("series").get(pk=registration.session_id)
+        reg = Registration.objects.select_related("business").get(pk=registration.pk)
+        reg.session = session
+        if reg.status == Registration.Status.CANCELLED:
+            return reg  # cancelling twice changes nothing (a second click on the link)
+        if enforce_deadline and now > cancel_deadline(session):
+            raise CancellationRefused(
+                f"the cancellation deadline ({cancel_deadline(session):%Y-%m-%d %H:%M %Z}) has passed"
+            )
+        was_confirmed = reg.status == Registration.Status.CONFIRMED
+        reg.status = Registration.Status.CANCELLED
+        reg.cancelled_at = now
+        reg.save(update_fields=["status", "cancelled_at"])
+        outbox_cancel(key_prefix=f"programme.reminder:{reg.pk}:")
+        if notify:
+            _queue("cancelled", reg, key=f"programme.cancelled:{reg.pk}", send_at=now)
+        if was_confirmed:
+            _promote(session, reg.role, now=now)
+    registration.status, registration.cancelled_at = reg.status, reg.cancelled_at
+    return reg
+
+
+@transaction.atomic
+def session_capacity_set(*, session: Session, active: int, follower: int, now: datetime | None = None) -> Session:
+    """Change a session's capacities; new places are filled from the waitlists at once."""
+    locked = Session.objects.select_for_update().select_related("series").get(pk=session.pk)
+    locked.active_capacity, locked.follower_capacity = active, follower
+    _clean(locked)
+    locked.save(update_fields=["active_capacity", "follower_capacity"])
+    for role in Registration.Role.values:
+        _promote(locked, role, now=now or timezone.now())
+    return locked
+
+
+# ----------------------------------------------------------------------------------------- after the session
+
+
+@transaction.atomic
+def attendance_mark(*, registration: Registration, attended: bool, note: str | None = None) -> Registration:
+    """Record whether a registrant attended, with the coach's note."""
+    registration.attended = attended
+    fields = ["attended"]
+    if note is not None:
+        registration.coach_note = note
+        fields.append("coach_note")
+    registration.save(update_fields=fields)
+    return registration
+
+
+@transaction.atomic
+def session_notes_set(*, session: Session, notes: str) -> Session:
+    """Store the coach's notes of a session."""
+    session.notes = notes
+    session.save(update_fields=["notes"])
+    return session
+
+
+@transaction.atomic
+def recording_publish(*, session: Session, url: str, now: datetime | None = None) -> int:
+    """Publish the recording of a session and e-mail its link to every confirmed registrant (once each).
+
+    Returns the number of e-mails queued now (0 when published before).
+    """
+    now = now or timezone.now()
+    session.recording_url = url
+    session.recording_published_at = session.recording_published_at or now
+    _clean(session)
+    session.save(update_fields=["recording_url", "recording_published_at"])
+    before = OutboxMessage.objects.filter(key__startswith=f"programme.recording:{session.pk}:").count()
+    regs = session.registrations.filter(status=Registration.Status.CONFIRMED).select_related(
+        "business", "session__series"
+    )
+    for reg in regs:
+        _queue("recording", reg, key=f"programme.recording:{session.pk}:{reg.pk}", send_at=now, recording=url)
+    return OutboxMessage.objects.filter(key__startswith=f"programme.recording:{session.pk}:").count() - before
+
+
+@transaction.atomic
+def training_participation_record(*, business: Business, training: Training, completed_on: date):
+    """Record that ``business`` completed ``training`` (counts as attendance for reach)."""
+    part, _ = TrainingParticipation.objects.get_or_create(
+        business=business, training=training, defaults={"completed_on": completed_on}
+    )
+    return part

@@ -1,0 +1,24 @@
+from django.urls import path
+
+from digifit.programme import views
+
+app_name = "programme"
+urlpatterns = [
+    path("", views.catalogue, name="catalogue"),
+    path("trainings/<slug:slug>/", views.training_detail, name="training"),
+    path("series/<slug:slug>/", views.series_detail, name="series"),
+    path("series/<slug:slug>/feed.ics", views.series_feed, name="series_feed"),
+    path("sessions/<int:session_id>/", views.session_detail, name="session"),
+    path("sessions/<int:session_id>/session.ics", views.session_ics, name="session_ics"),
+    path("cancel/<str:token>/", views.registration_cancel, name="registration_cancel"),
+    path("feed/<str:token>.ics", views.personal_feed, name="personal_feed"),
+    path("signup/", views.signup, name="signup"),
+    path("me/", views.me, name="me"),
+    path("me/export.json", views.me_export, name="me_export"),
+    path("me/delete/", views.me_delete, name="me_delete"),
+    path("coach/", views.coach_agenda, name="coach"),
+    path("coach/sessions/<int:session_id>/", views.coach_agenda, name="coach_session"),
+    path("coach/registrations/<int:registration_id>/attendance", views.attendance, name="attendance"),
+    path("reach/", views.reach_dashboard, name="reach"),
+    path("reach.csv", views.reach_csv, name="reach_csv"),
+]

@@ -1,0 +1,341 @@
+"""Pages of the programme: thin views over selectors and services (server-rendered, HTMX-enhanced)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from digifit.programme import calendar, reach, recurrence, roles, selectors, services
+from digifit.programme.errors import CancellationRefused, ProgrammeError, RegistrationRefused
+from digifit.programme.forms import (
+    BusinessSignupForm,
+    CatalogueFilter,
+    NotesForm,
+    RecordingForm,
+    RegisterForm,
+)
+from digifit.programme.models import Registration
+
+ICS = "text/calendar; charset=utf-8"
+
+
+def _ics(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=ICS)
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+# ----------------------------------------------------------------------------------------- public
+
+
+def catalogue(request: HttpRequest) -> HttpResponse:
+    """The training catalogue with filters (HTMX swaps the list), the next coaching sessions and stories."""
+    form = CatalogueFilter(request.GET or None)
+    filters = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
+    sector = filters.pop("sector", None)
+    topic = filters.pop("topic", None)
+    trainings = selectors.training_list(sector=sector, topics=[topic] if topic else None, **filters)
+    context = {
+        "form": form,
+        "trainings": trainings,
+        "language": request.LANGUAGE_CODE,
+        "sessions": selectors.session_upcoming_list(sector=sector, limit=4),
+        "stories": selectors.story_list(limit=3),
+        "series": selectors.series_list(),
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "programme/_trainings.html", context)
+    return render(request, "programme/catalogue.html", context)
+
+
+def training_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    training = selectors.training_get(slug=slug)
+    if training is None:
+        raise Http404(slug)
+    context = {
+        "training": training,
+        "stories": selectors.story_list(training=training),
+        "language": request.LANGUAGE_CODE,
+    }
+    return render(request, "programme/training.html", context)
+
+
+def series_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    series = selectors.series_get(slug=slug)
+    if series is None:
+        raise Http404(slug)
+    context = {
+        "series": series,
+        "sessions": selectors.session_list(series=series)[:12],
+        "feed_url": request.build_absolute_uri(reverse("programme:series_feed", args=[slug])),
+        "skipped": [e for e in series.exceptions.all() if e.kind == "skip"],
+    }
+    return render(request, "programme/series.html", context)
+
+
+def series_feed(request: HttpRequest, slug: str) -> HttpResponse:
+    """The subscribable iCalendar feed of a series (RRULE, EXDATE, moved sessions, VTIMEZONE, VALARM)."""
+    series = selectors.series_get(slug=slug)
+    if series is None:
+        raise Http404(slug)
+    data = calendar.series_feed(
+        series.to_value(),
+        url=request.build_absolute_uri(reverse("programme:series", args=[slug])),
+        source=request.build_absolute_uri(),
+        sequence=series.sequence,
+    )
+    return _ics(data, f"{slug}.ics")
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
+    """A session: its places; a logged-in business registers here (active with its question, or follower)."""
+    session = selectors.session_get(session_id=session_id)
+    if session is None:
+        raise Http404(str(session_id))
+    business = selectors.business_for_user(request.user)
+    mine = None
+    if business is not None:
+        mine = session.registrations.filter(business=business).exclude(status="cancelled").first()
+    form = RegisterForm(initial={"role": "active"})
+    if request.method == "POST":
+        if business is None:
+            return redirect(f"{reverse('programme:signup')}?next={request.path}")
+        form = RegisterForm(request.POST)
+        if form.is_valid():
+            try:
+                mine = services.session_register(session=session, business=business, **form.cleaned_data)
+            except RegistrationRefused as exc:
+                form.add_error(None, str(exc))
+            else:
+                if mine.status == Registration.Status.CONFIRMED:
+                    messages.success(request, _("You are registered. The confirmation is on its way by e-mail."))
+                else:
+                    messages.info(request, _("All places are taken: you are on the waitlist."))
+                return redirect("programme:session", session_id=session.pk)
+    context = {
+        "session": session,
+        "series": session.series,
+        "business": business,
+        "mine": mine,
+        "cancel_token": services.cancel_token(mine) if mine else "",
+        "form": form,
+        "active_free": max(0, session.active_capacity - session.n_active),
+        "follower_free": max(0, session.follower_capacity - session.n_followers),
+        "past": session.start <= timezone.now(),
+    }
+    return render(request, "programme/session.html", context)
+
+
+def session_ics(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.session_get(session_id=session_id)
+    if session is None or session.cancelled:
+        raise Http404(str(session_id))
+    value = session.series.to_value()
+    slot = recurrence.session_slot(value, session.original_date)
+    return _ics(calendar.session_event(value, slot, url=request.build_absolute_uri()), "session.ics")
+
+
+def registration_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """Cancel by the signed link from the e-mails: GET asks, POST cancels."""
+    try:
+        reg = services.registration_from_token(token)
+    except CancellationRefused as exc:
+        return render(request, "programme/cancel.html", {"error": str(exc)}, status=404)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.registration_cancel(registration=reg)
+        except CancellationRefused as exc:
+            error = str(exc)
+        else:
+            messages.success(request, _("Your registration is cancelled."))
+            return redirect("programme:registration_cancel", token=token)
+    context = {"reg": reg, "deadline": services.cancel_deadline(reg.session), "error": error}
+    return render(request, "programme/cancel.html", context)
+
+
+def personal_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A registrant's own sessions (secret URL from the confirmation e-mail)."""
+    business = selectors.business_by_feed_token(token=token)
+    if business is None:
+        raise Http404("feed")
+    pairs = []
+    for session in selectors.personal_sessions(business=business):
+        value = session.series.to_value()
+        pairs.append((value, recurrence.session_slot(value, session.original_date)))
+    return _ics(calendar.personal_feed(business.company, pairs, language=business.language), "digifit.ics")
+
+
+# ----------------------------------------------------------------------------------------- businesses
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    """Register a business: profile, login and consent (purpose and text shown, version and time stored)."""
+    language = request.LANGUAGE_CODE if request.LANGUAGE_CODE in services.CONSENT_TEXT else "de"
+    form = BusinessSignupForm(request.POST or None, initial={"language": language})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            business = services.business_signup(**data)
+        except ProgrammeError as exc:
+            form.add_error(None, str(exc))
+        else:
+            login(request, business.user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Your business is registered."))
+            return redirect(_next_url(request, reverse("programme:me")))
+    context = {
+        "form": form,
+        "purpose": services.CONSENT_PURPOSE[language],
+        "consent_text": services.CONSENT_TEXT[language],
+        "consent_version": services.CONSENT_VERSION,
+        "next": request.GET.get("next", ""),
+    }
+    return render(request, "programme/signup.html", context)
+
+
+@login_required
+def me(request: HttpRequest) -> HttpResponse:
+    """A business's own page: profile, consent, registrations with cancel links, personal feed, GDPR actions."""
+    business = selectors.business_for_user(request.user)
+    if business is None:
+        return redirect("programme:signup")
+    regs = [(r, services.cancel_token(r)) for r in selectors.registration_list_for_business(business=business)]
+    context = {
+        "business": business,
+        "registrations": regs,
+        "feed_url": request.build_absolute_uri(reverse("programme:personal_feed", args=[business.feed_token])),
+    }
+    return render(request, "programme/me.html", context)
+
+
+@login_required
+def me_export(request: HttpRequest) -> HttpResponse:
+    business = selectors.business_for_user(request.user)
+    if business is None:
+        raise Http404("business")
+    data = json.dumps(services.business_export(business=business), ensure_ascii=False, indent=2)
+    response = HttpResponse(data, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="digifit-my-data.json"'
+    return response
+
+
+@login_required
+@require_POST
+def me_delete(request: HttpRequest) -> HttpResponse:
+    business = selectors.business_for_user(request.user)
+    if business is None:
+        raise Http404("business")
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Tick the box to confirm the deletion."))
+        return redirect("programme:me")
+    services.business_delete(business=business)
+    messages.success(request, _("Your business and all its data are deleted."))
+    return redirect("programme:catalogue")
+
+
+# ----------------------------------------------------------------------------------------- coach
+
+
+@login_required
+def coach_agenda(request: HttpRequest, session_id: int | None = None) -> HttpResponse:
+    """The next (or a chosen) session: active businesses' questions by sector, attendance, notes, recording."""
+    if not request.user.has_perm(roles.COACH_SESSIONS):
+        return HttpResponseForbidden(_("This page is for coaches."))
+    session = selectors.session_get(session_id=session_id) if session_id else selectors.session_next()
+    if session_id and session is None:
+        raise Http404(str(session_id))
+    notes_form, recording_form = NotesForm(), RecordingForm()
+    if session is not None and request.method == "POST":
+        if "notes" in request.POST:
+            notes_form = NotesForm(request.POST)
+            if notes_form.is_valid():
+                services.session_notes_set(session=session, notes=notes_form.cleaned_data["notes"])
+                messages.success(request, _("Notes saved."))
+                return redirect("programme:coach_session", session_id=session.pk)
+        else:
+            recording_form = RecordingForm(request.POST)
+            if recording_form.is_valid():
+                n = services.recording_publish(session=session, url=recording_form.cleaned_data["url"])
+                messages.success(request, _("Recording published; %(n)d e-mails queued.") % {"n": n})
+                return redirect("programme:coach_session", session_id=session.pk)
+    if session is not None:
+        notes_form = NotesForm(initial={"notes": session.notes}) if not notes_form.is_bound else notes_form
+    context = {
+        "session": session,
+        "agenda": selectors.session_agenda(session=session) if session else [],
+        "registrations": selectors.session_registrations(session=session) if session else [],
+        "sessions": selectors.session_list(upcoming=False).filter(start__gte=timezone.now() - timedelta(days=60))[:20],
+        "notes_form": notes_form,
+        "recording_form": recording_form,
+    }
+    return render(request, "programme/coach.html", context)
+
+
+@login_required
+@require_POST
+def attendance(request: HttpRequest, registration_id: int) -> HttpResponse:
+    """Mark attendance (HTMX: answers with the updated row)."""
+    if not request.user.has_perm(roles.COACH_SESSIONS):
+        return HttpResponseForbidden(_("This page is for coaches."))
+    reg = Registration.objects.select_related("business", "session").filter(pk=registration_id).first()
+    if reg is None:
+        raise Http404(str(registration_id))
+    value = request.POST.get("attended")
+    attended = {"yes": True, "no": False}.get(value)
+    if attended is None:
+        return HttpResponse(_("attended must be yes or no"), status=400)
+    services.attendance_mark(registration=reg, attended=attended, note=request.POST.get("note"))
+    if request.headers.get("HX-Request"):
+        return render(request, "programme/_registration_row.html", {"r": reg})
+    return redirect("programme:coach_session", session_id=reg.session_id)
+
+
+# ----------------------------------------------------------------------------------------- reach
+
+
+@login_required
+def reach_dashboard(request: HttpRequest) -> HttpResponse:
+    """Funnel registered → attended → digitally fit by sector, region and week; forecast against the target."""
+    if not request.user.has_perm(roles.VIEW_REACH):
+        return HttpResponseForbidden(_("This page is for organisers."))
+    summary = selectors.reach_summary()
+    fit = summary.total.fit
+    context = {
+        "s": summary,
+        "share": min(100.0, 100.0 * fit / summary.target) if summary.target else 0.0,
+        "weeks": summary.by["week"][-12:],
+    }
+    return render(request, "programme/reach.html", context)
+
+
+@login_required
+def reach_csv(request: HttpRequest) -> HttpResponse:
+    """The funnel as CSV (``?by=sector|region|week``, several allowed; none: overall)."""
+    if not request.user.has_perm(roles.VIEW_REACH):
+        return HttpResponseForbidden(_("This page is for organisers."))
+    by = [b for b in request.GET.getlist("by") if b]
+    try:
+        rows = reach.funnel(selectors.fit_inputs(), by=by or None, rule=selectors.fit_rule())
+    except ProgrammeError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(reach.funnel_to_csv(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="reach-{"-".join(by) or "total"}.csv"'
+    return response

@@ -1,0 +1,55 @@
+"""Fixtures of the programme's Django tests: a Tuesday series with sessions, businesses, users of each role."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+import pytest
+
+_counter = itertools.count(1)
+
+
+def make_business(*, sector: str = "retail", region: str = "BY", language: str = "de", email: str | None = None):
+    from django.contrib.auth import get_user_model
+
+    from digifit.programme import services
+
+    n = next(_counter)
+    email = email or f"owner{n}@example.org"
+    user = get_user_model().objects.create_user(username=email, email=email, password="pw-Secret-123")
+    return services.business_register(
+        user=user,
+        company=f"Firma {n}",
+        sector=sector,
+        size_class="micro",
+        region=region,
+        contact_name=f"Inhaberin {n}",
+        email=email,
+        consent=True,
+        language=language,
+    )
+
+
+def make_series(*, slug: str = "dienstag", start: date = date(2026, 1, 6), through: date = date(2026, 12, 29), **kw):
+    from digifit.programme import services
+
+    fields = {"location": "https://meet.example.org/dienstag", "description": "Live-Coaching"} | kw
+    series = services.series_create(slug=slug, title="Digital Durchstarten – Live-Coaching", start_date=start, **fields)
+    services.series_sessions_sync(series=series, through=through)
+    return series
+
+
+@pytest.fixture
+def series(db):
+    return make_series()
+
+
+@pytest.fixture
+def business(db):
+    return make_business()
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
