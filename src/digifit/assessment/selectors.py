@@ -63,14 +63,33 @@ def assessment_get(*, token: str) -> Assessment | None:
     return Assessment.objects.select_related("previous").filter(token=token).first()
 
 
-def completed_checks_by_business() -> dict[str, Any]:
-    """Return ``{e-mail: completed_at}`` of the latest completed check per business.
+def completed_checks_by_email() -> dict[str, Any]:
+    """Return ``{e-mail: completed_at}`` of the latest completed check per e-mail address (lower-case).
 
-    A business is identified by the e-mail address it gave in the check (lower-case); checks without one are
-    anonymous and not counted. The programme's "digitally fit" rule calls this.
+    Checks without an e-mail address are anonymous and not counted.
     """
     rows = Assessment.objects.exclude(email="").values("email").annotate(last=Max("completed_at")).order_by("email")
     return {row["email"]: row["last"] for row in rows}
+
+
+def completed_checks_by_business() -> dict[Any, Any]:
+    """Return ``{business_id: completed_at}`` of the latest completed check per programme business.
+
+    The programme's "digitally fit" rule calls this. A check belongs to the business whose e-mail address
+    (case-insensitive) the check was given; checks of addresses no business registered with are not counted.
+    Without the programme app the keys are the e-mail addresses (:func:`completed_checks_by_email`).
+    """
+    by_email = completed_checks_by_email()
+    try:
+        from digifit.programme.models import Business
+    except ImportError:
+        return by_email
+    out: dict[Any, Any] = {}
+    for pk, email in Business.objects.values_list("pk", "email"):
+        found = by_email.get((email or "").strip().lower())
+        if found is not None:
+            out[pk] = found
+    return out
 
 
 def benchmark_wave_get():
@@ -118,10 +137,14 @@ def programme_catalogue() -> ProgrammeCatalogue | None:
 
 
 def session_register_url(session: Any) -> str | None:
-    """Return the programme's one-click registration address of a coaching session, or None."""
+    """Return the address where a business registers for a coaching session, or None.
+
+    The programme's session page (``programme:session``) registers a signed-in business with one button (and
+    sends others to its sign-up first); a dedicated ``programme:session_register`` is preferred if it exists.
+    """
     from django.urls import NoReverseMatch, reverse
 
-    for name in ("programme:session_register", "programme:register"):
+    for name in ("programme:session_register", "programme:session"):
         try:
             return reverse(name, args=[session.pk])
         except (NoReverseMatch, AttributeError):

@@ -14,5 +14,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("programme/", include("digifit.programme.urls")),
+    path("check/", include("digifit.assessment.urls")),
     path("", include("digifit.survey.urls")),
 ]

@@ -1,0 +1,184 @@
+"""The Digital-Check pages and services on a real database: submit, result page, privacy, consent, export,
+peer benchmark equal to the stats core, fallback, progress, the programme's completion count."""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow.parquet as pq
+import pytest
+
+from digifit.assessment import benchmark, selectors, services
+from digifit.assessment.models import Assessment, PeerTable
+
+from .conftest import answers, make_wave
+
+pytestmark = pytest.mark.django_db
+
+
+def submit(client, data, **kw):
+    return client.post("/check/", data, **kw)
+
+
+def test_form_renders_in_german_by_default(client):
+    resp = client.get("/check/")
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert "Digitale Technik" in html and "Digitale Geschäftsstrategie" in html
+    assert html.count('type="radio"') > 100
+
+
+def test_form_renders_in_french(client):
+    resp = client.get("/check/", headers={"accept-language": "fr"})
+    assert "Stratégie numérique" in resp.content.decode()
+
+
+def test_missing_answers_are_shown_next_to_the_field(client):
+    data = answers()
+    del data["dii_erp"]
+    resp = submit(client, data)
+    assert resp.status_code == 422
+    html = resp.content.decode()
+    assert re.search(r'id="q-dii_erp"[^>]*>.*?class="error"', html, re.S)
+    assert not Assessment.objects.exists()
+
+
+def test_submit_stores_scores_and_redirects_to_a_private_link(client):
+    resp = submit(client, answers(dii=7, email="Owner@Example.org"))
+    assert resp.status_code == 302
+    a = Assessment.objects.get()
+    assert resp["Location"] == f"/check/r/{a.token}/"
+    assert len(a.token) >= 32
+    assert (a.dii_score, a.dii_level, a.overall, a.rules_version) == (7, "high", 50.0, "2026.1")
+    assert a.email == "owner@example.org" and a.consent_statistics
+    page = client.get(resp["Location"])
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "hoch" in html  # level "high" in German
+    assert "<svg" in html and "Digitale Geschäftsstrategie" in html
+    assert page["Cache-Control"].startswith("max-age=0")
+
+
+def test_no_result_without_its_link(client):
+    a = services.assessment_submit(answers=answers())
+    assert client.get("/check/r/" + "x" * 32 + "/").status_code == 404
+    assert client.get("/check/r/short/").status_code == 404
+    assert client.get(f"/check/r/{a.token[:-1]}/").status_code == 404
+    assert client.post(f"/check/r/{'y' * 32}/consent", {"consent": "yes"}).status_code == 404
+    # nothing lists results: the form page does not mention the token
+    assert a.token not in client.get("/check/").content.decode()
+
+
+def test_consent_and_export(tmp_path, client):
+    yes = services.assessment_submit(answers=answers(dii=9))
+    no = services.assessment_submit(answers=answers(dii=2, consent_statistics="no"))
+    assert not no.consent_statistics
+    out = tmp_path / "check.parquet"
+    assert services.results_export(target=out) == 1
+    table = pq.read_table(out)
+    assert table.column("dii_score").to_pylist() == [9]
+    assert "token" not in table.column_names and "email" not in table.column_names
+    assert table.column("dimension__data").to_pylist() == [50.0]
+    # withdraw on the result page: the next export leaves it out; give it: it is in
+    client.post(f"/check/r/{yes.token}/consent", {"consent": "no"})
+    client.post(f"/check/r/{no.token}/consent", {"consent": "yes"})
+    services.results_export(target=out)
+    assert pq.read_table(out).column("dii_score").to_pylist() == [2]
+
+
+def test_completed_checks_by_business():
+    services.assessment_submit(answers=answers(email="a@example.org"))
+    services.assessment_submit(answers=answers(email=None))
+    by_email = selectors.completed_checks_by_email()
+    assert list(by_email) == ["a@example.org"]
+    by_business = selectors.completed_checks_by_business()
+    assert all(isinstance(k, int) for k in by_business)  # programme business ids (none registered here)
+
+
+def test_retake_shows_progress_against_the_previous_result(client):
+    first = services.assessment_submit(answers=answers(dii=3, scale=1))
+    form = client.get(f"/check/?from={first.token}").content.decode()
+    assert f'name="previous" value="{first.token}"' in form
+    assert 'value="1" checked' in form  # the previous answers are filled in
+    resp = submit(client, answers(dii=5, scale=3, previous=first.token))
+    second = Assessment.objects.get(token=resp["Location"].split("/")[-2])
+    assert second.previous == first
+    html = client.get(resp["Location"]).content.decode()
+    assert 'id="progress"' in html and "+50" in html  # overall 25 -> 75
+
+
+def test_results_of_different_rules_versions_are_not_compared(client):
+    first = services.assessment_submit(answers=answers())
+    Assessment.objects.filter(pk=first.pk).update(
+        rules_version="2025.1", result={**first.result, "rules_version": "2025.1"}
+    )
+    second = services.assessment_submit(answers=answers(), previous=Assessment.objects.get(pk=first.pk))
+    html = client.get(f"/check/r/{second.token}/").content.decode()
+    assert "2025.1" in html and 'id="progress"' not in html
+
+
+# ----------------------------------------------------------------------------------------- benchmark
+
+
+def _snapshot_design(wave, tmp_path):
+    from digifit.survey.exports import ExportSpec, snapshot_write
+
+    path = tmp_path / "wave.parquet"
+    snapshot_write(ExportSpec(questionnaire=wave.questionnaire, wave=wave), path)
+    return benchmark.weighted_design(path)
+
+
+def test_benchmark_values_equal_the_stats_core(tmp_path):
+    from digifit import stats
+
+    wave = make_wave(per_cell=40)
+    a = services.assessment_submit(answers=answers(country="DE", sector="retail", size="micro"))
+    bench = services.assessment_benchmark(assessment=a)
+    assert bench.wave == wave and bench.weighting == "poststratified"
+    design, _ = _snapshot_design(wave, tmp_path)
+    by_measure = {r.measure: r for r in bench.rows}
+    for m in benchmark.MEASURES:
+        rows = stats.mean(design, m.survey_column, by=["country", "sector", "size"], na_rm=True, ci_method="logit")
+        want = next(e for e in rows if e.domain == {"country": "DE", "sector": "retail", "size": "micro"})
+        got = by_measure[m.key]
+        assert got.group == ("country", "sector", "size") and not got.fallback
+        assert got.n == want.n == 40
+        assert got.estimate == pytest.approx(want.estimate, rel=1e-12)
+        assert (got.ci_low, got.ci_high) == pytest.approx((want.ci_low, want.ci_high), rel=1e-12)
+
+
+def test_benchmark_falls_back_when_the_peer_cell_is_small(client):
+    cells = {
+        ("DE", "retail", "micro"): 12,
+        ("DE", "retail", "small"): 40,
+        ("DE", "ict", "micro"): 40,
+        ("FR", "retail", "micro"): 40,
+    }
+    make_wave(cells=cells)
+    a = services.assessment_submit(answers=answers(country="DE", sector="retail", size="micro"))
+    rows = services.assessment_benchmark(assessment=a).rows
+    for row in rows:
+        assert row.fallback and row.group == ("country", "sector")
+        assert row.n == 52 and row.reasons == ("country × sector × size: n = 12 < 30",)
+    html = client.get(f"/check/r/{a.token}/").content.decode()
+    assert 'id="fallback-note"' in html
+    assert "gleiches Land und gleiche Branche (n = 52)" in html
+
+
+def test_benchmark_is_cached_per_wave_until_the_data_change():
+    wave = make_wave(per_cell=35)
+    a = services.assessment_submit(answers=answers())
+    services.assessment_benchmark(assessment=a)
+    services.assessment_benchmark(assessment=a)
+    assert PeerTable.objects.filter(wave=wave).count() == 1
+    sub = wave.submissions.first()
+    sub.data = {**sub.data, "digital25": 1 - sub.data["digital25"]}
+    sub.save()
+    services.assessment_benchmark(assessment=a)
+    assert PeerTable.objects.filter(wave=wave).count() == 2
+
+
+def test_result_page_without_survey_data_says_so(client):
+    a = services.assessment_submit(answers=answers())
+    html = client.get(f"/check/r/{a.token}/", headers={"accept-language": "en"}).content.decode()
+    assert "No survey data are available yet" in html
