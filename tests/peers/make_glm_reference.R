@@ -3,7 +3,7 @@
 # Usage: Rscript tests/peers/make_glm_reference.R OUTDIR
 #
 # Writes into OUTDIR:
-#   glm_apisrs.csv glm_apistrat.csv glm_apiclus1.csv glm_apiclus2.csv glm_apilonely.csv
+#   glm_apisrs.csv glm_apistrat.csv glm_apiclus1.csv glm_apiclus2.csv glm_apilonely.csv glm_apiclus1_rw.csv
 #       the `api` data sets with three added columns (R names, NA as ""):
 #         sch.wide  converted from the Yes/No factor to logical, so R names its coefficient sch.wideTRUE; digifit
 #                   reads the CSV's TRUE/FALSE as text (or as a boolean), whose level is named TRUE all the same
@@ -34,8 +34,13 @@ apistrat <- prep(apistrat)
 apiclus1 <- prep(apiclus1)
 apiclus2 <- prep(apiclus2)
 apilonely <- subset(apiclus1, stype != "H" | dnum == 716)
+# apiclus1 with its JK1 analysis weights as columns rw1 ... rw15, for svrepdesign(repweights = ...)
+jk1 <- as.svrepdesign(svydesign(ids = ~dnum, weights = ~pw, data = apiclus1), type = "JK1", compress = FALSE)
+rw <- as.data.frame(matrix(as.numeric(weights(jk1, "analysis")), nrow = nrow(apiclus1)))
+names(rw) <- paste0("rw", seq_len(ncol(rw)))
+apiclus1_rw <- cbind(apiclus1, rw)
 datasets <- list(apisrs = apisrs, apistrat = apistrat, apiclus1 = apiclus1, apiclus2 = apiclus2,
-                 apilonely = apilonely)
+                 apilonely = apilonely, apiclus1_rw = apiclus1_rw)
 for (nm in names(datasets)) {
   write.csv(datasets[[nm]], file.path(outdir, paste0("glm_", nm, ".csv")), row.names = FALSE, na = "")
 }
@@ -50,8 +55,17 @@ designs <- list(
   lonely_adjust = function() svydesign(ids = ~dnum, strata = ~stype, weights = ~pw, data = apilonely,
                                        nest = TRUE),
   lonely_average = function() svydesign(ids = ~dnum, strata = ~stype, weights = ~pw, data = apilonely,
-                                        nest = TRUE)
+                                        nest = TRUE),
+  # replicate designs: svyglm refits the model with every replicate's weights (svyglm.svyrep.design)
+  jk1 = function() as.svrepdesign(svydesign(ids = ~dnum, weights = ~pw, data = apiclus1), type = "JK1"),
+  jkn = function() as.svrepdesign(svydesign(ids = ~dnum, strata = ~stype, weights = ~pw, data = apistrat,
+                                            nest = TRUE), type = "JKn"),
+  jk1_mse = function() as.svrepdesign(svydesign(ids = ~dnum, weights = ~pw, data = apiclus1), type = "JK1",
+                                      mse = TRUE),
+  supplied_jk1 = function() svrepdesign(data = apiclus1_rw, repweights = "rw[0-9]+", weights = ~pw, type = "JK1",
+                                        combined.weights = TRUE)
 )
+replicate_models <- c("linear", "factor", "with_na", "logit", "logit_string", "logit_na")
 lonely <- list(lonely_adjust = "adjust", lonely_average = "average")
 
 # The models; the same names and formulas are in MODELS of test_glm_against_r.py.
@@ -80,6 +94,7 @@ for (dn in names(designs)) {
   options(survey.lonely.psu = if (is.null(lonely[[dn]])) "fail" else lonely[[dn]])
   des <- designs[[dn]]()
   for (mn in names(models)) {
+    if (inherits(des, "svyrep.design") && !(mn %in% replicate_models)) next
     m <- models[[mn]]
     fit <- svyglm(m[[1]], design = des, family = m[[2]])
     s <- summary(fit)

@@ -40,7 +40,14 @@ DESIGNS = {
         "glm_apilonely.csv",
         {"ids": "dnum", "strata": "stype", "weights": "pw", "lonely_psu": "average"},
     ),
+    # replicate designs (R's svyglm.svyrep.design refits every replicate): as_replicate(...) arguments in REPLICATE
+    "jk1": ("glm_apiclus1.csv", {"ids": "dnum", "weights": "pw"}),
+    "jkn": ("glm_apistrat.csv", {"ids": "dnum", "strata": "stype", "weights": "pw"}),
+    "jk1_mse": ("glm_apiclus1.csv", {"ids": "dnum", "weights": "pw"}),
+    "supplied_jk1": ("glm_apiclus1_rw.csv", {"weights": "pw", "repweights": r"rw\d+", "rep_type": "jk1"}),
 }
+REPLICATE = {"jk1": ("jk1", {}), "jkn": ("jkn", {}), "jk1_mse": ("jk1", {"mse": True})}
+REPLICATE_DESIGNS = {*REPLICATE, "supplied_jk1"}
 
 # name -> (formula, family)
 MODELS = {
@@ -70,7 +77,14 @@ DEGENERATE = {("lonely_adjust", "nested"), ("lonely_average", "nested")}
 # ... and all three have sch.wide TRUE, so sch.wideTRUE:stypeH is aliased with stypeH: R reports NA for it (and
 # leaves it out of the coefficient table); digifit refuses and names it (test_aliased_term_is_an_error).
 ALIASED = {("lonely_adjust", "two_factors"), ("lonely_average", "two_factors")}
-CASES = [(d, m) for d in DESIGNS for m in MODELS if (d, m) not in SEPARATED | DEGENERATE | ALIASED]
+# the models fitted on the replicate designs (as in make_glm_reference.R)
+REPLICATE_MODELS = ("linear", "factor", "with_na", "logit", "logit_string", "logit_na")
+CASES = [
+    (d, m)
+    for d in DESIGNS
+    for m in MODELS
+    if (d, m) not in SEPARATED | DEGENERATE | ALIASED and (d not in REPLICATE_DESIGNS or m in REPLICATE_MODELS)
+]
 
 
 @functools.cache
@@ -119,7 +133,11 @@ def glm_design(glm_reference):
     @functools.cache
     def build(name: str):
         data, kwargs = DESIGNS[name]
-        return stats.design(str(directory / data), **kwargs)
+        d = stats.design(str(directory / data), **kwargs)
+        if name in REPLICATE:
+            kind, options = REPLICATE[name]
+            d = stats.as_replicate(d, kind, **options)
+        return d
 
     return build
 

@@ -699,9 +699,16 @@ def glm(
             )
         A_last = A  # the normal matrix of the last solve (R's summary(glm)$cov.unscaled is its inverse)
 
-    Ainv = _inverse(A_last)
-    vcov = _sandwich(s, Ainv, S, SS, units, present, design.lonely_psu)
-    df_res = design_df + 1 - p
+    if design.is_replicate:
+        # R's svyglm.svyrep.design: refit with every replicate's weights, svrVar of the coefficients
+        betas = _replicate_betas(design, fit, beta, max_iter, epsilon, formula)
+        vcov = _replicate_covariance(design.replicate, betas, beta)
+        design_df = (
+            design.replicate_degf() if design.repweights else np.linalg.matrix_rank(design.replicate.factors) - 1
+        )
+    else:
+        vcov = _sandwich(s, _inverse(A_last), S, SS, units, present, design.lonely_psu)
+    df_res = int(design_df) + 1 - p
     tcrit = qt(1 - (1 - level) / 2, df_res) if df_res > 0 else math.nan
     coefs = []
     for j, name in enumerate(names):
@@ -721,6 +728,100 @@ def glm(
         iterations=iterations,
         response_level=response_level,
     )
+
+
+def _replicate_betas(d: Design, fit: _Fit, beta0: np.ndarray, max_iter: int, epsilon: float, formula: str):
+    """Every replicate's coefficients, as R's ``glm.fit(X, y, weights = w_r / Σ w_r, start = β̂)`` (R × p).
+
+    The rows are crossed with the replicates inside the engine (a join on the units for replicate factors, an
+    unpivot for supplied replicate-weight columns): each IRLS iteration is one aggregation grouped by replicate,
+    over the replicates not yet converged. Gaussian fits are exact after one iteration.
+    """
+    import pyarrow as pa
+
+    s, proj, p = fit.s, fit.proj, fit.p
+    if d.repweights:
+        R = len(d.repweights)
+        long = proj.drop("__wt").pivot_longer([f"__rw{r}" for r in range(R)], names_to="__rname", values_to="__wt")
+        long = long.mutate(__rep=long["__rname"].re_extract(r"__rw(\d+)", 1).cast("int64")).drop("__rname")
+    else:
+        factors = d.replicate.factors
+        R = factors.shape[0]
+        unit_keys = list(s.keys)
+        psu = s.parents[0][np.fromiter(s.keys.values(), dtype=np.int64, count=len(s.keys))]
+        rr, uu = np.nonzero(factors[:, psu] != 0)  # rows of weight 0 add nothing: leave them out of the join
+        lookup = {f"{k}_k": pa.array([unit_keys[u][i] for u in uu]) for i, k in enumerate(fit.keys)}
+        lookup |= {"__rep": pa.array(rr, type=pa.int64()), "__f": pa.array(factors[rr, psu[uu]])}
+        lk = d.source.register(pa.table(lookup))
+        joined = proj.join(lk, [proj[k] == lk[f"{k}_k"] for k in fit.keys])
+        long = joined.mutate(__wt=joined["__wt"] * joined["__f"]).drop("__f", *[f"{k}_k" for k in fit.keys])
+    betas = np.tile(beta0, (R, 1))
+    active = np.arange(R)
+    fam = fit.fam
+    gaussian = fam.name == "gaussian"
+
+    def one_pass(rows: np.ndarray, current: np.ndarray):
+        b_tab = d.source.register(
+            pa.table({"__rb": pa.array(rows, type=pa.int64())} | {f"__beta{j}": current[:, j] for j in range(p)})
+        )
+        t = long.filter(long["__rep"].isin([int(r) for r in rows]))
+        t = t.join(b_tab, t["__rep"] == b_tab["__rb"])
+        eta = None
+        for j in range(p):
+            term = t[f"__beta{j}"] if fit.xs[j] is None else t[f"__x{j}"] * t[f"__beta{j}"]
+            eta = term if eta is None else eta + term
+        t = fam.rows(t, eta, None)
+        xs = [None if x is None else t[f"__x{j}"] for j, x in enumerate(fit.xs)]
+        aggs = {f"__a{k}": fit._sum(t, _mul(t["__W"], xs[a], xs[b])) for k, (a, b) in enumerate(fit.pairs)}
+        aggs |= {f"__b{a}": fit._sum(t, _mul(t["__W"], xs[a], t["__z"])) for a in range(p)}
+        aggs |= {"__dev": t["__dev"].sum(), "__sw": t["__wt"].sum()}
+        res = d.execute(t.group_by("__rep").aggregate(**aggs)).to_pylist()
+        by_r = {int(r["__rep"]): r for r in res}
+        A = np.zeros((len(rows), p, p))
+        b = np.zeros((len(rows), p))
+        dev = np.zeros(len(rows))
+        for i, r in enumerate(rows):
+            row = by_r.get(int(r))
+            if row is None:
+                raise EstimationError(f"glm {formula!r}: replicate {int(r) + 1} has no rows with a non-zero weight.")
+            for k, (a, b_) in enumerate(fit.pairs):
+                A[i, a, b_] = A[i, b_, a] = row[f"__a{k}"]
+            b[i] = [row[f"__b{a}"] for a in range(p)]
+            dev[i] = row["__dev"] / row["__sw"]  # R normalises the replicate's weights to sum 1
+        return A, b, dev
+
+    A, b, dev_old = one_pass(active, betas[active])
+    iteration = 0
+    change = np.full(R, np.nan)
+    while active.size:
+        iteration += 1
+        if iteration > max_iter:
+            worst = int(active[np.nanargmax(change[active])]) if np.isfinite(change[active]).any() else int(active[0])
+            raise EstimationError(
+                f"glm {formula!r}: the fit with replicate {worst + 1}'s weights did not converge in {max_iter} IRLS "
+                f"iterations (last relative change in deviance {change[worst]:.3g})."
+            )
+        for i, r in enumerate(active):
+            try:
+                betas[r] = fit.solve(A[i], b[i])
+            except EstimationError as exc:
+                raise EstimationError(f"replicate {int(r) + 1}: {exc}") from None
+        if gaussian:
+            break
+        A, b, dev = one_pass(active, betas[active])
+        change[active] = np.abs(dev - dev_old) / (np.abs(dev) + 0.1)
+        done = change[active] < epsilon
+        keep = ~done
+        active, A, b, dev_old = active[keep], A[keep], b[keep], dev[keep]
+    return betas
+
+
+def _replicate_covariance(rep, betas: np.ndarray, beta0: np.ndarray) -> np.ndarray:
+    """R's ``svrVar``: ``scale · Σ_r rscale_r (β_r − c)(β_r − c)ᵀ`` with c the replicates' mean (or β̂, ``mse``)."""
+    centre = beta0 if rep.mse else betas.mean(axis=0)
+    dev = betas - centre
+    rscales = np.asarray(rep.rscales, dtype=float)
+    return rep.scale * (dev * rscales[:, None]).T @ dev
 
 
 def _p_value(t: float, df: int) -> float:
@@ -762,7 +863,8 @@ class _Fit:
         keys = d.key_exprs(base)
         self.keys = list(keys)
         cols = {f"__x{j}": x for j, x in enumerate(xs) if x is not None}
-        self.proj = base.select(**keys, **cols, __y=y, __wt=wt)
+        reps = {f"__rw{r}": base[c].cast("float64") for r, c in enumerate(d.repweights)}
+        self.proj = base.select(**keys, **cols, **reps, __y=y, __wt=wt)
         t = self.proj
         self.xs = [None if x is None else t[f"__x{j}"] for j, x in enumerate(xs)]
 
