@@ -9,6 +9,8 @@ from digifit.survey.models import (
     Submission,
     SubmissionEdit,
     Wave,
+    Webhook,
+    WebhookDelivery,
 )
 
 
@@ -68,6 +70,48 @@ class SubmissionAdmin(admin.ModelAdmin):
     search_fields = ("instance_id", "panel_id")
     readonly_fields = [f.name for f in Submission._meta.fields]
     inlines = [EditInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    """Webhooks per questionnaire; the secret is shown read-only (receivers need it to check signatures)."""
+
+    list_display = ("questionnaire", "url", "active", "created_at")
+    list_filter = ("active", "questionnaire")
+    fields = ("questionnaire", "url", "description", "active", "secret")
+    readonly_fields = ("secret",)
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            import secrets
+
+            obj.secret = secrets.token_urlsafe(32)
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.action(description="Retry now")
+def _retry(modeladmin, request, queryset) -> None:
+    from digifit.survey.webhooks import webhook_delivery_retry
+
+    for delivery in queryset:
+        webhook_delivery_retry(delivery=delivery)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: read-only, with a retry action."""
+
+    list_display = ("created_at", "webhook", "submission", "status", "attempts", "response_code", "next_attempt_at")
+    list_filter = ("status", "webhook")
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+    actions = [_retry]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -553,3 +553,7 @@ def submissions_edits(request, instance_id: str):
 api.add_router("/questionnaires", questionnaires)
 api.add_router("/waves", waves)
 api.add_router("/submissions", submissions)
+
+from digifit.survey.webhooks_api import router as webhooks_router  # noqa: E402 (a router of its own module)
+
+api.add_router("/webhooks", webhooks_router)

@@ -189,3 +189,66 @@ class SubmissionEdit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submission_id} @ {self.edited_at:%Y-%m-%d %H:%M}"
+
+
+class Webhook(models.Model):
+    """A URL that receives every accepted submission of a questionnaire as signed JSON (see ``webhooks.py``).
+
+    ``secret`` signs each delivery (HMAC-SHA256); it is kept in clear because signing needs it, and shown once
+    when the webhook is created.
+    """
+
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(_("URL"), max_length=1000)
+    secret = models.CharField(max_length=200, editable=False)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+        ordering = ["questionnaire", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.questionnaire.form_id} → {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One submission sent (or to be sent) to one webhook: the delivery log and the retry queue in one row.
+
+    A delivery is due when it is ``pending`` and ``next_attempt_at`` has passed; a worker that takes it moves
+    ``next_attempt_at`` a lease ahead, so a worker that dies mid-request only delays it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("failed")
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    event = models.CharField(max_length=50, default="submission.created")
+    body = models.TextField(help_text=_("the JSON posted, fixed when the delivery is created"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    response_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["webhook", "submission", "event"], name="survey_webhook_delivery_once"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="survey_webhook_due")]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.submission_id} → webhook {self.webhook_id}: {self.status}"

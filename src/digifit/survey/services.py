@@ -7,6 +7,7 @@ Names follow ``<entity>_<action>``; arguments are keyword-only. Services raise t
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import secrets
@@ -385,6 +386,8 @@ def submission_submit(
                 created = True
             if invitation is not None:
                 Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.COMPLETED, completed_at=now)
+            # webhooks: queued once the submission is committed; they never fail or delay it
+            transaction.on_commit(functools.partial(_submission_accepted, sub.pk))
     except IntegrityError:
         # Another request stored the same instance_id between our check and our insert.
         sub = Submission.objects.filter(instance_id=uid).first()
@@ -392,6 +395,12 @@ def submission_submit(
             raise
         return Submitted(_same_or_conflict(sub, digest, questionnaire_version), False)
     return Submitted(sub, created)
+
+
+def _submission_accepted(submission_id: int) -> None:
+    from digifit.survey.webhooks import submission_accepted
+
+    submission_accepted(submission_id=submission_id)
 
 
 def _submission_existing(uid: uuid.UUID, digest: str, version: QuestionnaireVersion) -> Submission | None:

@@ -1,0 +1,26 @@
+"""Background tasks of the survey app (django-tasks, database backend).
+
+The tables stay the source of truth: a task only makes work happen sooner. The database backend never retries a
+task whose worker died, so ``webhooks_flush`` finding nothing, or never running, loses nothing — the
+``webhooks_deliver`` loop delivers every due row, and reminders are idempotent outbox keys.
+"""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from digifit.survey.webhooks import webhook_deliveries_run
+
+
+@task()
+def webhooks_flush() -> int:
+    """Attempt the webhook deliveries that are due now; return how many were attempted."""
+    return webhook_deliveries_run()
+
+
+@task()
+def invitation_reminders_queue() -> int:
+    """Queue the due invitation reminders of every open wave (see ``invitation_reminders_enqueue``)."""
+    from digifit.survey.invitations import invitation_reminders_enqueue
+
+    return invitation_reminders_enqueue()

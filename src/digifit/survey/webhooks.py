@@ -1,0 +1,344 @@
+"""Webhooks: every accepted submission of a questionnaire is POSTed as signed JSON to the URLs its managers
+registered, retried with exponential backoff, with a delivery log.
+
+The flow::
+
+    submission_submit  --transaction.on_commit-->  webhook_deliveries_create   (one WebhookDelivery per webhook)
+                                                   + the django-tasks task webhooks_flush (an optimisation)
+    webhook_loop / `digifit manage webhooks_deliver` / webhooks_flush  -->  webhook_deliveries_run
+
+* **Never in the way of a submission.** Deliveries are created after the submission's transaction committed,
+  and any error while creating them is logged, not raised; the HTTP requests happen in a background worker.
+* **The table is the queue.** A ``WebhookDelivery`` row is both the log (status, attempts, response code, last
+  error) and the retry schedule (``next_attempt_at``). django-tasks' database backend does not retry a task
+  whose worker died, so a task only *wakes* delivery up; the loop (``webhooks_deliver``) finds every due row.
+  A worker takes a row by moving ``next_attempt_at`` a lease ahead (under ``SELECT … FOR UPDATE SKIP LOCKED`` on
+  PostgreSQL), so two workers never post the same attempt, and a worker that dies only delays it.
+* **Signed.** Headers ``X-Digifit-Timestamp`` (Unix seconds) and ``X-Digifit-Signature: sha256=<hex>``, the
+  HMAC-SHA256 with the webhook's secret over ``<timestamp>.<body>``; ``X-Digifit-Delivery`` is the delivery's
+  id (the same on every retry: use it to drop duplicates). docs/survey-manager.md has the verification recipe.
+* **Backoff.** Attempt *n* failed (no 2xx, a timeout, a refused connection): the next one waits
+  ``DIGIFIT_WEBHOOK_BACKOFF_SECONDS · 2^(n-1)`` (default 30 s), at most ``DIGIFIT_WEBHOOK_BACKOFF_MAX_SECONDS``
+  (6 h); after ``DIGIFIT_WEBHOOK_MAX_ATTEMPTS`` (default 10) the delivery is ``failed`` and can be retried by
+  hand (``webhook_delivery_retry``, the API or the admin).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+from digifit.survey.errors import FieldProblem, SubmissionRejected
+from digifit.survey.models import Questionnaire, Submission, Webhook, WebhookDelivery
+
+logger = logging.getLogger("digifit.survey.webhooks")
+
+EVENT_SUBMISSION = "submission.created"
+SIGNATURE_HEADER = "X-Digifit-Signature"
+TIMESTAMP_HEADER = "X-Digifit-Timestamp"
+DELIVERY_HEADER = "X-Digifit-Delivery"
+EVENT_HEADER = "X-Digifit-Event"
+LEASE_SECONDS = 120
+TIMEOUT_SECONDS = 10
+
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+# ------------------------------------------------------------------------------------------- signing
+
+
+def webhook_signature(*, secret: str, timestamp: int | str, body: bytes) -> str:
+    """Return the ``X-Digifit-Signature`` value: ``sha256=`` + HMAC-SHA256 of ``<timestamp>.<body>``.
+
+    Examples
+    --------
+    >>> webhook_signature(secret="s3cret", timestamp=1700000000, body=b'{"a":1}')[:15]
+    'sha256=1698a50'
+    """
+    message = str(timestamp).encode() + b"." + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def webhook_verify(*, secret: str, body: bytes, timestamp: str, signature: str, tolerance: int = 300, now=None) -> bool:
+    """Check a delivery as a receiver should: the signature matches and the timestamp is recent.
+
+    ``tolerance`` (seconds) bounds replays of a captured request; compare in constant time.
+    """
+    try:
+        sent = int(timestamp)
+    except (TypeError, ValueError):
+        return False
+    if abs((now if now is not None else time.time()) - sent) > tolerance:
+        return False
+    return hmac.compare_digest(webhook_signature(secret=secret, timestamp=sent, body=body), signature or "")
+
+
+# ------------------------------------------------------------------------------------------- services
+
+
+def _url_checked(url: str) -> str:
+    url = (url or "").strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError as exc:
+        raise SubmissionRejected(
+            [FieldProblem(field="url", code="invalid", message=f"got {url!r}; expected an http(s) URL")]
+        ) from exc
+    return url
+
+
+@transaction.atomic
+def webhook_create(
+    *, questionnaire: Questionnaire, url: str, secret: str = "", description: str = "", user=None
+) -> Webhook:
+    """Register a URL that receives every accepted submission of ``questionnaire``.
+
+    Without ``secret`` one is generated (read it from the returned webhook; the API shows it once).
+
+    Raises
+    ------
+    SubmissionRejected
+        The URL is not an http(s) URL, or the secret is shorter than 16 characters.
+    """
+    url = _url_checked(url)
+    if secret and len(secret) < 16:
+        raise SubmissionRejected(
+            [FieldProblem(field="secret", code="invalid", message="a secret needs at least 16 characters")]
+        )
+    hook = Webhook(
+        questionnaire=questionnaire,
+        url=url,
+        secret=secret or secrets.token_urlsafe(32),
+        description=(description or "")[:200],
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    hook.full_clean()
+    hook.save()
+    return hook
+
+
+@transaction.atomic
+def webhook_update(*, webhook: Webhook, url: str | None = None, active: bool | None = None) -> Webhook:
+    """Change a webhook's URL or switch it on or off (pending deliveries of a switched-off webhook wait)."""
+    if url is not None:
+        webhook.url = _url_checked(url)
+    if active is not None:
+        webhook.active = active
+    webhook.full_clean()
+    webhook.save()
+    return webhook
+
+
+@transaction.atomic
+def webhook_delete(*, webhook: Webhook) -> None:
+    """Remove a webhook and its delivery log."""
+    webhook.delete()
+
+
+def webhook_delivery_retry(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Make a failed (or pending) delivery due now."""
+    WebhookDelivery.objects.filter(pk=delivery.pk).exclude(status=WebhookDelivery.Status.DELIVERED).update(
+        status=WebhookDelivery.Status.PENDING, next_attempt_at=timezone.now()
+    )
+    delivery.refresh_from_db()
+    return delivery
+
+
+def submission_payload(submission: Submission, *, delivery_id: uuid.UUID, event: str = EVENT_SUBMISSION) -> dict:
+    """The JSON document a webhook receives for a submission."""
+    version = submission.questionnaire_version
+    return {
+        "event": event,
+        "delivery_id": str(delivery_id),
+        "form_id": version.questionnaire.form_id,
+        "version": version.version,
+        "instance_id": str(submission.instance_id),
+        "wave_id": submission.wave_id,
+        "wave": submission.wave.name if submission.wave_id else None,
+        "panel_id": submission.panel_id,
+        "language": submission.language,
+        "source": submission.source,
+        "submitted_at": submission.submitted_at.isoformat() if submission.submitted_at else None,
+        "data": submission.data,
+    }
+
+
+def webhook_deliveries_create(*, submission_id: int, event: str = EVENT_SUBMISSION) -> list[WebhookDelivery]:
+    """Queue the delivery of a stored submission to every active webhook of its questionnaire (idempotent)."""
+    submission = (
+        Submission.objects.select_related("questionnaire_version__questionnaire", "wave")
+        .filter(pk=submission_id, status=Submission.Status.COMPLETE)
+        .first()
+    )
+    if submission is None:
+        return []
+    hooks = Webhook.objects.filter(questionnaire_id=submission.questionnaire_version.questionnaire_id, active=True)
+    created = []
+    now = timezone.now()
+    for hook in hooks:
+        delivery_id = uuid.uuid4()
+        body = json.dumps(
+            submission_payload(submission, delivery_id=delivery_id, event=event), ensure_ascii=False, sort_keys=True
+        )
+        with transaction.atomic():
+            if WebhookDelivery.objects.filter(webhook=hook, submission=submission, event=event).exists():
+                continue
+            created.append(
+                WebhookDelivery.objects.create(
+                    id=delivery_id, webhook=hook, submission=submission, event=event, body=body, next_attempt_at=now
+                )
+            )
+    return created
+
+
+def submission_accepted(*, submission_id: int) -> None:
+    """Call after a submission is stored (from ``transaction.on_commit``): queue its webhook deliveries.
+
+    Never raises: a webhook must not fail or slow down the submission that triggered it.
+    """
+    try:
+        if not Webhook.objects.filter(questionnaire__versions__submissions__pk=submission_id, active=True).exists():
+            return
+        if webhook_deliveries_create(submission_id=submission_id):
+            _wake_worker()
+    except Exception:  # logged, and the submission stands
+        logger.exception("could not queue webhook deliveries of submission %s", submission_id)
+
+
+def _wake_worker() -> None:
+    """Enqueue the django-tasks task that delivers at once (when TASKS is configured); the loop is the backstop."""
+    if not getattr(settings, "TASKS", None):
+        return
+    try:
+        from digifit.survey.tasks import webhooks_flush
+
+        webhooks_flush.enqueue()
+    except Exception:  # no task backend: the webhooks_deliver loop delivers
+        logger.debug("webhooks_flush not enqueued", exc_info=True)
+
+
+# ------------------------------------------------------------------------------------------- delivery
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    base = _setting("DIGIFIT_WEBHOOK_BACKOFF_SECONDS", 30)
+    cap = _setting("DIGIFIT_WEBHOOK_BACKOFF_MAX_SECONDS", 6 * 3600)
+    return dt.timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # a redirect is an answer, not a delivery
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
+    """POST and return (status code or None, error text; empty when 2xx)."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
+            response.read(4096)
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        snippet = exc.read(500).decode("utf-8", "replace") if exc.fp else ""
+        return exc.code, f"HTTP {exc.code}: {snippet}".strip()
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return None, f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+
+
+def _claim(now: dt.datetime, limit: int) -> list[WebhookDelivery]:
+    with transaction.atomic():
+        qs = WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now, webhook__active=True
+        ).order_by("next_attempt_at")
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        due = list(qs.select_related("webhook")[:limit])
+        if due:
+            WebhookDelivery.objects.filter(pk__in=[d.pk for d in due]).update(
+                next_attempt_at=now + dt.timedelta(seconds=LEASE_SECONDS)
+            )
+    return due
+
+
+def webhook_deliveries_run(*, now: dt.datetime | None = None, limit: int = 50) -> int:
+    """Attempt every due delivery once; return how many were attempted.
+
+    ``now`` (for tests) is the time deliveries are due by and the attempts are logged at.
+    """
+    now = now or timezone.now()
+    due = _claim(now, limit)
+    max_attempts = int(_setting("DIGIFIT_WEBHOOK_MAX_ATTEMPTS", 10))
+    for delivery in due:
+        body = delivery.body.encode()
+        stamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "digifit-webhooks/1",
+            EVENT_HEADER: delivery.event,
+            DELIVERY_HEADER: str(delivery.pk),
+            TIMESTAMP_HEADER: str(stamp),
+            SIGNATURE_HEADER: webhook_signature(secret=delivery.webhook.secret, timestamp=stamp, body=body),
+        }
+        code, error = _post(delivery.webhook.url, body, headers)
+        attempts = delivery.attempts + 1
+        fields: dict[str, Any] = {"attempts": attempts, "last_attempt_at": now, "response_code": code}
+        if code is not None and 200 <= code < 300:
+            fields.update(status=WebhookDelivery.Status.DELIVERED, delivered_at=now, last_error="")
+        elif attempts >= max_attempts:
+            fields.update(status=WebhookDelivery.Status.FAILED, last_error=error[:2000])
+        else:
+            fields.update(next_attempt_at=now + _backoff(attempts), last_error=error[:2000])
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
+    return len(due)
+
+
+def webhook_loop(*, interval: float = 2.0, stop: threading.Event | None = None, limit: int = 50) -> None:
+    """Deliver due webhooks every ``interval`` seconds until ``stop`` is set (``webhooks_deliver`` runs it)."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        close_old_connections()
+        try:
+            attempted = webhook_deliveries_run(limit=limit)
+        except Exception:  # a database hiccup must not end the loop
+            logger.exception("webhook pass failed")
+            attempted = 0
+        close_old_connections()
+        if attempted < limit:
+            stop.wait(interval)
+
+
+__all__ = [
+    "EVENT_SUBMISSION",
+    "submission_accepted",
+    "submission_payload",
+    "webhook_create",
+    "webhook_delete",
+    "webhook_deliveries_create",
+    "webhook_deliveries_run",
+    "webhook_delivery_retry",
+    "webhook_loop",
+    "webhook_signature",
+    "webhook_update",
+    "webhook_verify",
+]
