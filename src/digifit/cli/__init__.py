@@ -41,6 +41,10 @@ def _register() -> None:
 
     main.add_command(_programme.programme)
 
+    from digifit.cli import worker as _worker
+
+    main.add_command(_worker.worker)
+
     from digifit.cli import report as _report
 
     main.add_command(_report.report)

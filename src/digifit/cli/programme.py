@@ -1,13 +1,14 @@
 """``digifit programme …``: the live-coaching series' calendar feed and the reach forecast.
 
-For now SERIES is a JSON or TOML file describing the series (see ``docs/coach.md``); when the programme's
-database models land, SERIES becomes the series' slug in the database. The command names and ``--out``
-stay as they are.
+SERIES is the slug of a series in the database (``dienstag``); a ``.json`` or ``.toml`` file describing a
+series (see ``docs/coach.md``) still works, for a feed without a database.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 import tomllib
 from datetime import UTC, datetime
@@ -49,20 +50,26 @@ def programme() -> None:
 def feed(series: str, out: str, url: str | None, stamp: datetime | None) -> None:
     """Write the subscribable iCalendar feed of SERIES.
 
-    SERIES is, for now, a .json or .toml file with the series' fields (slug, title, start_date, weekday,
-    start_time, duration_minutes, tz, until or count, skipped, moved, ...). Later it will be the slug of a
-    series in the database; the command and --out stay the same.
+    SERIES is the slug of a series in the database (see 'digifit manage' and the admin), or a .json/.toml
+    file with the series' fields (slug, title, start_date, weekday, start_time, duration_minutes, tz, until
+    or count, skipped, moved, ...). A slug never contains a dot, so 'x.toml' always means the file.
 
     \b
-    Example:
+    Examples:
+      digifit programme feed dienstag --out dienstag.ics
       digifit programme feed tuesday.toml --out tuesday.ics
     """
     from digifit.programme.calendar import series_feed
-    from digifit.programme.recurrence import series_from_mapping
 
+    sequence = 0
     try:
-        value = series_from_mapping(_read_series_file(Path(series)), source=Path(series).name)
-        data = series_feed(value, url=url, stamp=stamp.replace(tzinfo=UTC) if stamp else None)
+        if _SLUG.match(series) and not Path(series).exists():
+            value, sequence = _series_from_database(series)
+        else:
+            from digifit.programme.recurrence import series_from_mapping
+
+            value = series_from_mapping(_read_series_file(Path(series)), source=Path(series).name)
+        data = series_feed(value, url=url, stamp=stamp.replace(tzinfo=UTC) if stamp else None, sequence=sequence)
     except DigifitError as error:
         raise ProgrammeUsageError(str(error)) from None
     if out == "-":
@@ -74,6 +81,33 @@ def feed(series: str, out: str, url: str | None, stamp: datetime | None) -> None
     except OSError as error:
         raise ProgrammeUsageError(f"{out}: cannot write ({error.strerror or error})") from None
     click.echo(f"wrote {out}", err=True)
+
+
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _series_from_database(slug: str):
+    """The series ``slug`` from the database (Django set up lazily), as a recurrence value and its SEQUENCE."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digifit.web.settings")
+    import django
+
+    django.setup()
+    from django.db.utils import DatabaseError
+
+    try:
+        from digifit.programme.selectors import series_get
+
+        row = series_get(slug=slug)
+    except DatabaseError as error:
+        raise ProgrammeUsageError(
+            f"cannot read series {slug!r} from the database ({str(error).splitlines()[0]}); "
+            "run 'digifit manage migrate' first"
+        ) from None
+    if row is None:
+        raise ProgrammeUsageError(
+            f"no series {slug!r} in the database and no such file; give a slug from the admin or a .json/.toml file"
+        )
+    return row.to_value(), row.sequence
 
 
 @programme.command("forecast")
