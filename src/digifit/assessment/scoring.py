@@ -42,6 +42,7 @@ __all__ = [
     "Rules",
     "RulesError",
     "RulesVersionMismatch",
+    "answers_check",
     "dii_level",
     "load_rules",
     "progress",
@@ -56,7 +57,11 @@ class RulesError(ValueError, DigifitError):
 
 
 class AnswersError(ValueError, DigifitError):
-    """An answer has a value the rules do not allow (names the field and the value)."""
+    """Answers that cannot be scored; ``problems`` lists ``(field, message)`` pairs."""
+
+    def __init__(self, message: str, problems: list[tuple[str, str]] | tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
 
 
 class RulesVersionMismatch(ValueError, DigifitError):
@@ -218,6 +223,41 @@ def rules_check_form(rules: Rules, questionnaire: Any) -> list[str]:
                 if values != {str(i) for i in range(rules.scale_max + 1)}:
                     problems.append(f"field {name!r}: choices {sorted(values)}; expected 0..{rules.scale_max}")
     return problems
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return " ".join(str(v) for v in value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def answers_check(
+    questionnaire: Any, answers: Mapping[str, Any], *, language: str = "de", partial: bool = False
+) -> dict[str, Any]:
+    """Check answers against the check form with the forms engine; return them as stored (JSON values).
+
+    The web page calls this with ``partial=False`` (every required answer must be given); ``digifit check
+    score`` with ``partial=True`` (unanswered questions are allowed and scored as missing). Unknown fields,
+    values outside the choices and failed constraints are always errors.
+
+    Raises
+    ------
+    AnswersError
+        With ``problems``: ``(field, message)`` in ``language``.
+    """
+    from digifit.forms import check_answers
+
+    if not isinstance(answers, Mapping):
+        raise AnswersError(f"answers must be an object of answer names to values; got {type(answers).__name__}.")
+    checked = check_answers(questionnaire, dict(answers), language=language or "de")
+    problems = [(str(e.field), str(e.message)) for e in checked.errors if not (partial and e.code == "required")]
+    if problems:
+        shown = "; ".join(f"{f}: {m}" for f, m in problems[:5])
+        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        raise AnswersError(f"{len(problems)} answer(s) rejected: {shown}{more}", problems)
+    return {k: _plain(v) for k, v in checked.values.items() if v is not None and v != ""}
 
 
 # --------------------------------------------------------------------------------------------- results

@@ -19,47 +19,23 @@ from django.utils import timezone
 
 from digifit.assessment import benchmark, scoring, selectors
 from digifit.assessment.models import Assessment, PeerTable
-from digifit.errors import DigifitError
 
 #: Bump when the peer table's content changes for the same data (measures, groups, weighting).
 PEER_TABLE_VERSION = "1"
 
 
-class CheckRejected(ValueError, DigifitError):
-    """The answers do not fit the check form; ``problems`` holds ``(field, message)`` pairs."""
-
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        self.problems = problems
-        shown = "; ".join(f"{f}: {m}" for f, m in problems[:5])
-        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
-        super().__init__(f"{len(problems)} answer(s) rejected: {shown}{more}")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return " ".join(str(v) for v in value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+#: The answers do not fit the check form; ``problems`` holds ``(field, message)`` pairs.
+CheckRejected = scoring.AnswersError
 
 
 def answers_check(answers: Mapping[str, Any], *, language: str = "de", partial: bool = False) -> dict[str, Any]:
-    """Check answers against the check form (the forms engine) and return them as stored.
-
-    With ``partial=True`` unanswered required questions are allowed (``digifit check score`` scores partial
-    answers); unknown fields and values outside the choices are always errors.
+    """Check answers against the configured check form (:func:`digifit.assessment.scoring.answers_check`).
 
     Raises
     ------
     CheckRejected
     """
-    from digifit.forms import check_answers
-
-    checked = check_answers(selectors.check_form_get(), dict(answers), language=language or "de")
-    problems = [(str(e.field), str(e.message)) for e in checked.errors if not (partial and e.code == "required")]
-    if problems:
-        raise CheckRejected(problems)
-    return {k: _plain(v) for k, v in checked.values.items() if v is not None and v != ""}
+    return scoring.answers_check(selectors.check_form_get(), answers, language=language, partial=partial)
 
 
 @transaction.atomic

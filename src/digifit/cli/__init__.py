@@ -49,5 +49,9 @@ def _register() -> None:
 
     main.add_command(_report.report)
 
+    from digifit.cli import check as _check
+
+    main.add_command(_check.check)
+
 
 _register()
