@@ -60,7 +60,7 @@ LANGUAGES = ("de", "en", "fr")
 def message_id_for(key: str) -> str:
     """Return the stable ``Message-ID`` of the message with ``key`` (a resend carries the same one)."""
     domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "digifit.localhost"
-    return f"<outbox.{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
+    return f"<outbox.{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
 
 
 def outbox_enqueue(
