@@ -6,6 +6,7 @@ from digifit.survey.models import (
     Invitation,
     Questionnaire,
     QuestionnaireVersion,
+    ReminderSchedule,
     Submission,
     SubmissionEdit,
     Wave,
@@ -41,10 +42,19 @@ class QuestionnaireVersionAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.action(description="Send the invitation e-mails (and schedule reminders)")
+def _invitations_send(modeladmin, request, queryset) -> None:
+    from digifit.survey.invitations import invitations_send
+
+    n = sum(invitations_send(wave=wave) for wave in queryset)
+    modeladmin.message_user(request, f"{n} invitation e-mail(s) queued")
+
+
 @admin.register(Wave)
 class WaveAdmin(admin.ModelAdmin):
     list_display = ("questionnaire", "name", "status", "opens_at", "closes_at")
     list_filter = ("status", "questionnaire")
+    actions = [_invitations_send]
 
 
 @admin.register(Invitation)
@@ -118,3 +128,10 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(ReminderSchedule)
+class ReminderScheduleAdmin(admin.ModelAdmin):
+    """Reminder days per wave (days after the invitation e-mail); waves without one use the default."""
+
+    list_display = ("wave", "offsets_days")

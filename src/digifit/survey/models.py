@@ -252,3 +252,17 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} {self.submission_id} → webhook {self.webhook_id}: {self.status}"
+
+
+class ReminderSchedule(models.Model):
+    """When unanswered invitations of a wave are reminded: days after the invitation was sent (e.g. [7, 14])."""
+
+    wave = models.OneToOneField(Wave, on_delete=models.CASCADE, related_name="reminder_schedule")
+    offsets_days = models.JSONField(_("reminder days"), default=list, help_text=_("days after the invitation"))
+
+    class Meta:
+        verbose_name = _("reminder schedule")
+        verbose_name_plural = _("reminder schedules")
+
+    def __str__(self) -> str:
+        return f"{self.wave}: {self.offsets_days}"

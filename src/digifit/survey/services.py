@@ -143,6 +143,10 @@ def wave_status_set(*, wave: Wave, status: str) -> Wave:
     wave.status = status
     _clean(wave)
     wave.save(update_fields=["status"])
+    if status == Wave.Status.CLOSED:  # no reminders for a closed wave
+        from digifit.survey.invitations import wave_closed
+
+        transaction.on_commit(functools.partial(wave_closed, wave=wave))
     return wave
 
 
@@ -388,6 +392,8 @@ def submission_submit(
                 Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.COMPLETED, completed_at=now)
             # webhooks: queued once the submission is committed; they never fail or delay it
             transaction.on_commit(functools.partial(_submission_accepted, sub.pk))
+            if invitation is not None:  # answered: its e-mail reminders are cancelled
+                transaction.on_commit(functools.partial(_invitation_answered, invitation.pk))
     except IntegrityError:
         # Another request stored the same instance_id between our check and our insert.
         sub = Submission.objects.filter(instance_id=uid).first()
@@ -401,6 +407,12 @@ def _submission_accepted(submission_id: int) -> None:
     from digifit.survey.webhooks import submission_accepted
 
     submission_accepted(submission_id=submission_id)
+
+
+def _invitation_answered(invitation_id: int) -> None:
+    from digifit.survey.invitations import invitation_answered
+
+    invitation_answered(invitation_id=invitation_id)
 
 
 def _submission_existing(uid: uuid.UUID, digest: str, version: QuestionnaireVersion) -> Submission | None:

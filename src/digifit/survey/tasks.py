@@ -2,7 +2,8 @@
 
 The tables stay the source of truth: a task only makes work happen sooner. The database backend never retries a
 task whose worker died, so ``webhooks_flush`` finding nothing, or never running, loses nothing — the
-``webhooks_deliver`` loop delivers every due row, and reminders are idempotent outbox keys.
+``webhooks_deliver`` loop delivers every due row. Invitation reminders need no task: they are outbox
+messages queued with their ``send_at`` when the invitation is sent (see ``invitations.py``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,3 @@ from digifit.survey.webhooks import webhook_deliveries_run
 def webhooks_flush() -> int:
     """Attempt the webhook deliveries that are due now; return how many were attempted."""
     return webhook_deliveries_run()
-
-
-@task()
-def invitation_reminders_queue() -> int:
-    """Queue the due invitation reminders of every open wave (see ``invitation_reminders_enqueue``)."""
-    from digifit.survey.invitations import invitation_reminders_enqueue
-
-    return invitation_reminders_enqueue()

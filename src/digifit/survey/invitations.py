@@ -1,0 +1,173 @@
+"""Invitation e-mails and reminders, sent through the e-mail outbox (:mod:`digifit.notifications`).
+
+* :func:`invitations_send` queues one invitation e-mail per pending invitation of a wave (outbox key
+  ``invite:<invitation id>``) with the respondent's link ``/r/<token>/``, in the invitation's language, marks the
+  invitation ``sent`` — and queues its reminders at once, each with its own ``send_at``
+  (``invite-reminder:<invitation id>:<n>``, the *n*-th day of the wave's :class:`ReminderSchedule`, default
+  ``DIGIFIT_INVITATION_REMINDER_DAYS`` = 7 and 14). The outbox is the scheduler; ``digifit worker`` sends.
+* An answered invitation cancels its pending reminders (:func:`invitation_reminders_cancel`, called after the
+  submission commits), and so does closing its wave; reminders that would fall after the wave's ``closes_at``
+  are never queued.
+* Every key is idempotent: sending a wave's invitations twice queues nothing new, and the outbox sends a
+  message once (with a stable Message-ID).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from digifit.survey.models import Invitation, ReminderSchedule, Wave
+
+logger = logging.getLogger("digifit.survey.invitations")
+
+
+def _outbox():
+    from digifit.notifications import services
+
+    return services
+
+
+def reminder_days(wave: Wave) -> list[int]:
+    """The days after sending on which unanswered invitations of ``wave`` are reminded."""
+    schedule = ReminderSchedule.objects.filter(wave=wave).first()
+    if schedule is not None:
+        return sorted({int(d) for d in schedule.offsets_days if int(d) > 0})
+    return sorted({int(d) for d in getattr(settings, "DIGIFIT_INVITATION_REMINDER_DAYS", (7, 14))})
+
+
+@transaction.atomic
+def reminder_schedule_set(*, wave: Wave, days: Sequence[int]) -> ReminderSchedule:
+    """Set the reminder days of a wave (``[]``: no reminders). Applies to invitations sent afterwards.
+
+    Raises
+    ------
+    ValueError
+        A day is not a positive whole number.
+    """
+    cleaned = []
+    for d in days:
+        if isinstance(d, bool) or not isinstance(d, int) or d <= 0:
+            raise ValueError(f"reminder days of wave {wave.name!r}: got {d!r}; expected a positive whole number")
+        cleaned.append(d)
+    schedule, _ = ReminderSchedule.objects.update_or_create(wave=wave, defaults={"offsets_days": sorted(set(cleaned))})
+    return schedule
+
+
+def invitation_link(invitation: Invitation) -> str:
+    """The absolute address of the respondent's form (``DIGIFIT_BASE_URL`` + ``/r/<token>/``)."""
+    base = getattr(settings, "DIGIFIT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    return base + reverse("survey:respond_form", kwargs={"token": invitation.token})
+
+
+def invitation_message(invitation: Invitation, *, reminder: int = 0) -> tuple[str, str, str]:
+    """Return (subject, text, HTML) of the invitation (``reminder=0``) or its ``reminder``-th reminder."""
+    wave = invitation.wave
+    language = invitation.language if invitation.language in ("de", "en", "fr") else "de"
+    context = {
+        "title": wave.questionnaire.title or wave.questionnaire.form_id,
+        "wave": wave,
+        "link": invitation_link(invitation),
+        "closes_at": wave.closes_at,
+        "reminder": reminder,
+        "language": language,
+    }
+    with translation.override(language):
+        subject = render_to_string("survey/respond/mail_subject.txt", context).strip()
+        text = render_to_string("survey/respond/mail_invitation.txt", context)
+        html = render_to_string("survey/respond/mail_invitation.html", context)
+    return subject, text, html
+
+
+def invitations_send(
+    *, wave: Wave, invitations: Iterable[Invitation] | None = None, now: dt.datetime | None = None
+) -> int:
+    """Queue the invitation e-mail (and its reminders) of every pending invitation with an e-mail address.
+
+    Returns how many invitations were queued. Invitations without e-mail, or already sent, are left alone.
+    """
+    outbox = _outbox()
+    now = now or timezone.now()
+    days = reminder_days(wave)
+    qs = Invitation.objects.filter(wave=wave, status=Invitation.Status.PENDING).exclude(email="")
+    if invitations is not None:
+        qs = qs.filter(pk__in=[i.pk for i in invitations])
+    queued = 0
+    for invitation in qs.select_related("wave__questionnaire").order_by("id"):
+        with transaction.atomic():  # the e-mails and the status commit together (a transactional outbox)
+            subject, text, html = invitation_message(invitation)
+            outbox.outbox_enqueue(
+                key=f"invite:{invitation.pk}",
+                to=invitation.email,
+                subject=subject,
+                body_text=text,
+                body_html=html,
+                send_at=now,
+                language=invitation.language,
+            )
+            for n, day in enumerate(days, start=1):
+                send_at = now + dt.timedelta(days=day)
+                if wave.closes_at and send_at >= wave.closes_at:
+                    break
+                subject, text, html = invitation_message(invitation, reminder=n)
+                outbox.outbox_enqueue(
+                    key=f"invite-reminder:{invitation.pk}:{n}",
+                    to=invitation.email,
+                    subject=subject,
+                    body_text=text,
+                    body_html=html,
+                    send_at=send_at,
+                    language=invitation.language,
+                )
+            Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.PENDING).update(
+                status=Invitation.Status.SENT, sent_at=now
+            )
+            queued += 1
+    return queued
+
+
+def invitation_reminders_cancel(*, invitation_id: int) -> int:
+    """Cancel the reminders of an invitation that are not sent yet; return how many."""
+    return _outbox().outbox_cancel(key_prefix=f"invite-reminder:{invitation_id}:")
+
+
+def wave_reminders_cancel(*, wave: Wave) -> int:
+    """Cancel every reminder of a wave not sent yet (the wave closed)."""
+    ids = Invitation.objects.filter(wave=wave).values_list("pk", flat=True)
+    return sum(invitation_reminders_cancel(invitation_id=pk) for pk in ids)
+
+
+def wave_closed(*, wave: Wave) -> None:
+    """After a wave closed: cancel its reminders. Never raises (the wave is closed either way)."""
+    try:
+        wave_reminders_cancel(wave=wave)
+    except Exception:
+        logger.exception("could not cancel the reminders of wave %s", wave.pk)
+
+
+def invitation_answered(*, invitation_id: int) -> None:
+    """After an invitation's submission committed: no more reminders. Never raises."""
+    try:
+        invitation_reminders_cancel(invitation_id=invitation_id)
+    except Exception:
+        logger.exception("could not cancel the reminders of invitation %s", invitation_id)
+
+
+__all__ = [
+    "invitation_answered",
+    "invitation_link",
+    "invitation_message",
+    "invitation_reminders_cancel",
+    "invitations_send",
+    "reminder_days",
+    "reminder_schedule_set",
+    "wave_closed",
+    "wave_reminders_cancel",
+]
