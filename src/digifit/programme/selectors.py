@@ -203,7 +203,10 @@ def completed_checks() -> tuple[dict[int, date], str]:
         return {}, f"none (the Digital-Check could not be read: {type(exc).__name__})"
     result: dict[int, date] = {}
     for key, value in dict(found).items():
-        day = value.date() if isinstance(value, datetime) else value
+        if isinstance(value, datetime):
+            day = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+        else:
+            day = value
         if isinstance(day, date):
             result[int(getattr(key, "pk", key))] = day
     return result, "digifit.assessment"
