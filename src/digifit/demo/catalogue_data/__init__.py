@@ -1,0 +1,1 @@
+"""Data of the demo catalogue: trainings and success stories (JSON)."""
