@@ -70,9 +70,7 @@ def run_svy(table, repeats: int) -> tuple[list[float], float, list[dict]]:
         result = sample.estimation.prop("online", by="country").to_polars()
         times.append(time.perf_counter() - start)
     ones = result.filter(pl.col("online") == 1).sort("country")
-    rows = [
-        {"country": r["country"], "estimate": r["est"], "se": r["se"]} for r in ones.iter_rows(named=True)
-    ]
+    rows = [{"country": r["country"], "estimate": r["est"], "se": r["se"]} for r in ones.iter_rows(named=True)]
     return times, convert, rows
 
 
