@@ -29,9 +29,9 @@ class Bar:
     previous: float | None = None
 
 
-def dimension_chart(bars: Sequence[Bar], *, title: str, previous_label: str = "", width: int = 640) -> str:
+def dimension_chart(bars: Sequence[Bar], *, title: str, previous_label: str = "", width: int = 720) -> str:
     """Return horizontal bars of 0–100 scores, with a marker at the previous result when given."""
-    label_w, right = 230, 48
+    label_w, right = 290, 48
     plot_w = width - label_w - right
     row_h, top = 36, 26
     height = top + row_h * len(bars) + 8
@@ -83,7 +83,7 @@ def share_chart(
     own: int | None,
     title: str,
     own_label: str = "",
-    width: int = 260,
+    width: int = 230,
 ) -> str:
     """Return a small 0–100 % axis with the peers' share (dot), its confidence interval (band) and, when the
     business has the item, a marker at 100 % (it counts among the ``yes``)."""

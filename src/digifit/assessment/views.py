@@ -120,6 +120,15 @@ GROUP_LABELS = {
 }
 
 
+def _topic_labels() -> dict[str, str]:
+    """The programme catalogue's names of its topics (codes when the programme app is absent)."""
+    try:
+        from digifit.programme.models import Topic
+    except ImportError:
+        return {}
+    return {str(value): str(label) for value, label in Topic.choices}
+
+
 @never_cache
 def result(request: HttpRequest, token: str) -> HttpResponse:
     """A result: DII level, dimension scores (chart), peer benchmark with CIs, learning path, progress."""
@@ -188,12 +197,14 @@ def result(request: HttpRequest, token: str) -> HttpResponse:
         "messaging": _("Messaging with customers"),
         "online_ads": _("Online advertising"),
     }
+    topic_labels = _topic_labels()
     focus = [
         {
             "title": dim_labels.get(f.key, f.key) if f.kind == "dimension" else channel_labels.get(f.key, f.key),
             "kind": f.kind,
             "score": f.score,
             "topics": f.topics,
+            "topic_labels": [topic_labels.get(t, t) for t in f.topics],
             "trainings": [
                 {
                     "title": t.title_in(language) if hasattr(t, "title_in") else getattr(t, "title", str(t)),
