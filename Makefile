@@ -54,7 +54,7 @@ test: install sysdeps
 	$(VENV)/bin/ruff check .
 	env -u DATABASE_URL $(VENV)/bin/pytest -q
 	# the Django tests again, on PostgreSQL (fails, never skips, if the server is unreachable)
-	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -q tests/survey tests/accounts tests/web
+	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -q tests/survey tests/accounts tests/web tests/programme tests/notifications
 	$(VENV)/bin/pytest -q --doctest-modules src/digifit/stats
 
 lint: install
