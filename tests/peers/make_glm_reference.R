@@ -45,6 +45,13 @@ for (nm in names(datasets)) {
   write.csv(datasets[[nm]], file.path(outdir, paste0("glm_", nm, ".csv")), row.names = FALSE, na = "")
 }
 
+# Population counts and totals (from apipop) for the calibrated designs; the same numbers are in CALIBRATION of
+# test_glm_against_r.py.
+pop_stype <- data.frame(stype = c("E", "H", "M"), Freq = c(4421, 755, 1018))
+pop_schwide <- data.frame(sch.wide = c(FALSE, TRUE), Freq = c(1072, 5122))
+pop_greg <- c(`(Intercept)` = 6194, stypeH = 755, stypeM = 1018, api99 = 3914069)
+pop_greg2 <- c(`(Intercept)` = 6194, api99 = 3914069, meals = 297533)
+
 # The designs; test_glm_against_r.py builds the same ones (DESIGNS there).
 designs <- list(
   srs = function() svydesign(ids = ~1, fpc = ~fpc, data = apisrs),                      # weights from fpc
@@ -63,8 +70,20 @@ designs <- list(
   jk1_mse = function() as.svrepdesign(svydesign(ids = ~dnum, weights = ~pw, data = apiclus1), type = "JK1",
                                       mse = TRUE),
   supplied_jk1 = function() svrepdesign(data = apiclus1_rw, repweights = "rw[0-9]+", weights = ~pw, type = "JK1",
-                                        combined.weights = TRUE)
+                                        combined.weights = TRUE),
+  # calibrated designs (population counts of apipop): svyrecvar uses the scores' calibration residuals
+  clus1_ps = function() postStratify(svydesign(ids = ~dnum, weights = ~pw, data = apiclus1), ~stype, pop_stype),
+  clus1_rake = function() rake(svydesign(ids = ~dnum, weights = ~pw, data = apiclus1), list(~stype, ~sch.wide),
+                               list(pop_stype, pop_schwide)),
+  clus1_greg = function() calibrate(svydesign(ids = ~dnum, weights = ~pw, data = apiclus1), ~stype + api99,
+                                    pop_greg),
+  srs_ps = function() postStratify(svydesign(ids = ~1, weights = ~pw, data = apisrs), ~stype, pop_stype),
+  srs_rake = function() rake(svydesign(ids = ~1, weights = ~pw, data = apisrs), list(~stype, ~sch.wide),
+                             list(pop_stype, pop_schwide)),
+  strat_greg = function() calibrate(svydesign(ids = ~1, strata = ~stype, weights = ~pw, data = apistrat),
+                                    ~api99 + meals, pop_greg2)
 )
+calibrated <- c("clus1_ps", "clus1_rake", "clus1_greg", "srs_ps", "srs_rake", "strat_greg")
 replicate_models <- c("linear", "factor", "with_na", "logit", "logit_string", "logit_na")
 lonely <- list(lonely_adjust = "adjust", lonely_average = "average")
 
@@ -94,7 +113,7 @@ for (dn in names(designs)) {
   options(survey.lonely.psu = if (is.null(lonely[[dn]])) "fail" else lonely[[dn]])
   des <- designs[[dn]]()
   for (mn in names(models)) {
-    if (inherits(des, "svyrep.design") && !(mn %in% replicate_models)) next
+    if ((inherits(des, "svyrep.design") || dn %in% calibrated) && !(mn %in% replicate_models)) next
     m <- models[[mn]]
     fit <- svyglm(m[[1]], design = des, family = m[[2]])
     s <- summary(fit)

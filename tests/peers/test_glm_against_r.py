@@ -49,6 +49,27 @@ DESIGNS = {
 REPLICATE = {"jk1": ("jk1", {}), "jkn": ("jkn", {}), "jk1_mse": ("jk1", {"mse": True})}
 REPLICATE_DESIGNS = {*REPLICATE, "supplied_jk1"}
 
+# calibrated designs: name -> (data, design arguments, calibration); population counts of apipop, as in the R script
+POP_STYPE = {"E": 4421, "H": 755, "M": 1018}
+POP_SCHWIDE = {"FALSE": 1072, "TRUE": 5122}
+CALIBRATED = {
+    "clus1_ps": ("glm_apiclus1.csv", {"ids": "dnum", "weights": "pw"}, ("poststratify", "stype", POP_STYPE)),
+    "clus1_rake": ("glm_apiclus1.csv", {"ids": "dnum", "weights": "pw"}, ("rake", POP_STYPE, POP_SCHWIDE)),
+    "clus1_greg": (
+        "glm_apiclus1.csv",
+        {"ids": "dnum", "weights": "pw"},
+        ("calibrate", ["stype", "api99"], {"stype": POP_STYPE, "api99": 3914069}),
+    ),
+    "srs_ps": ("glm_apisrs.csv", {"weights": "pw"}, ("poststratify", "stype", POP_STYPE)),
+    "srs_rake": ("glm_apisrs.csv", {"weights": "pw"}, ("rake", POP_STYPE, POP_SCHWIDE)),
+    "strat_greg": (
+        "glm_apistrat.csv",
+        {"strata": "stype", "weights": "pw"},
+        ("calibrate", ["api99", "meals"], {"api99": 3914069, "meals": 297533, "(Intercept)": 6194}),
+    ),
+}
+DESIGNS |= {name: (data, kwargs) for name, (data, kwargs, _) in CALIBRATED.items()}
+
 # name -> (formula, family)
 MODELS = {
     "linear": ("api00 ~ ell + meals + mobility", "gaussian"),
@@ -77,13 +98,14 @@ DEGENERATE = {("lonely_adjust", "nested"), ("lonely_average", "nested")}
 # ... and all three have sch.wide TRUE, so sch.wideTRUE:stypeH is aliased with stypeH: R reports NA for it (and
 # leaves it out of the coefficient table); digifit refuses and names it (test_aliased_term_is_an_error).
 ALIASED = {("lonely_adjust", "two_factors"), ("lonely_average", "two_factors")}
-# the models fitted on the replicate designs (as in make_glm_reference.R)
+# the models fitted on the replicate and calibrated designs (as in make_glm_reference.R)
 REPLICATE_MODELS = ("linear", "factor", "with_na", "logit", "logit_string", "logit_na")
 CASES = [
     (d, m)
     for d in DESIGNS
     for m in MODELS
-    if (d, m) not in SEPARATED | DEGENERATE | ALIASED and (d not in REPLICATE_DESIGNS or m in REPLICATE_MODELS)
+    if (d, m) not in SEPARATED | DEGENERATE | ALIASED
+    and (d not in REPLICATE_DESIGNS | set(CALIBRATED) or m in REPLICATE_MODELS)
 ]
 
 
@@ -137,6 +159,14 @@ def glm_design(glm_reference):
         if name in REPLICATE:
             kind, options = REPLICATE[name]
             d = stats.as_replicate(d, kind, **options)
+        if name in CALIBRATED:
+            how, *args = CALIBRATED[name][2]
+            if how == "poststratify":
+                d = stats.poststratify(d, args[0], args[1])
+            elif how == "rake":
+                d = stats.rake(d, [("stype", args[0]), ("sch.wide", args[1])])
+            else:
+                d = stats.calibrate(d, args[0], args[1])
         return d
 
     return build

@@ -15,7 +15,11 @@ t tests use R's ``df.residual = degf(design) + 1 − p``.
 
 Passes over the data: one to read the design, the levels of the categorical columns and the missing values;
 then one per IRLS iteration plus one (quasi-binomial; R's ``iter`` + 1), or one (gaussian; exact in one step;
-two when each row is its own PSU, where the scores' cross-products need the coefficients).
+two when each row is its own PSU or the design is calibrated, where the scores need the coefficients).
+
+Calibrated designs (post-stratified, raked, GREG) use the residuals of the scores on the calibration model, as
+R's ``svyrecvar(postStrata = ...)`` (:class:`_Calibration`). Replicate designs refit every replicate as R's
+``svyglm.svyrep.design`` (:func:`_replicate_betas`). See ``docs/glm.md``.
 
 References: Binder (1983) *On the variances of asymptotically normal estimators from complex surveys*; Lumley
 (2010) *Complex Surveys*, ch. 5; McCullagh & Nelder (1989) for IRLS.
@@ -524,11 +528,10 @@ def glm(
         raise EstimationError(f"epsilon must be positive; got {epsilon!r}.")
     if not isinstance(formula, str):
         raise EstimationError(f"formula must be a string such as 'y ~ x1 + x2'; got {formula!r}.")
-    if design.calibration is not None or design.trims:
+    if design.calibration is not None and (design.trims or design.is_replicate):
         raise EstimationError(
-            "glm on a calibrated or trimmed design is not supported yet (R's svyglm would linearise the scores "
-            "against the calibration model); fit on the design before calibration, or use its weights as a "
-            "weights column."
+            "glm on a calibrated design that is also trimmed or has replicate variance is not supported yet; fit "
+            "on the calibrated design with Taylor variance, or on the design before calibration."
         )
     fam = _FAMILY[family]
     f = parse_formula(formula)
@@ -554,6 +557,9 @@ def glm(
     table, w = _weighted_table(design)
     used = ibis.and_(*[table[v].notnull() for v in f.variables])
     keys = design.key_exprs(table)
+    cal = _Calibration(design, table) if design.calibration is not None else None
+    if cal is not None:
+        keys |= cal.keys(table)
     aggs: dict[str, ir.Value] = {"__g_rows": table.count(), "__g_used": used.cast("int64").sum()}
     aggs["__g_sw"] = w.sum() if isinstance(w, ir.Column) else table.count().cast("float64")
     aggs["__g_pos"] = (used & (w != 0)).cast("int64").sum() if isinstance(w, ir.Column) else aggs["__g_used"]
@@ -566,6 +572,8 @@ def glm(
         yv = table[f.response].cast("float64")
         aggs["__g_ymin"] = yv.min(where=used)
         aggs["__g_ymax"] = yv.max(where=used)
+    if cal is not None:
+        aggs |= cal.design_sums(table, design.row_psu)
     need_structure = design._structure is None
     if need_structure:
         aggs.update(design.design_metrics(table))
@@ -623,8 +631,7 @@ def glm(
     sum_w = float(np.asarray(agg0.column("__g_sw")).sum())
     if sum_w <= 0:
         raise EstimationError(f"glm {formula!r}: the weights sum to {sum_w:g}; nothing to fit.")
-    w_base = base["__g_w"] if "__g_w" in base.columns else design.weight_expr(base)
-    wt = w_base / (sum_w / n_rows)
+    wt = _weight_on(design, base) / (sum_w / n_rows)
 
     # degrees of freedom and the units present, as degf(design[used, ])
     unit = _unit_index(s, agg0)
@@ -638,14 +645,15 @@ def glm(
     p = len(columns)
     names = [c.name for c in columns]
     xs = [c.expr(base) for c in columns]
-    fit = _Fit(design, base, s, xs, yexpr, wt, fam, names)
+    fit = _Fit(design, base, s, xs, yexpr, wt, fam, names, cal)
 
     if family == "gaussian":
         A, b, S, SS, units = fit.aggregate(eta=None, eta_prev=None, linear=True)[:5]
         beta = fit.solve(A, b)
         iterations = 1
-        if s.row_psu:
-            S, SS, units = fit.aggregate(eta=fit.eta(beta), eta_prev=None, linear=False, scores_only=True)[2:5]
+        if s.row_psu or cal is not None:
+            step = fit.aggregate(eta=fit.eta(beta), eta_prev=None, linear=False, scores_only=True)
+            S, SS, units = step.S, step.SS, step.units
         else:
             S = S - np.einsum("uab,b->ua", SS, beta)  # per unit Σ w̃ x (y − xᵀβ) = Σ w̃ x y − (Σ w̃ x xᵀ) β
             SS = None
@@ -707,6 +715,11 @@ def glm(
             design.replicate_degf() if design.repweights else np.linalg.matrix_rank(design.replicate.factors) - 1
         )
     else:
+        if cal is not None:
+            # R's svyrecvar(postStrata = ...): the scores' residuals on the calibration model; every row of a
+            # calibrated design stays in it (rows with missing values have zero scores)
+            S, SS, units = cal.residuals(s, agg0, step.table, S, SS, units, sum_w / n_rows, p)
+            present = np.ones(len(s.stratum), dtype=bool)
         vcov = _sandwich(s, _inverse(A_last), S, SS, units, present, design.lonely_psu)
     df_res = int(design_df) + 1 - p
     tcrit = qt(1 - (1 - level) / 2, df_res) if df_res > 0 else math.nan
@@ -832,6 +845,168 @@ def _p_value(t: float, df: int) -> float:
     return float(2 * stdtr(df, -abs(t)))
 
 
+class _Calibration:
+    """The Taylor variance of a calibrated design: R's ``svyrecvar(postStrata = ...)`` on the GLM's scores.
+
+    R replaces the influence values ``x`` of every row (the scores times ``A⁻¹``; a linear map, so digifit works
+    on the scores and applies ``A⁻¹`` afterwards) by their residuals on the calibration model:
+
+    - post-stratification: ``x − W · Σ_c (B · x / W) / Σ_c B`` within each cell ``c`` (W calibrated, B original
+      weight);
+    - raking: ``x − W · ave_m(x / W_m)`` over the margins ``m``, ten rounds, with the weights ``W_m`` after each
+      margin's step (R's ``attr(margin, "weights")``);
+    - linear (GREG) calibration: ``x − W · mmᵀ β``, ``β = (Σ B mm mmᵀ)⁻¹ Σ mm x / g``.
+
+    Each is ``x_i − Σ_k a_ik θ_k`` with known row weights ``a_ik`` (W or B in cell k, or W·mm_k); the engine
+    returns ``Σ a_ik`` per unit (over all rows: rows with missing values keep their place, with zero scores, as in
+    R) and the sums that give ``θ``; rows as PSUs add ``Σ a_ik · score`` and ``Σ a_ik a_il`` per stratum.
+    """
+
+    def __init__(self, d: Design, table: ir.Table):
+        self.d = d
+        self.cal = d.calibration
+        self.kind = self.cal.kind
+        self.cells = {tuple(c): i for i, c in enumerate(self.cal.cells)} if self.kind != "calibrate" else {}
+        self.q = len(self.cal.terms) if self.kind == "calibrate" else 0
+
+    def keys(self, t: ir.Table) -> dict[str, ir.Value]:
+        if self.kind == "calibrate":
+            return {}
+        return {f"__gc{i}": t[c] for i, c in enumerate(self.cal.columns)}
+
+    def _weights(self, t: ir.Table) -> tuple[ir.Value, ir.Value]:
+        if "__g_w" in t.columns:  # weights implied by the fpc, then calibrated
+            B = t["__g_w"]
+            return B, B * self.cal.factor_expr(t)
+        return self.d.base_weight_expr(t), self.d.weight_expr(t)
+
+    def row_columns(self, t: ir.Table) -> dict[str, ir.Value]:
+        B, W = self._weights(t)
+        cols = {"__cB": B, "__cW": W}
+        if self.kind == "calibrate":
+            cols |= {f"__mm{j}": e for j, e in enumerate(self.cal.mm_exprs(t))}
+        return cols
+
+    def design_sums(self, t: ir.Table, row_psu: bool) -> dict[str, ir.Value]:
+        """Over all rows, per unit (× cell): the row weights a of the adjustment (and Σ a a for rows as PSUs)."""
+        B, W = self._weights(t)
+        if self.kind == "poststratify":
+            out = {"__k_A": W.sum(), "__k_D": B.sum()}
+            if row_psu:
+                out["__k_M"] = (W * W).sum()
+        elif self.kind == "rake":
+            out = {"__k_A": B.sum(), "__k_n": t.count()}
+            if row_psu:
+                out["__k_M"] = (B * B).sum()
+        else:
+            mm = self.cal.mm_exprs(t)
+            out = {f"__k_A{j}": _colsum(t, _mul(W, m)) for j, m in enumerate(mm)}
+            if row_psu:
+                for j in range(self.q):
+                    for k in range(j, self.q):
+                        out[f"__k_M{j}_{k}"] = _colsum(t, _mul(W, W, mm[j], mm[k]))
+        return out
+
+    def score_sums(self, t: ir.Table, unit: list, score: list, row_psu: bool) -> dict[str, ir.Value]:
+        """Over the rows used, per unit (× cell): what ``θ`` needs, and Σ a · score for rows as PSUs."""
+        p = len(score)
+        B, W = t["__cB"], t["__cW"]
+        out: dict[str, ir.Value] = {}
+        if self.kind in ("poststratify", "rake"):
+            for a in range(p):
+                out[f"__k_t{a}"] = _colsum(t, _mul(B, unit[a]) if self.kind == "poststratify" else unit[a])
+                if row_psu:
+                    out[f"__k_G{a}"] = (score[a] * (W if self.kind == "poststratify" else B)).sum()
+        else:
+            for j in range(self.q):
+                m = t[f"__mm{j}"]
+                for a in range(p):
+                    out[f"__k_t{j}_{a}"] = _colsum(t, _mul(B, m, unit[a]))
+                    if row_psu:
+                        out[f"__k_G{j}_{a}"] = (score[a] * W * m).sum()
+        return out
+
+    def _cell(self, agg) -> np.ndarray:
+        cols = [agg.column(f"__gc{i}").to_pylist() for i in range(len(self.cal.columns))]
+        return np.fromiter((self.cells[k] for k in zip(*cols)), dtype=np.int64, count=agg.num_rows)
+
+    def residuals(self, s: Structure, agg0, res, S, SS, units, c: float, p: int):
+        """Return the unit totals of the adjusted scores (and per-stratum cross-products), indexed by unit."""
+        n_units = len(s.stratum)
+        u0 = _unit_index(s, agg0)
+
+        def col(agg, name):
+            return np.asarray(agg.column(name), dtype=float)
+
+        if self.kind in ("poststratify", "rake"):
+            n_cells = len(self.cells)
+            c0, c1 = self._cell(agg0), self._cell(res)
+            A = col(agg0, "__k_A")
+            tsum = np.zeros((n_cells, p))
+            np.add.at(tsum, c1, np.stack([col(res, f"__k_t{a}") for a in range(p)], axis=1))
+            if self.kind == "poststratify":
+                den = np.bincount(c0, weights=col(agg0, "__k_D"), minlength=n_cells)
+                theta = tsum / c / den[:, None]
+            else:
+                theta = self._raking(tsum / c, np.bincount(c0, weights=col(agg0, "__k_n"), minlength=n_cells))
+        else:
+            t = np.array([[col(res, f"__k_t{j}_{a}").sum() for a in range(p)] for j in range(self.q)])
+            theta = self.cal.tmat_inv @ (t / c)  # (q, p)
+        S_adj = np.zeros((n_units, p))
+        np.add.at(S_adj, units, S)
+        if self.kind != "calibrate":
+            np.add.at(S_adj, u0, -A[:, None] * theta[c0])
+        else:
+            Aj = np.stack([col(agg0, f"__k_A{j}") for j in range(self.q)], axis=1)  # (rows, q)
+            np.add.at(S_adj, u0, -Aj @ theta)
+        if SS is None:
+            return S_adj, None, np.arange(n_units)
+        SS_adj = np.zeros((n_units, p, p))
+        np.add.at(SS_adj, units, SS)
+        if self.kind != "calibrate":
+            G = np.stack([col(res, f"__k_G{a}") for a in range(p)], axis=1)  # (res rows, p) for its cell
+            tg = np.einsum("ra,rb->rab", theta[c1], G)
+            np.add.at(SS_adj, units, -(tg + tg.transpose(0, 2, 1)))
+            M = col(agg0, "__k_M")
+            np.add.at(SS_adj, u0, M[:, None, None] * np.einsum("ra,rb->rab", theta[c0], theta[c0]))
+        else:
+            for j in range(self.q):
+                G = np.stack([col(res, f"__k_G{j}_{a}") for a in range(p)], axis=1)
+                tg = np.einsum("a,rb->rab", theta[j], G)
+                np.add.at(SS_adj, units, -(tg + tg.transpose(0, 2, 1)))
+                for k in range(self.q):
+                    M = col(agg0, f"__k_M{min(j, k)}_{max(j, k)}")
+                    np.add.at(SS_adj, u0, M[:, None, None] * np.outer(theta[j], theta[k])[None])
+        return S_adj, SS_adj, np.arange(n_units)
+
+    def _raking(self, V: np.ndarray, n_c: np.ndarray) -> np.ndarray:
+        """R's ten rounds of ``x − W_m · ave(x / W_m, margin)``, on cell sums (as estimators.py does).
+
+        With ``x_i = B_i (a_c v_i − b_c)`` (a the final calibration factor of the cell, b starting at 0), a step
+        on margin m with ``W_m = B h_m`` adds ``h_m · ave`` to ``b``; the adjusted score is ``x − B b``.
+        """
+        cal = self.cal
+        a = cal.factor[:, None]
+        b = np.zeros_like(V)
+        for _ in range(10):
+            for m, h in enumerate(cal.margin_factor):
+                lev = np.asarray(cal.margin_codes[m])
+                n_lev = int(lev.max()) + 1
+                tot = np.zeros((n_lev, V.shape[1]))
+                np.add.at(tot, lev, (a * V - b * n_c[:, None]) / h[:, None])
+                ave = tot / np.bincount(lev, weights=n_c, minlength=n_lev)[:, None]
+                b = b + h[:, None] * ave[lev]
+        return b
+
+
+def _colsum(t: ir.Table, expr) -> ir.Value:
+    if expr is None:
+        return t.count().cast("float64")
+    if isinstance(expr, ir.Column):
+        return expr.sum()
+    return t.count().cast("float64") * expr
+
+
 class _Pass(NamedTuple):
     """What one aggregation gives back (None where not computed)."""
 
@@ -843,6 +1018,7 @@ class _Pass(NamedTuple):
     dev: float
     max_eta: float
     information: np.ndarray | None  # per column: Σ W x² / (Σ w̃ x² / 4)
+    table: Any = None  # the aggregation itself (calibrated designs read more columns from it)
 
 
 class _Fit:
@@ -853,18 +1029,23 @@ class _Fit:
     linear in the number of columns instead of repeating the linear predictor in every sum.
     """
 
-    def __init__(self, d: Design, base: ir.Table, s: Structure, xs, y, wt, fam, names):
+    def __init__(self, d: Design, base: ir.Table, s: Structure, xs, y, wt, fam, names, cal=None):
         self.d = d
+        self.cal = cal
         self.s = s
         self.fam = fam
         self.names = names
         self.p = len(xs)
         self.pairs = [(a, b) for a in range(self.p) for b in range(a, self.p)]
         keys = d.key_exprs(base)
+        extra = {}
+        if cal is not None:
+            keys |= cal.keys(base)
+            extra = cal.row_columns(base)
         self.keys = list(keys)
         cols = {f"__x{j}": x for j, x in enumerate(xs) if x is not None}
         reps = {f"__rw{r}": base[c].cast("float64") for r, c in enumerate(d.repweights)}
-        self.proj = base.select(**keys, **cols, **reps, __y=y, __wt=wt)
+        self.proj = base.select(**keys, **cols, **reps, **extra, __y=y, __wt=wt)
         t = self.proj
         self.xs = [None if x is None else t[f"__x{j}"] for j, x in enumerate(xs)]
 
@@ -916,6 +1097,10 @@ class _Fit:
                 if self.s.row_psu:
                     for k, (a, b_) in enumerate(self.pairs):
                         aggs[f"__ss{k}"] = (t[f"__s{a}"] * t[f"__s{b_}"]).sum()
+                if self.cal is not None:
+                    # the score per unit of weight, x·(y − μ)/μ′·μ′²/V at the previous step (score = w̃ · this)
+                    unit = [_mul(xs[a], t["__r"], t["__mp"] if "__mp" in t.columns else None) for a in range(p)]
+                    aggs |= self.cal.score_sums(t, unit, [t[f"__s{a}"] for a in range(p)], self.s.row_psu)
         res = self.d.execute(t.group_by(self.keys).aggregate(**aggs))
         units = _unit_index(self.s, res)
 
@@ -944,7 +1129,7 @@ class _Fit:
                 SS = np.zeros((res.num_rows, p, p))
                 for k, (a, b_) in enumerate(self.pairs):
                     SS[:, a, b_] = SS[:, b_, a] = col(f"__ss{k}")
-        return _Pass(A, b, S, SS, units, dev, max_eta, information)
+        return _Pass(A, b, S, SS, units, dev, max_eta, information, res)
 
     def solve(self, A: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Solve the normal equations after equilibration; name the columns that are linear combinations."""
@@ -1093,4 +1278,12 @@ def _weighted_table(d: Design) -> tuple[ir.Table, ir.Value]:
     lk = d.source.register(lookup)
     joined = t.join(lk, [t[n] == lk[f"{n}_k"] for n in names])
     joined = joined.drop(*[f"{n}_k" for n in names], *names)
-    return joined, joined["__g_w"]
+    return joined, _weight_on(d, joined)
+
+
+def _weight_on(d: Design, t: ir.Table) -> ir.Value:
+    """The analysis weight on ``t``: the design's, or the joined fpc-implied weight (times any calibration)."""
+    if "__g_w" not in t.columns:
+        return d.weight_expr(t)
+    w = t["__g_w"]
+    return w * d.calibration.factor_expr(t) if d.calibration is not None else w
