@@ -18,6 +18,8 @@ from digifit.assessment.models import Assessment
 
 @pytest.fixture
 def programme_and_survey(transactional_db):
+    from django.contrib.auth import get_user_model
+
     from digifit.programme import services as programme
 
     make_wave(per_cell=40)
@@ -27,6 +29,18 @@ def programme_and_survey(transactional_db):
     today = dt.date.today()
     series = programme.series_create(slug="dienstag", title="Digital Durchstarten – Live-Coaching", start_date=today)
     programme.series_sessions_sync(series=series, through=today + dt.timedelta(days=35))
+    user = get_user_model().objects.create_user(username="laden", email="laden@example.org", password="pw-Laden-2026")
+    programme.business_register(
+        user=user,
+        company="Laden am Markt",
+        sector="retail",
+        size_class="micro",
+        region="BY",
+        contact_name="Inhaberin",
+        email="laden@example.org",
+        consent=True,
+        language="de",
+    )
     return series
 
 
@@ -100,9 +114,26 @@ def test_complete_the_check_in_german_and_see_the_result(browser_page, programme
     # only the deliberate 422 of the first submit (and the favicon) failed to load; no script errors
     assert [e for e in page.console_errors if not e.startswith("Failed to load resource")] == []
 
-    # registration in one click: the first recommended session's page
-    first = page.locator("#sessions a", has_text="Anmelden").first
-    href = first.get_attribute("href")
-    assert re.fullmatch(r"/programme/sessions/\d+/", href)
-    first.click()
-    expect(page).to_have_url(re.compile(re.escape(href) + "$"))
+    # registration in one click: the business signs in (the check itself needs no account) and registers
+    # from its private result page for the first recommended session, as a follower
+    result_url = page.url
+    page.goto(f"{page.base_url}/accounts/login/?next={result_url.split(page.base_url)[1]}")
+    page.get_by_label("Benutzername").fill("laden")
+    page.get_by_label("Passwort").fill("pw-Laden-2026")
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page).to_have_url(result_url)
+    register = page.locator("#sessions form").first
+    action = register.get_attribute("action")
+    assert re.fullmatch(r"/programme/sessions/\d+/", action)
+    register.get_by_role("button", name="Anmelden").click()
+    expect(page).to_have_url(re.compile(re.escape(action) + "$"))
+    expect(page.get_by_text("Sie sind angemeldet", exact=False)).to_be_visible()
+    from digifit.programme.models import Registration
+
+    reg = Registration.objects.get()
+    assert (reg.session_id, reg.role, reg.status, reg.business.email) == (
+        int(action.split("/")[-2]),
+        "follower",
+        "confirmed",
+        "laden@example.org",
+    )
