@@ -62,3 +62,23 @@ def test_worker_once_sends_due_mail():
     assert result.exit_code == 0, result.output
     assert "sent 1 e-mail(s)" in result.output
     assert OutboxMessage.objects.get().state == "sent"
+
+
+@pytest.mark.django_db
+def test_tasks_run_by_the_database_worker():
+    """The programme's tasks go through django-tasks' database backend and `digifit worker --once` runs them."""
+    from django_tasks_db.models import DBTaskResult
+
+    from digifit.notifications.tasks import outbox_flush
+    from digifit.programme.models import Session
+    from digifit.programme.tasks import sessions_extend
+
+    series = make_series(through=date(2026, 1, 31))
+    before = Session.objects.filter(series=series).count()
+    sessions_extend.enqueue(weeks=10)
+    outbox_flush.enqueue()
+    assert DBTaskResult.objects.filter(status="READY").count() == 2
+    result = CliRunner().invoke(main, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
+    assert Session.objects.filter(series=series).count() > before

@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from digifit.programme import calendar, reach, recurrence, roles, selectors, services
+from digifit.programme import calendar, reach, recurrence, roles, selectors, services, tasks
 from digifit.programme.errors import CancellationRefused, ProgrammeError, RegistrationRefused
 from digifit.programme.forms import (
     BusinessSignupForm,
@@ -125,6 +125,7 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
             except RegistrationRefused as exc:
                 form.add_error(None, str(exc))
             else:
+                tasks.confirmation_send_soon()
                 if mine.status == Registration.Status.CONFIRMED:
                     messages.success(request, _("You are registered. The confirmation is on its way by e-mail."))
                 else:
