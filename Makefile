@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := r-base-core r-cran-survey postgresql openjdk-17-jre-headless \
-	libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils chromium
+	libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils chromium gettext
 # PostgreSQL for the second run of the Django tests (`make postgres` starts it and creates the role).
 TEST_DATABASE_URL ?= postgres://digifit:digifit@127.0.0.1:5432/digifit
 PG_AS := $(shell [ "$$(id -u)" = 0 ] && echo "runuser -u postgres --" || echo "sudo -u postgres")
