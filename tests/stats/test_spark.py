@@ -142,6 +142,55 @@ def test_cli_engine_spark_equals_duckdb(spark, wave):
                 assert x[key] == y[key], (key, x, y)
 
 
+def assert_same_json(a, b, where: str = "") -> None:
+    """Equal JSON values, floats within REL (NaN equals NaN)."""
+    if isinstance(b, dict):
+        assert list(a) == list(b), where
+        for key in b:
+            assert_same_json(a[key], b[key], f"{where}.{key}")
+    elif isinstance(b, list):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same_json(x, y, f"{where}[{i}]")
+    elif isinstance(b, float):
+        assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=REL, abs=1e-300), (where, a, b)
+    else:
+        assert a == b, (where, a, b)
+
+
+def test_cli_commands_on_spark_equal_duckdb(spark, wave, tmp_path):
+    """Bootstrap replicates, raking, a design-based GLM and the written weights: the same on both engines."""
+    margins = tmp_path / "country.csv"
+    margins.write_text("country,Freq\nDE,500000\nFR,300000\nUK,400000\n")
+    design = ["--weights", "weight", "--strata", "stratum", "--ids", "psu", "--fpc", "fpc"]
+    commands = {
+        "bootstrap": [
+            *("estimate", str(wave), *design, "--variance", "bootstrap", "--replicates", "20", "--seed", "3"),
+            *("--mean", "revenue_change", "--by", "country", "--na-rm", "--json"),
+        ],
+        "rake": ["estimate", str(wave), *design, "--rake", f"country={margins}", "--total", "employees", "--json"],
+        "glm": ["glm", str(wave), "online ~ size + employees", "--family", "quasibinomial", *design, "--json"],
+    }
+    runner = CliRunner()
+    for name, args in commands.items():
+        out = {}
+        for engine in ("spark", "duckdb"):
+            result = runner.invoke(main, [*args, "--engine", engine])
+            assert result.exit_code == 0, (name, engine, result.output)
+            out[engine] = json.loads(result.stdout)
+        assert_same_json(out["spark"], out["duckdb"], name)
+    written = {}
+    for engine in ("spark", "duckdb"):
+        path = tmp_path / f"weights_{engine}.parquet"
+        args = ["weight", str(wave), *design, "--rake", f"country={margins}", "--out", str(path), "--engine", engine]
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0, (engine, result.output)
+        written[engine] = pq.read_table(path).sort_by([("psu", "ascending"), ("employees", "ascending")])
+    assert written["spark"].num_rows == written["duckdb"].num_rows == 20_000
+    spark_w, duckdb_w = written["spark"]["weight"].to_numpy(), written["duckdb"]["weight"].to_numpy()
+    np.testing.assert_allclose(spark_w, duckdb_w, rtol=REL)
+
+
 def test_cli_engine_spark_missing_file_is_one_line(spark, tmp_path):
     result = CliRunner().invoke(main, ["estimate", str(tmp_path / "nope.parquet"), "--engine", "spark", "--mean", "y"])
     assert result.exit_code == 2
