@@ -338,13 +338,18 @@ class SparkSource(IbisSource):
         import pyarrow as pa
 
         table = data if isinstance(data, pa.Table) else pa.table(data)
+        if not _arrow_in():
+            return super().register(table)  # pyspark 3.5: Ibis's memtable (through pandas)
         name = f"digifit_{os.getpid()}_{next(_names)}"
-        try:
-            frame = self.session.createDataFrame(table)  # pyspark >= 4.0 takes Arrow tables
-        except (TypeError, ValueError):
-            return super().register(table)
-        frame.createOrReplaceTempView(name)
+        self.session.createDataFrame(table).createOrReplaceTempView(name)
         return self.backend.table(name)
+
+
+def _arrow_in() -> bool:
+    """Whether ``createDataFrame`` takes a pyarrow Table (pyspark 4.0, which also added ``toArrow``)."""
+    from pyspark.sql import DataFrame
+
+    return hasattr(DataFrame, "toArrow")
 
 
 def spark_source(data: Any, session: Any = None) -> SparkSource:
@@ -373,7 +378,7 @@ def spark_source(data: Any, session: Any = None) -> SparkSource:
             data = pa.Table.from_pandas(data, preserve_index=False)
         session = session if session is not None else spark_session()
         name = f"digifit_{os.getpid()}_{next(_names)}"
-        session.createDataFrame(data).createOrReplaceTempView(name)
+        session.createDataFrame(data if _arrow_in() else data.to_pandas()).createOrReplaceTempView(name)
         return SparkSource(ibis.pyspark.connect(session).table(name))
     raise DesignError(
         f"the Spark engine cannot read data of type {type(data).__name__}; expected a Parquet/CSV path, a "
