@@ -1032,6 +1032,7 @@ class _Fit:
     def __init__(self, d: Design, base: ir.Table, s: Structure, xs, y, wt, fam, names, cal=None):
         self.d = d
         self.cal = cal
+        self.q: np.ndarray | None = None  # Σ w̃ x² per column (for the separation check)
         self.s = s
         self.fam = fam
         self.names = names
@@ -1088,8 +1089,9 @@ class _Fit:
                     aggs[f"__b{a}"] = self._sum(t, _mul(t["__W"], xs[a], t["__z"]))
                 aggs["__dev"] = t["__dev"].sum()
                 aggs["__eta"] = t["__eta"].abs().max()
-                for a in range(p):
-                    aggs[f"__q{a}"] = self._sum(t, _mul(t["__wt"], xs[a], xs[a]))
+                if self.q is None:  # Σ w̃ x² does not depend on the coefficients: the first pass only
+                    for a in range(p):
+                        aggs[f"__q{a}"] = self._sum(t, _mul(t["__wt"], xs[a], xs[a]))
             if scores:
                 t = t.mutate(**{f"__s{a}": _mul(xs[a], t["__r"], t["__Wp"]) for a in range(p)})
                 for a in range(p):
@@ -1121,8 +1123,10 @@ class _Fit:
             else:
                 dev = float(col("__dev").sum())
                 max_eta = float(col("__eta").max())
+                if self.q is None:
+                    self.q = np.array([col(f"__q{a}").sum() for a in range(p)])
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    information = 4 * np.diag(A) / np.array([col(f"__q{a}").sum() for a in range(p)])
+                    information = 4 * np.diag(A) / self.q
         if not linear and scores:
             S = np.stack([col(f"__s{a}") for a in range(p)], axis=1)
             if self.s.row_psu:
