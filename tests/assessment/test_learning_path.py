@@ -133,7 +133,11 @@ def test_result_page_recommends_programme_trainings_and_sessions(client):
     assert "Daten nutzen" in html and "Eigene Website" in html and "Stratégie" not in html
     first = series.sessions.filter(start__gt=dt.datetime.now(dt.UTC)).order_by("start").first()
     assert f'href="/programme/sessions/{first.pk}/"' in html
-    assert html.count(">Anmelden</a>") == 3
+    assert html.count('<form method="post" action="/programme/sessions/') == 3  # one-click registration
+    assert (
+        f'action="/programme/sessions/{first.pk}/"' in html
+        and '<input type="hidden" name="role" value="follower">' in html
+    )
     # the completion counts for the programme's business registered with that e-mail
     from django.contrib.auth import get_user_model
 

@@ -246,7 +246,11 @@ def result(request: HttpRequest, token: str) -> HttpResponse:
         "share_label": _choice_label(form, "share", res.digital_share, language),
         "private_url": request.build_absolute_uri(),
     }
-    return render(request, "assessment/result.html", context)
+    response = render(request, "assessment/result.html", context)
+    # the address is the credential: never send it on as a referrer, keep it out of search engines
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 @require_POST
