@@ -64,7 +64,7 @@ def test_worker_once_sends_due_mail():
     assert OutboxMessage.objects.get().state == "sent"
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the worker closes old connections: not inside a test transaction
 def test_tasks_run_by_the_database_worker():
     """The programme's tasks go through django-tasks' database backend and `digifit worker --once` runs them."""
     from django_tasks_db.models import DBTaskResult
