@@ -1,6 +1,6 @@
 """Browser tests: Debian's Chromium, headless, driven by Playwright's Python package against ``live_server``.
 
-``browser_page`` is a fresh page (its own context: cookies, storage) of one Chromium per test session. The
+``browser_page`` is a fresh page (its own context: cookies, storage) of one Chromium per test module. The
 browser is the system's ``/usr/bin/chromium`` (``make test`` installs it with apt); Playwright never downloads
 one. Override the path with ``DIGIFIT_CHROMIUM``.
 """
@@ -21,22 +21,32 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-# Playwright's sync API runs an event loop in the test's thread; the test still talks to the database
-# synchronously (fixtures, assertions), which Django would otherwise refuse inside a running loop.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_browser():
-    """One headless Chromium (the system's) for the whole test session."""
+    """One headless Chromium (the system's) per test module.
+
+    Playwright's sync API keeps an event loop running in the test's thread while it is started; the tests still
+    use the database synchronously (fixtures, assertions), which Django refuses inside a running loop unless
+    ``DJANGO_ALLOW_ASYNC_UNSAFE`` is set. Both last only as long as this module's tests, so the tests of other
+    modules run with Django's check in place.
+    """
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make test does: APT_PACKAGES)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if before is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 @pytest.fixture

@@ -575,7 +575,7 @@ def _invitation_respondent(token: str) -> Respondent:
     draft = (
         Submission.objects.select_related("questionnaire_version")
         .filter(invitation=invitation)
-        .order_by("-status", "id")  # a complete submission first
+        .order_by("status", "id")  # "complete" sorts before "draft"
         .first()
     )
     urls = {
