@@ -179,6 +179,18 @@ def test_the_whole_form_then_submit_stores_one_complete_submission(client, invit
     assert client.post(f"{url}relevance", {"_page": "contact"}).status_code == 409
 
 
+def test_an_english_respondent_answers_the_whole_form(client, wave):
+    inv = services.invitation_create(wave=wave, panel_id="P-EN", language="en")
+    url = f"/r/{inv.token}/"
+    html = client.get(url).content.decode()
+    assert '<html lang="en">' in html and "Your business" in html and "Next" in html
+    for name, data in PAGES.items():
+        _post(client, url, name, data, action="submit" if name == "contact" else "next")
+    assert "Thank you" in client.get(f"{url}thanks").content.decode()
+    sub = Submission.objects.get(invitation=inv)
+    assert sub.status == Submission.Status.COMPLETE and sub.language == "en"
+
+
 def test_english_and_french_by_choice(client, invitation):
     url = f"/r/{invitation.token}/"
     html = client.get(f"{url}?lang=en").content.decode()

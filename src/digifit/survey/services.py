@@ -391,7 +391,9 @@ def submission_submit(
             if invitation is not None:
                 Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.COMPLETED, completed_at=now)
             # webhooks: queued once the submission is committed; they never fail or delay it
-            transaction.on_commit(functools.partial(_submission_accepted, sub.pk))
+            transaction.on_commit(
+                functools.partial(_submission_accepted, sub.pk, questionnaire_version.questionnaire_id)
+            )
             if invitation is not None:  # answered: its e-mail reminders are cancelled
                 transaction.on_commit(functools.partial(_invitation_answered, invitation.pk))
     except IntegrityError:
@@ -403,10 +405,10 @@ def submission_submit(
     return Submitted(sub, created)
 
 
-def _submission_accepted(submission_id: int) -> None:
+def _submission_accepted(submission_id: int, questionnaire_id: int) -> None:
     from digifit.survey.webhooks import submission_accepted
 
-    submission_accepted(submission_id=submission_id)
+    submission_accepted(submission_id=submission_id, questionnaire_id=questionnaire_id)
 
 
 def _invitation_answered(invitation_id: int) -> None:
