@@ -813,7 +813,8 @@ def _thanks(request: HttpRequest, r: Respondent) -> HttpResponse:
     if not r.completed:
         return redirect(r.urls["form"])
     notes = [f.text("label", language, q.default_language) for f in form_layout(q).closing_notes]
-    return render(request, "survey/respond/thanks.html", {"notes": [n for n in notes if n], "language": language})
+    context = {"notes": [n for n in notes if n], "language": language, "title": q.title}
+    return render(request, "survey/respond/thanks.html", context)
 
 
 def respond_form(request: HttpRequest, token: str) -> HttpResponse:
