@@ -188,19 +188,27 @@ def peer_table(
 
     columns = set(design.table.columns)
     out: dict[str, Any] = {"groups": {}, "absent": [m.key for m in measures if m.survey_column not in columns]}
+    present = [m for m in measures if m.survey_column in columns]
+    by_column = {m.survey_column: m.key for m in present}
     for group in groups:
         if any(c not in columns for c in group):
             continue
         cells: dict[str, dict[str, Any]] = {}
-        for m in measures:
-            if m.survey_column not in columns:
-                continue
-            try:
-                rows = stats.mean(design, m.survey_column, by=list(group) or None, na_rm=True, ci_method=ci_method)
-            except DigifitError:
-                continue
-            for e in rows:
-                cells.setdefault(_key([e.domain.get(c) for c in group]), {})[m.key] = e.to_dict()
+
+        def estimate(variables: list[str], group: tuple[str, ...] = group) -> Any:
+            return stats.mean(design, variables, by=list(group) or None, na_rm=True, ci_method=ci_method)
+
+        try:  # one aggregation for every measure (missing values are left out per variable)
+            rows = list(estimate([m.survey_column for m in present])) if present else []
+        except DigifitError:  # e.g. a column without any answer: measure by measure, skipping what fails
+            rows = []
+            for m in present:
+                try:
+                    rows.extend(estimate([m.survey_column]))
+                except DigifitError:
+                    continue
+        for e in rows:
+            cells.setdefault(_key([e.domain.get(c) for c in group]), {})[by_column[e.variable]] = e.to_dict()
         out["groups"][_key(group)] = cells
     return out
 
