@@ -125,3 +125,15 @@ def test_rules_file_errors(tmp_path):
     bad.write_text("version = ")
     with pytest.raises(RulesError, match="not a valid TOML"):
         load_rules(bad)
+
+
+def test_the_pure_core_never_imports_django():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, digifit.assessment.scoring, digifit.assessment.benchmark, digifit.assessment.learning_path, "
+        "digifit.assessment.charts; from digifit.assessment.scoring import load_rules, score; score({}, load_rules()); "
+        "assert 'django' not in sys.modules, 'django imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
