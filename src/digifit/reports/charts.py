@@ -7,6 +7,8 @@ estimates (suppressed cells are left out). :func:`to_svg` renders one offline wi
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from typing import Any
 
 from digifit.reports.headline import HeadlineReport
@@ -18,6 +20,8 @@ VL_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 COLOUR = "#7fa7c9"
 COLOUR_2 = "#d08a2e"
 FONT = "DejaVu Sans"
+#: d3-format's de-DE locale with the space before the per cent sign that German style (and the tables) use.
+GERMAN = {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " €"], "percent": " %", "minus": "−"}
 
 
 def _config() -> dict[str, Any]:
@@ -146,7 +150,16 @@ def online_chart(report: HeadlineReport, lang: str) -> dict[str, Any]:
 
 
 def to_svg(spec: dict[str, Any], lang: str) -> str:
-    """Render a Vega-Lite spec to SVG with vl-convert (German or English number format)."""
+    """Render a Vega-Lite spec to SVG with vl-convert (German or English number format).
+
+    The last few renderings are kept, so the HTML and the PDF of one report render each chart once.
+    """
+    return _svg(json.dumps(spec, sort_keys=True), lang)
+
+
+@lru_cache(maxsize=16)
+def _svg(spec_json: str, lang: str) -> str:
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(spec, vl_version="5.20", format_locale="de-DE" if lang == "de" else "en-US")
+    spec = json.loads(spec_json)
+    return vlc.vegalite_to_svg(spec, vl_version="5.20", format_locale=GERMAN if lang == "de" else "en-US")

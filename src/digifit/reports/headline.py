@@ -11,6 +11,8 @@ The design
 - **Strata**: ``country`` (each country's sample is recruited on its own).
 - **Clusters**: the business — ``panel_id`` where the response has one, else ``instance_id`` — so a panel
   business answering several waves is one cluster and the pooled estimates' standard errors account for it.
+  When every business answered once (a one-wave snapshot) each row is its own cluster: the same design, but
+  the engine then returns stratum totals instead of one row per business (much faster at a million rows).
 - **Weights**: ``design_weight`` when the snapshot has it (the demo's country expansion factor), else 1; then
   raked (:func:`digifit.stats.rake`) to enterprises by country × size class and by sector.
 - Rows whose country, size or sector has no population count (e.g. ``country = other``) are left out; the
@@ -40,7 +42,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,7 @@ __all__ = [
     "difference",
     "headline_report",
     "reliability",
+    "with_columns",
 ]
 
 MIN_N = 30
@@ -66,6 +69,10 @@ MAX_CV = 0.30
 MARGIN_FILES = {("country", "size"): "enterprises_country_size.csv", ("sector",): "enterprises_sector.csv"}
 LOSS25 = ("dec50", "dec25_50")
 LOSS = ("dec50", "dec25_50", "dec1_24")
+ANALYSIS_COLUMNS = (
+    "country", "size", "sector", "wave", "panel_id", "design_weight", "__business", "__panel", "__one",
+    "digital25", "online_before", "loss25", "loss",
+)  # fmt: skip
 REQUIRED = ("instance_id", "country", "size", "sector", "digital_share", "presence_before__none", "revenue_change")
 
 
@@ -195,22 +202,28 @@ def read_margins(directory: str | Path) -> dict[tuple[str, ...], dict[tuple[str,
 
 
 def _prepare(source: Any, margins: dict, con: Any = None):
-    """The snapshot as an Ibis table with the derived columns, restricted to levels with population counts."""
+    """The snapshot as a :class:`~digifit.stats.backends.Source` with the derived columns.
+
+    Returns ``(all_rows, kept)``: two sources on one DuckDB connection, the second restricted to rows whose
+    country, size and sector have population counts. The derived columns are Ibis expressions compiled into a
+    DuckDB view, so rows never come back to Python.
+    """
     import ibis
+
+    from digifit.stats.backends import DuckDBSource
 
     if isinstance(source, str | Path):
         path = Path(source)
         if not path.exists():
             raise ReportError(f"snapshot {str(path)!r} does not exist.")
-        con = con or ibis.duckdb.connect()
-        try:
-            t = con.read_parquet(str(path))
-        except Exception as exc:
-            raise ReportError(
-                f"snapshot {str(path)!r} is not a readable Parquet file ({str(exc).splitlines()[0]})."
-            ) from None
-    else:
-        t = stats.to_source(source).table
+    try:
+        base = stats.to_source(source, con=con)
+        t = base.table
+    except DigifitError:
+        raise
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ReportError(f"snapshot {str(source)!r} cannot be read ({first}).") from None
     missing = [c for c in REQUIRED if c not in t.columns]
     if missing:
         raise ReportError(
@@ -234,16 +247,60 @@ def _prepare(source: Any, margins: dict, con: Any = None):
         loss25=band(LOSS25),
         loss=band(LOSS),
         __one=ibis.literal(1.0),
+        __panel=(panel.notnull()).cast("int64"),
     )
     countries = sorted({k[0] for k in margins[("country", "size")]})
     sizes = sorted({k[1] for k in margins[("country", "size")]})
     sectors = sorted({k[0] for k in margins[("sector",)]})
     keep = derived["country"].isin(countries) & derived["size"].isin(sizes) & derived["sector"].isin(sectors)
-    return derived, derived.filter(keep)
+    if isinstance(base, DuckDBSource):
+        # the columns the tables need, computed once into a DuckDB temporary table (engine memory, not Python):
+        # every estimator then scans a few in-memory columns instead of re-reading and re-deriving the file
+        needed = [c for c in ANALYSIS_COLUMNS if c in derived.columns]
+        full = DuckDBSource(base.con, str(ibis.to_sql(derived.select(*needed), dialect="duckdb")))
+        name = f"{full.name}_kept"
+        keep_sql = _sql_keep(countries, sizes, sectors)
+        base.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM "{full.name}" WHERE {keep_sql}')
+        return full, DuckDBSource(base.con, f'SELECT * FROM "{name}"')
+    return _Derived(base, derived), _Derived(base, derived.filter(keep))
 
 
-def _design(table, weights: str | None, margins_dir: Path, *, calibrate: bool = True) -> Design:
-    d = stats.design(table, weights=weights, strata="country", ids="__business", validate=False)
+def _sql_keep(countries, sizes, sectors) -> str:
+    def quoted(values):
+        return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+    return f"country IN ({quoted(countries)}) AND size IN ({quoted(sizes)}) AND sector IN ({quoted(sectors)})"
+
+
+class _Derived:
+    """A source whose table is an expression on another source's table (same engine, same connection)."""
+
+    def __init__(self, base: Any, table: Any):
+        self.base = base
+        self.table = table
+
+    def execute(self, expr):
+        return self.base.execute(expr)
+
+    def register(self, data):
+        return self.base.register(data)
+
+
+def with_columns(design: Design, **columns: Any) -> Design:
+    """Return ``design`` on its table plus the given Ibis column expressions (rows, weights, calibration kept).
+
+    A stopgap until :mod:`digifit.stats` has its own way to add derived variables to a design: the calibration
+    factors are looked up by column, so they apply to the extended table unchanged.
+    """
+    import dataclasses
+
+    return dataclasses.replace(design, source=_Derived(design.source, design.table.mutate(**columns)))
+
+
+def _design(
+    source: Any, weights: str | None, margins_dir: Path, *, clusters: bool = True, calibrate: bool = True
+) -> Design:
+    d = Design(source, weights, "country", ("__business",) if clusters else (), (), "fail")
     if not calibrate:
         return d
     return stats.rake(
@@ -259,62 +316,69 @@ def _design(table, weights: str | None, margins_dir: Path, *, calibrate: bool = 
 
 
 def difference(
-    design: Design,
-    variable: str,
-    group: str,
-    *,
-    rebuild: Callable[[Any], Design],
-    level: float = 0.95,
-) -> tuple[Estimate, Estimate, Estimate]:
-    """Estimate the difference of ``variable``'s mean between ``group = 1`` and ``group = 0``.
+    design: Design, variable: str | Sequence[str], group: str, *, level: float = 0.95
+) -> tuple[Estimate, Estimate, Estimate] | list[tuple[Estimate, Estimate, Estimate]]:
+    """Estimate the difference of a variable's mean between ``group = 1`` and ``group = 0``.
 
     Parameters
     ----------
     design : Design
         The (possibly calibrated) design.
-    variable : str
-        Numeric column; rows where it is missing are left out (``na_rm``).
+    variable : str or list of str
+        Numeric column(s); rows where one is missing are left out of its estimates (``na_rm``). Several
+        variables cost the same three estimator calls as one.
     group : str
         0/1 column.
-    rebuild : callable
-        ``rebuild(table) -> Design``: the same design (weights, clusters, calibration) on a table with one more
-        column — the linearisation variable is added to the data, the design rebuilt on it.
     level : float, default 0.95
 
     Returns
     -------
-    (Estimate, Estimate, Estimate)
+    (Estimate, Estimate, Estimate), or a list of them for a list of variables
         The mean in group 1, in group 0, and the difference (group 1 minus group 0; its ``variable`` is
-        ``'<variable>[<group>=1] - <variable>[<group>=0]'``).
+        ``'<variable>[<group>=1] - <variable>[<group>=0]'``, its interval Wald).
 
     Notes
     -----
     ``d̂ = ȳ₁ − ȳ₀`` has the influence ``w·g·(y − ȳ₁)/W₁ − w·(1 − g)·(y − ȳ₀)/W₀``, which is the influence of
-    the mean of ``z = g·(y − ȳ₁)/p₁ − (1 − g)·(y − ȳ₀)/p₀ + d̂`` (``p_g = W_g/W``; the mean of ``z`` is
-    exactly ``d̂``). One :func:`digifit.stats.mean` of ``z`` thus gives ``d̂`` with its design-based standard
-    error, degrees of freedom and interval — R's ``svycontrast`` of ``svyby(..., covmat=TRUE)``.
+    the mean of ``z = g·(y − ȳ₁)/p₁ − (1 − g)·(y − ȳ₀)/p₀ + d̂`` (``p_g = W_g/W`` among rows with ``y``; the
+    mean of ``z`` is exactly ``d̂``). One :func:`digifit.stats.mean` of ``z`` on the same design thus gives
+    ``d̂`` with its design-based standard error, degrees of freedom and interval — R's ``svycontrast`` of
+    ``svyby(..., covmat=TRUE)``. Three estimator calls: the group means, ``p₁``, the mean of ``z``.
     """
     import ibis
 
-    by_group = stats.mean(design, variable, by=group, na_rm=True, level=level)
-    means = {float(e.domain[group]): e for e in by_group}
-    if set(means) != {0.0, 1.0}:
-        raise ReportError(f"difference of {variable!r} by {group!r}: expected the groups 0 and 1; got {sorted(means)}.")
+    single = isinstance(variable, str)
+    variables = [variable] if single else list(variable)
+    by_group = stats.mean(design, variables, by=group, na_rm=True, level=level)
+    means: dict[tuple[str, float], Estimate] = {(e.variable, float(e.domain[group])): e for e in by_group}
+    for v in variables:
+        if {k[1] for k in means if k[0] == v} != {0.0, 1.0}:
+            raise ReportError(f"difference of {v!r} by {group!r}: expected the groups 0 and 1 among its rows.")
     t = design.table
-    share_col = f"__{group}_where_{variable}"
-    with_share = t.mutate(**{share_col: t[variable].isnull().ifelse(ibis.null("float64"), t[group].cast("float64"))})
-    share_design = rebuild(with_share)
-    p1 = stats.mean(share_design, share_col, na_rm=True, level=level)[0].estimate
-    y1, y0 = means[1.0].estimate, means[0.0].estimate
-    d_hat = y1 - y0
-    y, g = with_share[variable], with_share[group].cast("float64")
-    z = g * (y - y1) / p1 - (1 - g) * (y - y0) / (1 - p1) + d_hat
-    name = f"{variable}[{group}=1] - {variable}[{group}=0]"
-    zcol = f"__diff_{variable}_{group}"
-    est = stats.mean(rebuild(with_share.mutate(**{zcol: z})), zcol, na_rm=True, level=level)[0]
+    g = t[group].cast("float64")
+    shares = {f"__{group}_where_{v}": t[v].isnull().ifelse(ibis.null("float64"), g) for v in variables}
+    p1 = {
+        e.variable: e.estimate
+        for e in stats.mean(with_columns(design, **shares), list(shares), na_rm=True, level=level)
+    }
+    zs = {}
+    for v in variables:
+        y1, y0 = means[(v, 1.0)].estimate, means[(v, 0.0)].estimate
+        p = p1[f"__{group}_where_{v}"]
+        y = t[v]
+        zs[f"__diff_{v}_{group}"] = g * (y - y1) / p - (1 - g) * (y - y0) / (1 - p) + (y1 - y0)
+    diffs = {e.variable: e for e in stats.mean(with_columns(design, **zs), list(zs), na_rm=True, level=level)}
     from dataclasses import replace
 
-    return means[1.0], means[0.0], replace(est, variable=name, deff=None)
+    out = [
+        (
+            means[(v, 1.0)],
+            means[(v, 0.0)],
+            replace(diffs[f"__diff_{v}_{group}"], variable=f"{v}[{group}=1] - {v}[{group}=0]", deff=None),
+        )
+        for v in variables
+    ]
+    return out[0] if single else out
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -335,6 +399,7 @@ def headline_report(
     max_cv: float = MAX_CV,
     level: float = 0.95,
     ci_method: str = "logit",
+    clusters: bool | None = None,
     con: Any = None,
 ) -> HeadlineReport:
     """Compute the headline report's tables from a wave snapshot.
@@ -352,7 +417,11 @@ def headline_report(
         Cells with a larger coefficient of variation are flagged.
     level : float, default 0.95
     ci_method : str, default 'logit'
-        Interval of the shares (:func:`digifit.stats.confint`); differences use a t interval on the design df.
+        Interval of the shares (:func:`digifit.stats.confint`); differences use a Wald interval.
+    clusters : bool, optional
+        Treat each business as a cluster. The default decides from the data: clusters when some business
+        answered more than once (a panel over several waves), else each response is its own cluster — the
+        same design when every cluster has one row, and much cheaper to compute.
 
     Returns
     -------
@@ -369,36 +438,29 @@ def headline_report(
     mdir = Path(margins_dir) if margins_dir is not None else default_margins_dir()
     margins = read_margins(mdir)
     full, table = _prepare(source, margins, con)
-    weights = "design_weight" if "design_weight" in table.columns else None
 
     # counts that describe the input (not estimates): rows, exclusions, waves, businesses per country
-    import ibis
-
-    counts = (
-        table.group_by("country")
-        .aggregate(
-            n=table.count(),
-            businesses=table["__business"].nunique(),
-            panel_rows=table["panel_id"].notnull().cast("int64").sum()
-            if "panel_id" in table.columns
-            else ibis.literal(0),
+    t = table.table
+    counts = table.execute(
+        t.group_by("country").aggregate(
+            n=t.count(), businesses=t["__business"].nunique(), panel_rows=t["__panel"].sum()
         )
-        .to_pyarrow()
-        .to_pylist()
-    )
-    n_all = int(full.count().to_pyarrow().as_py())
+    ).to_pylist()
+    n_all = int(full.execute(full.table.count()))
     n_rows = sum(r["n"] for r in counts)
     if n_rows == 0:
         raise ReportError("the snapshot has no rows in the countries, sizes and sectors of the margins.")
-    waves = ()
-    if "wave" in table.columns:
-        waves = tuple(sorted(str(w) for w in table.select("wave").distinct().to_pyarrow().column(0).to_pylist() if w))
+    waves: tuple[str, ...] = ()
+    if "wave" in t.columns:
+        found = table.execute(t.select("wave").distinct()).column(0).to_pylist()
+        waves = tuple(sorted(str(w) for w in found if w))
+    weights = "design_weight" if "design_weight" in t.columns else None
 
-    def rebuild(t) -> Design:
-        return _design(t, weights, mdir)
-
-    design = rebuild(table)
-    unweighted = _design(table, None, mdir, calibrate=False)
+    businesses = sum(r["businesses"] for r in counts)
+    if clusters is None:  # one response per business: each row is its own cluster, the same design, cheaper
+        clusters = businesses < n_rows
+    design = _design(table, weights, mdir, clusters=clusters)
+    unweighted = _design(table, None, mdir, clusters=clusters, calibrate=False)
     kw = {"level": level, "ci_method": ci_method}
 
     headline = stats.mean(design, "digital25", by="country", **kw)
@@ -415,8 +477,10 @@ def headline_report(
         compare.append(Line(line.key, line.estimate, line.status, u, reliability(u, min_n=min_n, max_cv=max_cv)))
 
     comparisons = []
-    for indicator in ("loss25", "loss"):
-        on, off, diff = difference(design, indicator, "online_before", rebuild=rebuild, level=level)
+    indicators = ("loss25", "loss")
+    for indicator, (on, off, diff) in zip(
+        indicators, difference(design, list(indicators), "online_before", level=level)
+    ):
         comparisons.append(
             Comparison(
                 indicator,
@@ -478,7 +542,7 @@ def headline_report(
         online=tuple(comparisons),
         weighted_vs_unweighted=tuple(compare),
         design_note=(
-            f"strata=country, clusters=business (panel_id or instance_id), weights={weights or '1'}, "
-            "raked to country×size and sector"
+            f"strata=country, clusters={'business (panel_id or instance_id)' if clusters else 'response'}, "
+            f"weights={weights or '1'}, raked to country×size and sector"
         ),
     )

@@ -1,0 +1,140 @@
+"""The rendered report, checked as a reader would: text of the PDF, its first page as an image, the workbook."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from digifit.cli import main
+from digifit.reports.charts import headline_chart, to_svg
+from digifit.reports.headline import headline_report
+from digifit.reports.locale import STRINGS, fmt_ci, fmt_pct, fmt_pp
+from digifit.reports.render_html import render_html
+from digifit.reports.render_pdf import render_pdf
+from digifit.reports.render_xlsx import render_xlsx
+
+needs_poppler = pytest.mark.skipif(
+    shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
+    reason="poppler-utils (pdftotext, pdftoppm) not installed; `make test` installs them",
+)
+
+
+def test_both_languages_have_every_string():
+    assert set(STRINGS["de"]) == set(STRINGS["en"])
+
+
+def test_number_formats():
+    assert fmt_pct(0.3301, "de") == "33,0 %"
+    assert fmt_pct(0.3301, "en") == "33.0%"
+    assert fmt_pp(-0.0881, "de") == "−8,8"
+    assert fmt_pp(0.05, "en") == "+5.0"
+    assert fmt_ci(0.30642, 0.35469, "de") == "30,6–35,5"
+
+
+def test_html_german_and_english(demo_report):
+    de = render_html(demo_report, "de")
+    en = render_html(demo_report, "en")
+    de_line = demo_report.line("headline", "DE").estimate
+    assert fmt_pct(de_line.estimate, "de") in de and "Deutschland" in de
+    assert fmt_pct(de_line.estimate, "en") in en and "Germany" in en
+    assert de.count("<svg") == 2 and "<link" not in de and "<script" not in de  # self-contained
+    assert "Kernergebnis" in de and "Headline" in en
+
+
+@needs_poppler
+def test_pdf_text_and_first_page(demo_report, tmp_path):
+    pdf = tmp_path / "bericht.pdf"
+    render_pdf(demo_report, "de", pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    for country in ("DE", "FR", "UK"):
+        e = demo_report.line("headline", country).estimate
+        assert fmt_pct(e.estimate, "de") in text, country
+        assert fmt_ci(e.ci_low, e.ci_high, "de") in text, country
+    diff = next(c for c in demo_report.online if c.indicator == "loss25").difference.estimate
+    assert fmt_pp(diff.estimate, "de") in text
+    assert "Vereinigtes Königreich" in text and "95 %-KI" in text
+    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
+    page = next(tmp_path.glob("p-*1.png"))
+    assert page.stat().st_size > 20_000  # a rendered page with text and a chart, not a blank one
+    from PIL import Image  # pulled in by WeasyPrint
+
+    with Image.open(page) as im:
+        assert im.size[0] > 300 and im.size[1] > 400
+        colours = im.convert("RGB").getcolors(maxcolors=1_000_000)
+        assert colours is not None and len(colours) > 50
+
+
+def test_xlsx_numbers_are_numbers(demo_report, tmp_path):
+    path = tmp_path / "bericht.xlsx"
+    render_xlsx(demo_report, "de", path)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Land", "Online vor der Krise", "Branche", "Größenklasse", "Gewichtung", "Stichprobe",
+                             "Hinweise"]  # fmt: skip
+    ws = wb["Land"]
+    header = [c.value for c in ws[2]]
+    assert header[:6] == ["Land", "Anteil", "95 %-KI: untere Grenze", "95 %-KI: obere Grenze", "n", "VK"]
+    rows = {r[0].value: r for r in ws.iter_rows(min_row=3)}
+    e = demo_report.line("headline", "DE").estimate
+    share, low, high, n, cv = (c for c in rows["Deutschland"][1:6])
+    assert share.data_type == "n" and share.value == pytest.approx(e.estimate) and share.number_format == "0.0%"
+    assert (low.value, high.value) == (pytest.approx(e.ci_low), pytest.approx(e.ci_high))
+    assert isinstance(n.value, int) and n.value == e.n
+    assert cv.value == pytest.approx(e.cv)
+    online = wb["Online vor der Krise"]
+    diff_cell = online.cell(3, [c.value for c in online[2]].index("Differenz (Pp.)") + 1)
+    assert diff_cell.data_type == "n" and diff_cell.value < 0
+    notes = [r[0].value for r in wb["Hinweise"].iter_rows(min_row=2) if r[0].value]
+    assert any("weniger als 30 Antworten" in t for t in notes)
+    assert any("Variationskoeffizient über 30 %" in t for t in notes)
+
+
+def test_suppressed_and_flagged_cells_are_marked(small_snapshot, tmp_path):
+    base = headline_report(small_snapshot)
+    smallest = min(base.by_size, key=lambda ln: ln.estimate.n)
+    rep = headline_report(small_snapshot, min_n=smallest.estimate.n + 1, max_cv=0.05)
+    html = render_html(rep, "en")
+    assert 'class="suppressed"' in html and 'class="flagged"' in html
+    assert f"fewer than {smallest.estimate.n + 1} responses" in html
+    path = tmp_path / "r.xlsx"
+    render_xlsx(rep, "en", path)
+    ws = openpyxl.load_workbook(path)["Size class"]
+    row = next(r for r in ws.iter_rows(min_row=3) if r[0].value == "250 employees or more")
+    assert row[1].value is None and row[2].value is None  # no estimate, no interval
+    assert row[4].value == smallest.estimate.n and row[-1].value == "–"
+    flagged = [r for r in ws.iter_rows(min_row=3) if r[-1].value == "*"]
+    assert flagged and all(r[5].value > 0.05 for r in flagged)
+
+
+def test_chart_spec_has_ci_error_bars(demo_report):
+    spec = headline_chart(demo_report, "de")
+    marks = [layer["mark"]["type"] for layer in spec["layer"]]
+    assert marks == ["bar", "rule", "text"]
+    assert spec["layer"][1]["encoding"]["x"]["field"] == "low" and spec["layer"][1]["encoding"]["x2"]["field"] == "high"
+    svg = to_svg(spec, "de")
+    assert svg.startswith("<svg") and "33,0 %" in svg
+
+
+def test_cli_writes_each_format(demo_snapshot, tmp_path):
+    runner = CliRunner()
+    for fmt in ("html", "xlsx", "pdf"):
+        out = tmp_path / f"r.{fmt}"
+        result = runner.invoke(main, ["report", str(demo_snapshot), "--format", fmt, "--lang", "en", "--out", str(out),
+                                      "--min-n", "30"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert out.stat().st_size > 1000
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_cli_errors_are_one_line(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(main, ["report", str(tmp_path / "missing.parquet"), "--out", str(tmp_path / "r.html")])
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0 and "does not exist" in result.output
+    result = runner.invoke(main, ["report", "x.parquet", "--format", "pdf", "--out", "-"])
+    assert result.exit_code == 2 and "stdout" in result.output
+    result = runner.invoke(main, ["report", "x.parquet", "--margins", str(tmp_path)])
+    assert result.exit_code == 2
