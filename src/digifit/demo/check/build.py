@@ -216,7 +216,7 @@ DMA_DIMENSIONS: list[tuple[str, T, list[tuple[str, T]]]] = [
     ),
     (
         "readiness",
-        ("Digitale Bereitschaft", "Digital readiness", "Maturité numérique"),
+        ("Digitale Bereitschaft", "Digital readiness", "Préparation numérique"),
         [
             (
                 "dma_ready_processes",
