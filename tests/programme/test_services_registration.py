@@ -182,3 +182,41 @@ def test_learning_path_selectors(series):
     assert [t.slug for t in selectors.training_list(topics=["facebook"], language="en")] == ["reise"]
     upcoming = selectors.session_upcoming_list(sector="retail", limit=3, now=NOW)
     assert [s.original_date for s in upcoming] == [date(2026, 3, 24), date(2026, 3, 31), date(2026, 4, 7)]
+
+
+@pytest.mark.django_db
+def test_cancellation_mail_removes_the_calendar_entry(series):
+    import base64
+
+    reg = services.session_register(session=_session(series), business=make_business(), role="follower", now=NOW)
+    services.registration_cancel(registration=reg, now=NOW)
+    message = OutboxMessage.objects.get(key=f"programme.cancelled:{reg.pk}")
+    _name, content, mimetype = message.attachments[0]
+    cal = icalendar.Calendar.from_ical(base64.b64decode(content))
+    [event] = cal.walk("VEVENT")
+    assert (str(cal["method"]), str(event["status"])) == ("CANCEL", "CANCELLED")
+    assert str(event["uid"]) == "dienstag-20260324@digifit" and int(event["sequence"]) == 1
+    assert "method=CANCEL" in mimetype
+
+
+@pytest.mark.django_db
+def test_moving_a_session_requeues_its_reminders():
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from .conftest import make_series
+
+    today = timezone.localdate()
+    series = make_series(slug="bald", start=today + timedelta(days=14), through=today + timedelta(days=60))
+    session = Session.objects.filter(series=series).order_by("start").first()
+    reg = services.session_register(session=session, business=make_business(), role="follower")
+    new = datetime.combine(session.original_date + timedelta(days=1), datetime.min.time(), ZoneInfo("Europe/Berlin"))
+    new = new.replace(hour=15)
+    services.series_exception_set(series=series, original_date=session.original_date, kind="move", new_start=new)
+    reminders = OutboxMessage.objects.filter(key__startswith=f"programme.reminder:{reg.pk}:")
+    assert sorted(reminders.filter(state="pending").values_list("send_at", flat=True)) == [
+        new - timedelta(hours=24),
+        new - timedelta(hours=1),
+    ]
+    assert reminders.filter(state="cancelled").count() == 2

@@ -376,10 +376,19 @@ def _session_ics(reg: Registration, *, method: str = "REQUEST", sequence: int | 
     )
 
 
-def _queue(kind: str, reg: Registration, *, key: str, send_at: datetime, ics: bytes | None = None, **extra) -> None:
+def _queue(
+    kind: str,
+    reg: Registration,
+    *,
+    key: str,
+    send_at: datetime,
+    ics: bytes | None = None,
+    method: str = "REQUEST",
+    **extra,
+) -> None:
     ctx = _context(reg) | extra
     rendered = emails.render(kind, reg.business.language, **ctx)
-    attachments = [("session.ics", ics, "text/calendar; method=REQUEST; charset=utf-8")] if ics else []
+    attachments = [("session.ics", ics, f"text/calendar; method={method}; charset=utf-8")] if ics else []
     outbox_enqueue(
         key=key,
         to=reg.business.email,
@@ -528,7 +537,12 @@ def registration_cancel(
         reg.save(update_fields=["status", "cancelled_at"])
         outbox_cancel(key_prefix=f"programme.reminder:{reg.pk}:")
         if notify:
-            _queue("cancelled", reg, key=f"programme.cancelled:{reg.pk}", send_at=now)
+            ics = None
+            if was_confirmed and not session.cancelled:  # remove the entry the confirmation put in the calendar
+                slot_moved = recurrence.session_slot(session.series.to_value(), session.original_date).moved
+                sequence = session.series.sequence + (1 if slot_moved else 0) + 1
+                ics = _session_ics(reg, method="CANCEL", sequence=sequence)
+            _queue("cancelled", reg, key=f"programme.cancelled:{reg.pk}", send_at=now, ics=ics, method="CANCEL")
         if was_confirmed:
             _promote(session, reg.role, now=now)
     registration.status, registration.cancelled_at = reg.status, reg.cancelled_at
