@@ -19,6 +19,17 @@
       var key = el.getAttribute("data-field");
       if (Object.prototype.hasOwnProperty.call(relevant, key)) el.hidden = !relevant[key];
     });
+    Object.keys(offered).forEach(function (key) {  // check boxes and radio buttons with a choice filter
+      var names = offered[key];
+      form.querySelectorAll("input[type=checkbox], input[type=radio]").forEach(function (input) {
+        if (input.name !== key) return;
+        var on = names.indexOf(input.value) >= 0;
+        input.disabled = !on;
+        if (!on) input.checked = false;
+        var label = input.closest("label");
+        if (label) label.hidden = !on;
+      });
+    });
     form.querySelectorAll("select[data-filtered]").forEach(function (select) {
       var names = offered[select.name];
       if (!names) return;
