@@ -51,7 +51,7 @@ _DEFAULTS = {
     # toPandas/createDataFrame through Arrow (Ibis's own paths use them)
     "spark.sql.execution.arrow.pyspark.enabled": "true",
 }
-# local mode only: one machine, few cores; 200 shuffle partitions would be 200 tiny tasks per aggregation
+# local mode only (plus spark.sql.shuffle.partitions = the local threads, set in spark_session)
 _LOCAL_DEFAULTS = {
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
@@ -101,7 +101,7 @@ def _conf_key(key: str) -> str:
 
 
 def _quiet_logging() -> str:
-    """Return the JVM option that points log4j2 at digifit's errors-only configuration (written once)."""
+    """Return the JVM option that points log4j2 at digifit's quiet configuration (written once, in the temp dir)."""
     digest = hashlib.sha256(_LOG4J2.encode()).hexdigest()[:12]
     path = Path(tempfile.gettempdir()) / f"digifit-spark-log4j2-{digest}.properties"
     if not path.exists():
