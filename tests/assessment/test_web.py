@@ -57,7 +57,7 @@ def test_submit_stores_scores_and_redirects_to_a_private_link(client):
     assert "hoch" in html  # level "high" in German
     assert "<svg" in html and "Digitale Geschäftsstrategie" in html
     assert page["Cache-Control"].startswith("max-age=0")
-    assert page["Referrer-Policy"] == "no-referrer" and page["X-Robots-Tag"] == "noindex, nofollow"
+    assert page["Referrer-Policy"] == "same-origin" and page["X-Robots-Tag"] == "noindex, nofollow"
 
 
 def test_no_result_without_its_link(client):

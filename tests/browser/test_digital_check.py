@@ -114,6 +114,13 @@ def test_complete_the_check_in_german_and_see_the_result(browser_page, programme
     # only the deliberate 422 of the first submit (and the favicon) failed to load; no script errors
     assert [e for e in page.console_errors if not e.startswith("Failed to load resource")] == []
 
+    # consent can be withdrawn (and given again) on the private page
+    page.get_by_role("button", name="Einwilligung widerrufen").click()
+    expect(page.locator("#privacy")).to_contain_text("Dieses Ergebnis wird nicht für Statistiken genutzt.")
+    assert not Assessment.objects.get().consent_statistics
+    page.get_by_role("button", name="Nutzung für Statistiken erlauben").click()
+    expect(page.locator("#privacy")).to_contain_text("Sie haben erlaubt")
+
     # registration in one click: the business signs in (the check itself needs no account) and registers
     # from its private result page for the first recommended session, as a follower
     result_url = page.url

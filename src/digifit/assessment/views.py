@@ -247,8 +247,8 @@ def result(request: HttpRequest, token: str) -> HttpResponse:
         "private_url": request.build_absolute_uri(),
     }
     response = render(request, "assessment/result.html", context)
-    # the address is the credential: never send it on as a referrer, keep it out of search engines
-    response["Referrer-Policy"] = "no-referrer"
+    # the address is the credential: never send it to other sites as a referrer, keep it out of search engines
+    response["Referrer-Policy"] = "same-origin"  # "no-referrer" would send "Origin: null" and fail CSRF
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
