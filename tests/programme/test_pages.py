@@ -238,3 +238,34 @@ def test_reach_figures_on_a_known_history(client, settings, monkeypatch):
         {"sector": "travel", "registered": "4", "attended": "3", "fit": "2"},
     ]
     assert client.get("/programme/reach.csv", {"by": "colour"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_admin_series_save_generates_sessions(admin_client):
+    response = admin_client.post(
+        "/admin/programme/series/add/",
+        {
+            "slug": "mittwoch",
+            "title": "Mittwochs-Sprechstunde",
+            "weekday": "WE",
+            "start_time": "10:00",
+            "duration_minutes": "60",
+            "tz": "Europe/Berlin",
+            "start_date": "2026-01-01",
+            "until": "2026-03-31",
+            "active_capacity": "5",
+            "follower_capacity": "100",
+            "language": "de",
+            "sectors": "retail",
+            "sequence": "0",
+            "exceptions-TOTAL_FORMS": "1",
+            "exceptions-INITIAL_FORMS": "0",
+            "exceptions-0-original_date": "2026-02-18",
+            "exceptions-0-kind": "skip",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    sessions = Session.objects.filter(series__slug="mittwoch")
+    assert sessions.filter(cancelled=False).count() == 11  # 12 Wednesdays, one skipped
+    assert not sessions.filter(original_date=date(2026, 2, 18), cancelled=False).exists()
+    assert all(s.start.astimezone(BERLIN).weekday() == 2 for s in sessions)

@@ -1,7 +1,12 @@
 """Django admin for organisers: the catalogue, series with their exceptions, sessions, registrations, stories."""
 
-from django.contrib import admin
+from datetime import timedelta
 
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from digifit.programme import services
+from digifit.programme.errors import ProgrammeError
 from digifit.programme.models import (
     Business,
     Registration,
@@ -29,9 +34,26 @@ class ExceptionInline(admin.TabularInline):
 
 @admin.register(Series)
 class SeriesAdmin(admin.ModelAdmin):
+    """Saving a series (or its exceptions) regenerates its sessions: to ``until``, or 26 weeks ahead."""
+
     list_display = ("title", "slug", "weekday", "start_time", "tz", "start_date", "until", "active_capacity")
     inlines = [ExceptionInline]
     filter_horizontal = ("trainings",)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        series = form.instance
+        if change and (form.has_changed() or any(f.has_changed() for f in formsets)):
+            Series.objects.filter(pk=series.pk).update(sequence=series.sequence + 1)
+            series.refresh_from_db()
+        try:
+            series.to_value()
+        except ProgrammeError as exc:
+            self.message_user(request, str(exc), level=messages.ERROR)
+            return
+        through = series.until or timezone.localdate() + timedelta(weeks=26)
+        n = len(services.series_sessions_sync(series=series, through=through))
+        self.message_user(request, f"{n} sessions up to {through:%Y-%m-%d}.", level=messages.INFO)
 
 
 @admin.register(Session)
