@@ -137,3 +137,11 @@ def test_the_pure_core_never_imports_django():
         "assert 'django' not in sys.modules, 'django imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_profile_codes_are_the_surveys():
+    from digifit.demo.questionnaire import load_questionnaire
+
+    check, survey = load_check(), load_questionnaire()
+    for list_name in ("country", "sector", "size", "share"):
+        assert [c.name for c in check.choices[list_name]] == [c.name for c in survey.choices[list_name]]

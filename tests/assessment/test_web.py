@@ -166,17 +166,24 @@ def test_benchmark_falls_back_when_the_peer_cell_is_small(client):
     assert "gleiches Land und gleiche Branche (n = 52)" in html
 
 
-def test_benchmark_is_cached_per_wave_until_the_data_change():
+def test_benchmark_is_cached_per_wave_until_the_data_change(settings):
+    import datetime as dt
+
     wave = make_wave(per_cell=35)
     a = services.assessment_submit(answers=answers())
-    services.assessment_benchmark(assessment=a)
+    first = services.assessment_benchmark(assessment=a)
     services.assessment_benchmark(assessment=a)
     assert PeerTable.objects.filter(wave=wave).count() == 1
     sub = wave.submissions.first()
     sub.data = {**sub.data, "digital25": 1 - sub.data["digital25"]}
     sub.save()
-    services.assessment_benchmark(assessment=a)
-    assert PeerTable.objects.filter(wave=wave).count() == 2
+    # within DIGIFIT_CHECK_PEER_MAX_AGE the table stays; after it, the changed data are estimated again
+    assert services.assessment_benchmark(assessment=a).computed_at == first.computed_at
+    later = services.peer_table_get(wave=wave, now=first.computed_at + dt.timedelta(seconds=601))
+    assert later.computed_at > first.computed_at
+    assert list(PeerTable.objects.filter(wave=wave)) == [later]  # one table per wave
+    settings.DIGIFIT_CHECK_PEER_MAX_AGE = 0
+    assert services.peer_table_get(wave=wave) == later  # same data: no recomputation
 
 
 def test_result_page_without_survey_data_says_so(client):

@@ -104,19 +104,27 @@ def _fingerprint(wave) -> str:
     return f"v{PEER_TABLE_VERSION}:{qs.count()}:{agg['n']}:{agg['last'].isoformat() if agg['last'] else '-'}"
 
 
-def peer_table_get(*, wave) -> PeerTable:
+def peer_table_get(*, wave, now: dt.datetime | None = None) -> PeerTable:
     """Return the peer table of a survey wave, computing and caching it when the wave's data changed.
 
     The wave's snapshot is written to a temporary Parquet file (the same writer as ``digifit snapshot``),
     weighted by :func:`digifit.assessment.benchmark.weighted_design` and estimated by
-    :func:`digifit.assessment.benchmark.peer_table`.
+    :func:`digifit.assessment.benchmark.peer_table`. One table is kept per wave. While a wave is still
+    collecting, a table computed less than ``DIGIFIT_CHECK_PEER_MAX_AGE`` seconds ago (default 600) is used even
+    if submissions arrived since, so that result pages do not recompute on every new submission.
     """
+    from django.conf import settings
+
     from digifit.survey.exports import ExportSpec, snapshot_write
 
     fingerprint = _fingerprint(wave)
-    found = PeerTable.objects.filter(wave=wave, fingerprint=fingerprint).first()
-    if found is not None:
-        return found
+    latest = PeerTable.objects.filter(wave=wave).order_by("-computed_at", "-id").first()
+    if latest is not None:
+        max_age = float(getattr(settings, "DIGIFIT_CHECK_PEER_MAX_AGE", 600))
+        if latest.fingerprint == fingerprint or (now or timezone.now()) - latest.computed_at < dt.timedelta(
+            seconds=max_age
+        ):
+            return latest
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "wave.parquet"
         snapshot_write(ExportSpec(questionnaire=wave.questionnaire, wave=wave), path)
@@ -124,7 +132,9 @@ def peer_table_get(*, wave) -> PeerTable:
         table = benchmark.peer_table(design)
     try:
         with transaction.atomic():
-            return PeerTable.objects.create(wave=wave, fingerprint=fingerprint, weighting=weighting, table=table)
+            created = PeerTable.objects.create(wave=wave, fingerprint=fingerprint, weighting=weighting, table=table)
+            PeerTable.objects.filter(wave=wave).exclude(pk=created.pk).delete()
+            return created
     except IntegrityError:  # computed by another request at the same time
         return PeerTable.objects.get(wave=wave, fingerprint=fingerprint)
 
