@@ -462,3 +462,45 @@ def test_cli_replicate_variance(survey_file, survey):
     rows = json.loads(result.output)["coefficients"]
     d = stats.as_replicate(stats.design(survey, weights="w", strata="stratum", ids="psu"), "jkn")
     assert rows[1]["se"] == pytest.approx(stats.glm(d, "y ~ x")["x"].se, rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Spark
+
+
+@pytest.mark.slow
+def test_same_fit_on_spark(tmp_path):
+    """The same expressions run on Spark (local mode) give DuckDB's fit to rounding.
+
+    (Replicate designs work there too — the rows crossed with the replicates — but take minutes in local mode.)
+    """
+    pytest.importorskip("pyspark", reason="the Spark engine needs the 'spark' extra")
+    import pyarrow.parquet as pq
+
+    from digifit.demo.synthetic import stratified_cluster_sample
+    from digifit.stats.spark import spark_session, stop_session
+
+    path = tmp_path / "wave.parquet"
+    pq.write_table(stratified_cluster_sample(3_000, seed=3), path)
+    kw = {"weights": "weight", "strata": "stratum", "ids": "psu", "fpc": "fpc"}
+    session = spark_session("local[2]", app_name="digifit-glm-tests")
+    try:
+        for family, formula, replicate in (
+            ("gaussian", "revenue_change ~ size + sector", False),
+            ("quasibinomial", "online ~ country + size", False),
+        ):
+            fits = []
+            for engine in ("spark", "duckdb"):
+                extra = {"engine": "spark", "con": session} if engine == "spark" else {}
+                d = stats.design(path, **kw, **extra)
+                if replicate:
+                    d = stats.as_replicate(d, "jkn")
+                fits.append(stats.glm(d, formula, family=family))
+            a, b = fits
+            assert (a.terms, a.iterations, a.df_residual, a.n) == (b.terms, b.iterations, b.df_residual, b.n)
+            np.testing.assert_allclose(
+                [c.estimate for c in a.coefficients], [c.estimate for c in b.coefficients], rtol=1e-9
+            )
+            np.testing.assert_allclose(a.vcov, b.vcov, rtol=1e-8, atol=1e-12 * np.abs(b.vcov).max())
+    finally:
+        stop_session(session)
