@@ -225,6 +225,20 @@ def test_nullable_int64_keys_keep_their_values(spark, tmp_path):
     assert_same(on_spark, on_duckdb)
 
 
+def test_design_errors_on_spark_name_the_same_rows(spark, strat_table, tmp_path):
+    """Validation errors count bad rows and number the first ones (row_number) as on DuckDB."""
+    w = strat_table["w"].to_numpy().copy()
+    w[[4, 17, 40]] = -1.0
+    path = tmp_path / "negative.parquet"
+    pq.write_table(strat_table.set_column(strat_table.schema.get_field_index("w"), "w", pa.array(w)), path)
+    messages = []
+    for engine in ("spark", "duckdb"):
+        with pytest.raises(stats.DesignError, match=r"3 negative value\(s\) \(rows 5, 18, 41; first -1.0\)") as err:
+            stats.design(path, weights="w", strata="stratum", ids="psu", engine=engine)
+        messages.append(str(err.value))
+    assert messages[0] == messages[1]
+
+
 def test_frames_run_on_spark(spark, strat_table):
     d = stats.design(strat_table, weights="w", strata="stratum", ids="psu", engine="spark", con=spark)
     assert isinstance(d.source, SparkSource)
