@@ -81,9 +81,16 @@ designs <- list(
   srs_rake = function() rake(svydesign(ids = ~1, weights = ~pw, data = apisrs), list(~stype, ~sch.wide),
                              list(pop_stype, pop_schwide)),
   strat_greg = function() calibrate(svydesign(ids = ~1, strata = ~stype, weights = ~pw, data = apistrat),
-                                    ~api99 + meals, pop_greg2)
+                                    ~api99 + meals, pop_greg2),
+  clus1_cal_raking = function() calibrate(svydesign(ids = ~dnum, weights = ~pw, data = apiclus1), ~stype + api99,
+                                          pop_greg, calfun = "raking"),
+  clus1_cal_logit = function() calibrate(svydesign(ids = ~dnum, weights = ~pw, data = apiclus1), ~stype + api99,
+                                         pop_greg, calfun = "logit", bounds = c(0.7, 1.7)),
+  strat_trim = function() trimWeights(svydesign(ids = ~1, strata = ~stype, weights = ~pw, data = apistrat),
+                                      lower = 10, upper = 40)
 )
-calibrated <- c("clus1_ps", "clus1_rake", "clus1_greg", "srs_ps", "srs_rake", "strat_greg")
+calibrated <- c("clus1_ps", "clus1_rake", "clus1_greg", "srs_ps", "srs_rake", "strat_greg", "clus1_cal_raking",
+                "clus1_cal_logit", "strat_trim")
 replicate_models <- c("linear", "factor", "with_na", "logit", "logit_string", "logit_na")
 lonely <- list(lonely_adjust = "adjust", lonely_average = "average")
 

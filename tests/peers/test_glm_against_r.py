@@ -67,6 +67,22 @@ CALIBRATED = {
         {"strata": "stype", "weights": "pw"},
         ("calibrate", ["api99", "meals"], {"api99": 3914069, "meals": 297533, "(Intercept)": 6194}),
     ),
+    "clus1_cal_raking": (
+        "glm_apiclus1.csv",
+        {"ids": "dnum", "weights": "pw"},
+        ("calibrate", ["stype", "api99"], {"stype": POP_STYPE, "api99": 3914069}, {"calfun": "raking"}),
+    ),
+    "clus1_cal_logit": (
+        "glm_apiclus1.csv",
+        {"ids": "dnum", "weights": "pw"},
+        (
+            "calibrate",
+            ["stype", "api99"],
+            {"stype": POP_STYPE, "api99": 3914069},
+            {"calfun": "logit", "bounds": (0.7, 1.7)},
+        ),
+    ),
+    "strat_trim": ("glm_apistrat.csv", {"strata": "stype", "weights": "pw"}, ("trim", 10, 40)),
 }
 DESIGNS |= {name: (data, kwargs) for name, (data, kwargs, _) in CALIBRATED.items()}
 
@@ -165,8 +181,10 @@ def glm_design(glm_reference):
                 d = stats.poststratify(d, args[0], args[1])
             elif how == "rake":
                 d = stats.rake(d, [("stype", args[0]), ("sch.wide", args[1])])
+            elif how == "trim":
+                d = stats.trim_weights(d, lower=args[0], upper=args[1])
             else:
-                d = stats.calibrate(d, args[0], args[1])
+                d = stats.calibrate(d, args[0], args[1], **(args[2] if len(args) > 2 else {}))
         return d
 
     return build
