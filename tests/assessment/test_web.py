@@ -220,3 +220,16 @@ def test_a_signed_in_business_continues_from_its_latest_result(client):
     second = Assessment.objects.get(token=resp["Location"].split("/")[-2])
     assert second.previous == first
     assert 'id="progress"' in client.get(resp["Location"]).content.decode()
+
+
+def test_the_owner_deletes_a_result(client, tmp_path):
+    a = services.assessment_submit(answers=answers(email="x@example.org"))
+    html = client.get(f"/check/r/{a.token}/").content.decode()
+    assert f'action="/check/r/{a.token}/delete"' in html
+    assert client.get(f"/check/r/{a.token}/delete").status_code == 405
+    resp = client.post(f"/check/r/{a.token}/delete", follow=True)
+    assert resp.redirect_chain[-1][0] == "/check/" and "Ihr Ergebnis wurde gelöscht." in resp.content.decode()
+    assert not Assessment.objects.exists()
+    assert client.get(f"/check/r/{a.token}/").status_code == 404
+    assert services.results_export(target=tmp_path / "x.parquet") == 0
+    assert selectors.completed_checks_by_email() == {}

@@ -93,6 +93,15 @@ def assessment_consent_set(*, assessment: Assessment, consent: bool) -> Assessme
     return assessment
 
 
+@transaction.atomic
+def assessment_delete(*, assessment: Assessment) -> None:
+    """Delete a result for good (its owner's request on the private page); later exports no longer contain it.
+
+    A re-assessment started from it keeps its own scores and loses only the link to this one.
+    """
+    assessment.delete()
+
+
 # ----------------------------------------------------------------------------------------- peer benchmark
 
 

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.check_form, name="check"),
     path("r/<str:token>/", views.result, name="result"),
     path("r/<str:token>/consent", views.consent, name="consent"),
+    path("r/<str:token>/delete", views.delete, name="delete"),
 ]

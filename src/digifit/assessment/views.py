@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
@@ -268,3 +269,14 @@ def consent(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("no result behind this link")
     services.assessment_consent_set(assessment=assessment, consent=request.POST.get("consent") == "yes")
     return redirect("assessment:result", token=token)
+
+
+@require_POST
+def delete(request: HttpRequest, token: str) -> HttpResponse:
+    """Delete the result behind the link (POST); the check's start page says it is gone."""
+    assessment: Assessment | None = selectors.assessment_get(token=token)
+    if assessment is None:
+        raise Http404("no result behind this link")
+    services.assessment_delete(assessment=assessment)
+    messages.success(request, _("Your result has been deleted."))
+    return redirect("assessment:check")
