@@ -180,7 +180,14 @@ def spark_session(master: str | None = None, *, app_name: str = "digifit", **con
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # no Java, an unreachable master, a bad property: say which, in one line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DesignError(
+            f"Spark could not start with master {master!r}: {first} (Spark needs Java 17+ on PATH or JAVA_HOME; "
+            f"a cluster master must be reachable; see docs/scale-out.md)."
+        ) from None
     if threads is not None and quiet:
         session.sparkContext.setLogLevel("ERROR")
     return session
