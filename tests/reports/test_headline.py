@@ -150,3 +150,26 @@ def test_report_is_a_value(demo_report):
     assert dataclasses.is_dataclass(demo_report)
     assert demo_report.waves == ("2026-1", "2026-2", "2026-3", "2026-4")
     assert demo_report.n_rows == 20_000 and demo_report.excluded == 0
+
+
+def test_a_web_snapshot_without_design_weight_and_with_empty_panel_ids(tmp_path):
+    t = waves_table(n=5000, seed=11)
+    t = t.drop_columns(["design_weight"])
+    panel = pc.fill_null(t["panel_id"], "")  # the web snapshot writes "" for "no panel id"
+    t = t.set_column(t.column_names.index("panel_id"), "panel_id", panel)
+    path = tmp_path / "web.parquet"
+    pq.write_table(t, path)
+    rep = headline_report(path)
+    assert "weights=enterprises/responses per country" in rep.design_note and "clusters=business" in rep.design_note
+    # raking from equal weights reaches the same population as from the country expansion factors
+    assert sum(s.weighted_total.estimate for s in rep.sample) == pytest.approx(18_600_000)
+    # the demo's design weight is that same expansion factor: the same report
+    with_weight = tmp_path / "demo.parquet"
+    pq.write_table(waves_table(n=5000, seed=11), with_weight)
+    same = headline_report(with_weight)
+    for a, b in zip(rep.headline + rep.by_sector, same.headline + same.by_sector, strict=True):
+        assert a.estimate.estimate == pytest.approx(b.estimate.estimate, rel=1e-9)
+        assert a.estimate.se == pytest.approx(b.estimate.se, rel=1e-6)
+    panel = [p for p in t["panel_id"].to_pylist() if p]
+    singles = t.num_rows - len(panel)
+    assert sum(s.businesses for s in rep.sample) == singles + len(set(panel))  # "" is no panel id

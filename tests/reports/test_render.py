@@ -73,7 +73,10 @@ def test_xlsx_numbers_are_numbers(demo_report, tmp_path):
     render_xlsx(demo_report, "de", path)
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["Land", "Online vor der Krise", "Branche", "Größenklasse", "Gewichtung", "Stichprobe",
-                             "Hinweise"]  # fmt: skip
+                             "Randverteilungen", "Hinweise"]  # fmt: skip
+    margins = list(wb["Randverteilungen"].iter_rows(min_row=3, values_only=True))
+    assert ("Land × Größenklasse", "Deutschland · 0–9 Beschäftigte", 2_135_000) in [r[:3] for r in margins]
+    assert sum(r[2] for r in margins) == 2 * 18_600_000
     ws = wb["Land"]
     header = [c.value for c in ws[2]]
     assert header[:6] == ["Land", "Anteil", "95 %-KI: untere Grenze", "95 %-KI: obere Grenze", "n", "VK"]

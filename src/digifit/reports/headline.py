@@ -76,6 +76,9 @@ ANALYSIS_COLUMNS = (
 REQUIRED = ("instance_id", "country", "size", "sector", "digital_share", "presence_before__none", "revenue_change")
 
 
+_WEIGHT_NAMES = {"__one": "1", "__w0": "enterprises/responses per country"}
+
+
 class ReportError(ValueError, DigifitError):
     """The report cannot be made from these inputs (missing file or column, no rows)."""
 
@@ -234,7 +237,9 @@ def _prepare(source: Any, margins: dict, con: Any = None):
     rev = t["revenue_change"]
 
     def band(values: Sequence[str]):
-        return ibis.cases((rev.isnull() | (rev == "dk"), ibis.null("float64")), (rev.isin(values), 1.0), else_=0.0)
+        return ibis.cases(
+            (rev.isnull() | (rev == "dk"), ibis.null("float64")), (rev.isin(values), 1.0), else_=0.0
+        ).cast("float64")
 
     if "digital25" in t.columns:
         digital25 = t["digital25"].cast("float64")
@@ -246,7 +251,7 @@ def _prepare(source: Any, margins: dict, con: Any = None):
         online_before=(1 - t["presence_before__none"].cast("float64")),
         loss25=band(LOSS25),
         loss=band(LOSS),
-        __one=ibis.literal(1.0),
+        __one=ibis.literal(1.0).cast("float64"),
         __panel=(panel.notnull()).cast("int64"),
     )
     countries = sorted({k[0] for k in margins[("country", "size")]})
@@ -260,14 +265,30 @@ def _prepare(source: Any, margins: dict, con: Any = None):
         full = DuckDBSource(base.con, str(ibis.to_sql(derived.select(*needed), dialect="duckdb")))
         name = f"{full.name}_kept"
         keep_sql = _sql_keep(countries, sizes, sectors)
-        base.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM "{full.name}" WHERE {keep_sql}')
+        # Ibis writes float literals as 1.0, which DuckDB types DECIMAL: make the constructed columns DOUBLE.
+        # __w0, the country's expansion factor (enterprises / responses), is the starting weight when the
+        # snapshot has no design weight (raking to country × size makes the result the same as from 1).
+        doubles = ", ".join(f'CAST("{c}" AS DOUBLE) AS "{c}"' for c in ("__one", "loss25", "loss"))
+        pop = {}
+        for (c, _z), v in margins[("country", "size")].items():
+            pop[c] = pop.get(c, 0.0) + v
+        cases = " ".join(f"WHEN {_quote(c)} THEN CAST({float(v)!r} AS DOUBLE)" for c, v in pop.items())
+        w0 = f"(CASE country {cases} END) / CAST(COUNT(*) OVER (PARTITION BY country) AS DOUBLE) AS __w0"
+        base.con.execute(
+            f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * REPLACE ({doubles}), {w0} '
+            f'FROM "{full.name}" WHERE {keep_sql}'
+        )
         return full, DuckDBSource(base.con, f'SELECT * FROM "{name}"')
     return _Derived(base, derived), _Derived(base, derived.filter(keep))
 
 
+def _quote(value: Any) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def _sql_keep(countries, sizes, sectors) -> str:
     def quoted(values):
-        return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+        return ", ".join(_quote(v) for v in values)
 
     return f"country IN ({quoted(countries)}) AND size IN ({quoted(sizes)}) AND sector IN ({quoted(sectors)})"
 
@@ -454,7 +475,8 @@ def headline_report(
     if "wave" in t.columns:
         found = table.execute(t.select("wave").distinct()).column(0).to_pylist()
         waves = tuple(sorted(str(w) for w in found if w))
-    weights = "design_weight" if "design_weight" in t.columns else None
+    # without a design weight, start from the country expansion factor (or 1 where the engine is not DuckDB)
+    weights = "design_weight" if "design_weight" in t.columns else ("__w0" if "__w0" in t.columns else "__one")
 
     businesses = sum(r["businesses"] for r in counts)
     if clusters is None:  # one response per business: each row is its own cluster, the same design, cheaper
@@ -543,6 +565,6 @@ def headline_report(
         weighted_vs_unweighted=tuple(compare),
         design_note=(
             f"strata=country, clusters={'business (panel_id or instance_id)' if clusters else 'response'}, "
-            f"weights={weights or '1'}, raked to country×size and sector"
+            f"weights={_WEIGHT_NAMES.get(weights, weights)}, raked to country×size and sector"
         ),
     )

@@ -25,6 +25,7 @@ SHEET_NAMES = {
     "by_size": ("Größenklasse", "Size class"),
     "weighting": ("Gewichtung", "Weighting"),
     "sample": ("Stichprobe", "Sample"),
+    "margins": ("Randverteilungen", "Margins"),
 }
 
 

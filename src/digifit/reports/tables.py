@@ -154,6 +154,28 @@ def report_tables(report: HeadlineReport, lang: str) -> list[ReportTable]:
         for s in report.sample
     ]
     tables.append(ReportTable("sample", label("t_sample", lang), cols, tuple(rows)))
+    cols = (
+        Column("margin", label("c_margin", lang), "text"),
+        Column("label", label("c_level", lang), "text"),
+        Column("population", label("c_population", lang), "int"),
+    )
+    rows = []
+    for key, values in report.margins["country_size"].items():
+        country, size = key.split("/")
+        rows.append(
+            Row(
+                {
+                    "margin": label("m_country_size", lang),
+                    "label": f"{level_label('country', country, lang)} · {level_label('size', size, lang)}",
+                    "population": values,
+                }
+            )
+        )
+    for sector, value in report.margins["sector"].items():
+        rows.append(
+            Row({"margin": label("m_sector", lang), "label": level_label("sector", sector, lang), "population": value})
+        )
+    tables.append(ReportTable("margins", label("t_margins", lang), cols, tuple(rows)))
     return tables
 
 
