@@ -87,7 +87,12 @@ designs <- list(
   clus1_cal_logit = function() calibrate(svydesign(ids = ~dnum, weights = ~pw, data = apiclus1), ~stype + api99,
                                          pop_greg, calfun = "logit", bounds = c(0.7, 1.7)),
   strat_trim = function() trimWeights(svydesign(ids = ~1, strata = ~stype, weights = ~pw, data = apistrat),
-                                      lower = 10, upper = 40)
+                                      lower = 10, upper = 40),
+  # replicate designs calibrated again in every replicate
+  jk1_ps = function() postStratify(as.svrepdesign(svydesign(ids = ~dnum, weights = ~pw, data = apiclus1),
+                                                  type = "JK1"), ~stype, pop_stype),
+  jk1_rake = function() rake(as.svrepdesign(svydesign(ids = ~dnum, weights = ~pw, data = apiclus1), type = "JK1"),
+                             list(~stype, ~sch.wide), list(pop_stype, pop_schwide))
 )
 calibrated <- c("clus1_ps", "clus1_rake", "clus1_greg", "srs_ps", "srs_rake", "strat_greg", "clus1_cal_raking",
                 "clus1_cal_logit", "strat_trim")

@@ -83,7 +83,11 @@ CALIBRATED = {
         ),
     ),
     "strat_trim": ("glm_apistrat.csv", {"strata": "stype", "weights": "pw"}, ("trim", 10, 40)),
+    # replicate designs calibrated again in every replicate (as_replicate first, as in R)
+    "jk1_ps": ("glm_apiclus1.csv", {"ids": "dnum", "weights": "pw"}, ("poststratify", "stype", POP_STYPE)),
+    "jk1_rake": ("glm_apiclus1.csv", {"ids": "dnum", "weights": "pw"}, ("rake", POP_STYPE, POP_SCHWIDE)),
 }
+REPLICATE |= {"jk1_ps": ("jk1", {}), "jk1_rake": ("jk1", {})}
 DESIGNS |= {name: (data, kwargs) for name, (data, kwargs, _) in CALIBRATED.items()}
 
 # name -> (formula, family)

@@ -528,10 +528,13 @@ def glm(
         raise EstimationError(f"epsilon must be positive; got {epsilon!r}.")
     if not isinstance(formula, str):
         raise EstimationError(f"formula must be a string such as 'y ~ x1 + x2'; got {formula!r}.")
-    if design.calibration is not None and (design.trims or design.is_replicate):
+    if design.calibration is not None and (
+        design.trims or design.repweights or (design.is_replicate and design.calibration.kind == "calibrate")
+    ):
         raise EstimationError(
-            "glm on a calibrated design that is also trimmed or has replicate variance is not supported yet; fit "
-            "on the calibrated design with Taylor variance, or on the design before calibration."
+            "glm on a calibrated design that is also trimmed, or has supplied replicate weights, or is calibrated "
+            "to totals (calibrate()) with replicate variance is not supported yet; post-stratified and raked "
+            "replicate designs are."
         )
     fam = _FAMILY[family]
     f = parse_formula(formula)
@@ -709,7 +712,7 @@ def glm(
 
     if design.is_replicate:
         # R's svyglm.svyrep.design: refit with every replicate's weights, svrVar of the coefficients
-        betas = _replicate_betas(design, fit, beta, max_iter, epsilon, formula)
+        betas = _replicate_betas(design, fit, beta, max_iter, epsilon, formula, cal, agg0)
         vcov = _replicate_covariance(design.replicate, betas, beta)
         design_df = (
             design.replicate_degf() if design.repweights else np.linalg.matrix_rank(design.replicate.factors) - 1
@@ -743,12 +746,18 @@ def glm(
     )
 
 
-def _replicate_betas(d: Design, fit: _Fit, beta0: np.ndarray, max_iter: int, epsilon: float, formula: str):
+def _replicate_betas(
+    d: Design, fit: _Fit, beta0: np.ndarray, max_iter: int, epsilon: float, formula: str, cal=None, agg0=None
+):
     """Every replicate's coefficients, as R's ``glm.fit(X, y, weights = w_r / Σ w_r, start = β̂)`` (R × p).
 
     The rows are crossed with the replicates inside the engine (a join on the units for replicate factors, an
     unpivot for supplied replicate-weight columns): each IRLS iteration is one aggregation grouped by replicate,
     over the replicates not yet converged. Gaussian fits are exact after one iteration.
+
+    A post-stratified or raked design is calibrated again in every replicate, as R's ``postStratify``/``rake``
+    of a replicate design: the replicate's weight in cell c is ``B · f_r · h_rc`` with ``h_rc`` from the
+    replicate's own cell totals of ``B · f_r`` (over all rows, from pass 0).
     """
     import pyarrow as pa
 
@@ -757,6 +766,25 @@ def _replicate_betas(d: Design, fit: _Fit, beta0: np.ndarray, max_iter: int, eps
         R = len(d.repweights)
         long = proj.drop("__wt").pivot_longer([f"__rw{r}" for r in range(R)], names_to="__rname", values_to="__wt")
         long = long.mutate(__rep=long["__rname"].re_extract(r"__rw(\d+)", 1).cast("int64")).drop("__rname")
+    elif cal is not None:
+        factors = d.replicate.factors
+        R = factors.shape[0]
+        u0, c0 = _unit_index(s, agg0), cal._cell(agg0)
+        psu0 = s.parents[0][u0]
+        base = np.asarray(agg0.column("__k_D" if cal.kind == "poststratify" else "__k_A"), dtype=float)  # Σ B
+        n_cells = len(cal.cells)
+        base_cells = np.zeros((R, n_cells))
+        for c in range(n_cells):
+            rows = c0 == c
+            base_cells[:, c] = factors[:, psu0[rows]] @ base[rows]
+        h = cal.cal.replicate_factors(base_cells)  # (R, cells): replicate weight / (B · f_r)
+        rr, ii = np.nonzero(factors[:, psu0] != 0)
+        value = factors[rr, psu0[ii]] * h[rr, c0[ii]] / np.asarray(cal.cal.factor)[c0[ii]]  # × w̃ = c·B·g
+        lookup = {f"{k}_k": pa.array([agg0.column(k)[int(i)].as_py() for i in ii]) for k in fit.keys}
+        lookup |= {"__rep": pa.array(rr, type=pa.int64()), "__f": pa.array(value)}
+        lk = d.source.register(pa.table(lookup))
+        joined = proj.join(lk, [proj[k] == lk[f"{k}_k"] for k in fit.keys])
+        long = joined.mutate(__wt=joined["__wt"] * joined["__f"]).drop("__f", *[f"{k}_k" for k in fit.keys])
     else:
         factors = d.replicate.factors
         R = factors.shape[0]
