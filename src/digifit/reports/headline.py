@@ -13,8 +13,9 @@ The design
   business answering several waves is one cluster and the pooled estimates' standard errors account for it.
   When every business answered once (a one-wave snapshot) each row is its own cluster: the same design, but
   the engine then returns stratum totals instead of one row per business (much faster at a million rows).
-- **Weights**: ``design_weight`` when the snapshot has it (the demo's country expansion factor), else 1; then
-  raked (:func:`digifit.stats.rake`) to enterprises by country × size class and by sector.
+- **Weights**: ``design_weight`` when the snapshot has it, else the country's expansion factor (enterprises /
+  responses; raking to country × size gives the same weights as starting from 1); then raked
+  (:func:`digifit.stats.rake`) to enterprises by country × size class and by sector.
 - Rows whose country, size or sector has no population count (e.g. ``country = other``) are left out; the
   report says how many.
 
