@@ -175,3 +175,16 @@ def test_a_web_snapshot_without_design_weight_and_with_empty_panel_ids(tmp_path)
     panel = [p for p in t["panel_id"].to_pylist() if p]
     singles = t.num_rows - len(panel)
     assert sum(s.businesses for s in rep.sample) == singles + len(set(panel))  # "" is no panel id
+
+
+def test_a_germany_only_wave_rakes_to_germany(tmp_path):
+    t = waves_table(n=5000, seed=11)
+    t = t.filter(pc.equal(t["country"], "DE"))
+    path = tmp_path / "de.parquet"
+    pq.write_table(t, path)
+    rep = headline_report(path)
+    assert [s.country for s in rep.sample] == ["DE"]
+    assert rep.sample[0].weighted_total.estimate == pytest.approx(2_600_000)
+    assert rep.sector_scaled and "scaled" in rep.design_note
+    assert sum(rep.margins["sector"].values()) == pytest.approx(2_600_000)
+    assert [ln.key for ln in rep.headline] == ["DE", "all"]

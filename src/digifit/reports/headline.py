@@ -61,6 +61,7 @@ __all__ = [
     "default_margins_dir",
     "difference",
     "headline_report",
+    "rake_margins",
     "reliability",
     "with_columns",
 ]
@@ -162,6 +163,7 @@ class HeadlineReport:
     online: tuple[Comparison, ...]
     weighted_vs_unweighted: tuple[Line, ...]
     design_note: str
+    sector_scaled: bool = False
     generated: str = field(default_factory=lambda: dt.date.today().isoformat())
 
     def line(self, table: str, key: str) -> Line:
@@ -320,17 +322,27 @@ def with_columns(design: Design, **columns: Any) -> Design:
 
 
 def _design(
-    source: Any, weights: str | None, margins_dir: Path, *, clusters: bool = True, calibrate: bool = True
+    source: Any, weights: str | None, margins: dict | None, *, clusters: bool = True, calibrate: bool = True
 ) -> Design:
     d = Design(source, weights, "country", ("__business",) if clusters else (), (), "fail")
     if not calibrate:
         return d
-    return stats.rake(
-        d,
-        {cols: margins_dir / name for cols, name in MARGIN_FILES.items()},
-        max_iter=100,
-        epsilon=1e-7,
-    )
+    return stats.rake(d, margins, max_iter=100, epsilon=1e-7)
+
+
+def rake_margins(margins: dict, countries: set[str]) -> tuple[dict, bool]:
+    """The margins restricted to the countries in the sample; return them and whether the sector margin was scaled.
+
+    The sector margin is pooled over all countries; for a subset it is scaled to the subset's enterprises (which
+    assumes the subset has the pooled sector mix — an approximation the report states).
+    """
+    cs = {k: v for k, v in margins[("country", "size")].items() if k[0] in countries}
+    sector = dict(margins[("sector",)])
+    scaled = len(cs) < len(margins[("country", "size")])
+    if scaled:
+        factor = sum(cs.values()) / sum(sector.values())
+        sector = {k: v * factor for k, v in sector.items()}
+    return {("country", "size"): cs, ("sector",): sector}, scaled
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -482,8 +494,9 @@ def headline_report(
     businesses = sum(r["businesses"] for r in counts)
     if clusters is None:  # one response per business: each row is its own cluster, the same design, cheaper
         clusters = businesses < n_rows
-    design = _design(table, weights, mdir, clusters=clusters)
-    unweighted = _design(table, None, mdir, clusters=clusters, calibrate=False)
+    to_rake, sector_scaled = rake_margins(margins, {r["country"] for r in counts})
+    design = _design(table, weights, to_rake, clusters=clusters)
+    unweighted = _design(table, None, None, clusters=clusters, calibrate=False)
     kw = {"level": level, "ci_method": ci_method}
 
     headline = stats.mean(design, "digital25", by="country", **kw)
@@ -545,8 +558,8 @@ def headline_report(
     size_lines.sort(key=lambda ln: size_order.index(ln.key) if ln.key in size_order else 99)
 
     margins_out = {
-        "country_size": {f"{c}/{z}": v for (c, z), v in margins[("country", "size")].items()},
-        "sector": {s: v for (s,), v in margins[("sector",)].items()},
+        "country_size": {f"{c}/{z}": v for (c, z), v in to_rake[("country", "size")].items()},
+        "sector": {s: v for (s,), v in to_rake[("sector",)].items()},
     }
     return HeadlineReport(
         source=str(source) if isinstance(source, str | Path) else type(source).__name__,
@@ -567,5 +580,7 @@ def headline_report(
         design_note=(
             f"strata=country, clusters={'business (panel_id or instance_id)' if clusters else 'response'}, "
             f"weights={_WEIGHT_NAMES.get(weights, weights)}, raked to country×size and sector"
+            + (" (sector margin scaled to the countries in the sample)" if sector_scaled else "")
         ),
+        sector_scaled=sector_scaled,
     )

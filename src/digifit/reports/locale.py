@@ -97,6 +97,10 @@ STRINGS: dict[str, dict[str, str]] = {
             "Ungewichtet: einfacher Anteil unter den Antwortenden. Die Online-Rekrutierung erreicht digitale "
             "Unternehmen eher; die Gewichtung gleicht Unterschiede nach Land, Größe und Branche aus."
         ),
+        "note_sector_scaled": (
+            "Die Branchen-Randverteilung gilt für alle Länder der Randverteilungen; für die Länder dieser Stichprobe "
+            "wurde sie auf deren Unternehmenszahl skaliert (Annahme: gleiche Branchenstruktur)."
+        ),
         "note_demo": (
             "Demonstrationsdaten: synthetische Antworten und gerundete, illustrative Randverteilungen – keine "
             "amtlichen Ergebnisse."
@@ -184,6 +188,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "note_unweighted": (
             "Unweighted: the plain share among respondents. Online recruitment reaches digital businesses more "
             "easily; weighting corrects differences by country, size and sector."
+        ),
+        "note_sector_scaled": (
+            "The sector margin covers all countries of the margins; for the countries in this sample it was scaled "
+            "to their number of enterprises (assuming the same sector mix)."
         ),
         "note_demo": (
             "Demonstration data: synthetic responses and rounded, illustrative margins – not official results."

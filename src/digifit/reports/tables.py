@@ -195,6 +195,8 @@ def report_notes(report: HeadlineReport, lang: str) -> list[str]:
         label("note_difference", lang),
         label("note_unweighted", lang),
     ]
+    if report.sector_scaled:
+        notes.append(label("note_sector_scaled", lang))
     if bundled:
         notes.append(label("note_demo", lang))
     return notes
