@@ -272,6 +272,10 @@ def _prepare(source: Any, margins: dict, con: Any = None):
         # __w0, the country's expansion factor (enterprises / responses), is the starting weight when the
         # snapshot has no design weight (raking to country × size makes the result the same as from 1).
         doubles = ", ".join(f'CAST("{c}" AS DOUBLE) AS "{c}"' for c in ("__one", "loss25", "loss"))
+        # the calibration and domain columns as ENUMs: the engine compares small integers, not strings
+        for col, levels in (("country", countries), ("size", sizes), ("sector", sectors)):
+            doubles += f', CAST("{col}" AS ENUM({", ".join(_quote(v) for v in levels)})) AS "{col}"'
+
         pop = {}
         for (c, _z), v in margins[("country", "size")].items():
             pop[c] = pop.get(c, 0.0) + v
