@@ -553,3 +553,13 @@ def submissions(table: pa.Table, *, seed: int = 2029) -> Iterator[dict[str, Any]
             "submitted_at": row["submitted_at"],
             "data": data,
         }
+
+
+if __name__ == "__main__":  # python -m digifit.demo.waves OUT.parquet [N [N_WAVES]]
+    import sys
+
+    if not 2 <= len(sys.argv) <= 4:
+        sys.exit("usage: python -m digifit.demo.waves OUT.parquet [N [N_WAVES]]")
+    extra = [int(a) for a in sys.argv[2:]]
+    out = waves_write(sys.argv[1], *extra[:1], n_waves=extra[1] if len(extra) > 1 else 4)
+    print(out)
