@@ -88,14 +88,19 @@ designs <- list(
                                          pop_greg, calfun = "logit", bounds = c(0.7, 1.7)),
   strat_trim = function() trimWeights(svydesign(ids = ~1, strata = ~stype, weights = ~pw, data = apistrat),
                                       lower = 10, upper = 40),
+  strat_trim_ps = function() postStratify(trimWeights(svydesign(ids = ~1, strata = ~stype, weights = ~pw,
+                                                                data = apistrat), lower = 10, upper = 40),
+                                          ~sch.wide, pop_schwide),
   # replicate designs calibrated again in every replicate
   jk1_ps = function() postStratify(as.svrepdesign(svydesign(ids = ~dnum, weights = ~pw, data = apiclus1),
                                                   type = "JK1"), ~stype, pop_stype),
   jk1_rake = function() rake(as.svrepdesign(svydesign(ids = ~dnum, weights = ~pw, data = apiclus1), type = "JK1"),
-                             list(~stype, ~sch.wide), list(pop_stype, pop_schwide))
+                             list(~stype, ~sch.wide), list(pop_stype, pop_schwide)),
+  jk1_greg = function() calibrate(as.svrepdesign(svydesign(ids = ~dnum, weights = ~pw, data = apiclus1),
+                                                 type = "JK1"), ~stype + api99, pop_greg)
 )
 calibrated <- c("clus1_ps", "clus1_rake", "clus1_greg", "srs_ps", "srs_rake", "strat_greg", "clus1_cal_raking",
-                "clus1_cal_logit", "strat_trim")
+                "clus1_cal_logit", "strat_trim", "strat_trim_ps")
 replicate_models <- c("linear", "factor", "with_na", "logit", "logit_string", "logit_na")
 lonely <- list(lonely_adjust = "adjust", lonely_average = "average")
 

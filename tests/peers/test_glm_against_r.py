@@ -83,11 +83,21 @@ CALIBRATED = {
         ),
     ),
     "strat_trim": ("glm_apistrat.csv", {"strata": "stype", "weights": "pw"}, ("trim", 10, 40)),
+    "strat_trim_ps": (
+        "glm_apistrat.csv",
+        {"strata": "stype", "weights": "pw"},
+        ("trim_poststratify", 10, 40, "sch.wide", POP_SCHWIDE),
+    ),
     # replicate designs calibrated again in every replicate (as_replicate first, as in R)
     "jk1_ps": ("glm_apiclus1.csv", {"ids": "dnum", "weights": "pw"}, ("poststratify", "stype", POP_STYPE)),
     "jk1_rake": ("glm_apiclus1.csv", {"ids": "dnum", "weights": "pw"}, ("rake", POP_STYPE, POP_SCHWIDE)),
+    "jk1_greg": (
+        "glm_apiclus1.csv",
+        {"ids": "dnum", "weights": "pw"},
+        ("calibrate", ["stype", "api99"], {"stype": POP_STYPE, "api99": 3914069}),
+    ),
 }
-REPLICATE |= {"jk1_ps": ("jk1", {}), "jk1_rake": ("jk1", {})}
+REPLICATE |= {"jk1_ps": ("jk1", {}), "jk1_rake": ("jk1", {}), "jk1_greg": ("jk1", {})}
 DESIGNS |= {name: (data, kwargs) for name, (data, kwargs, _) in CALIBRATED.items()}
 
 # name -> (formula, family)
@@ -187,6 +197,8 @@ def glm_design(glm_reference):
                 d = stats.rake(d, [("stype", args[0]), ("sch.wide", args[1])])
             elif how == "trim":
                 d = stats.trim_weights(d, lower=args[0], upper=args[1])
+            elif how == "trim_poststratify":
+                d = stats.poststratify(stats.trim_weights(d, lower=args[0], upper=args[1]), args[2], args[3])
             else:
                 d = stats.calibrate(d, args[0], args[1], **(args[2] if len(args) > 2 else {}))
         return d

@@ -529,12 +529,16 @@ def glm(
     if not isinstance(formula, str):
         raise EstimationError(f"formula must be a string such as 'y ~ x1 + x2'; got {formula!r}.")
     if design.calibration is not None and (
-        design.trims or design.repweights or (design.is_replicate and design.calibration.kind == "calibrate")
+        design.repweights
+        or (
+            design.is_replicate
+            and design.calibration.kind == "calibrate"
+            and (design.calibration.calfun != "linear" or np.isfinite(design.calibration.bounds).any())
+        )
     ):
         raise EstimationError(
-            "glm on a calibrated design that is also trimmed, or has supplied replicate weights, or is calibrated "
-            "to totals (calibrate()) with replicate variance is not supported yet; post-stratified and raked "
-            "replicate designs are."
+            "glm on a calibrated design with supplied replicate weights, or calibrated with a non-linear or bounded "
+            "calibration and replicate variance, is not supported yet."
         )
     fam = _FAMILY[family]
     f = parse_formula(formula)
@@ -766,7 +770,7 @@ def _replicate_betas(
         R = len(d.repweights)
         long = proj.drop("__wt").pivot_longer([f"__rw{r}" for r in range(R)], names_to="__rname", values_to="__wt")
         long = long.mutate(__rep=long["__rname"].re_extract(r"__rw(\d+)", 1).cast("int64")).drop("__rname")
-    elif cal is not None:
+    elif cal is not None and cal.kind != "calibrate":
         factors = d.replicate.factors
         R = factors.shape[0]
         u0, c0 = _unit_index(s, agg0), cal._cell(agg0)
@@ -795,7 +799,30 @@ def _replicate_betas(
         lookup |= {"__rep": pa.array(rr, type=pa.int64()), "__f": pa.array(factors[rr, psu[uu]])}
         lk = d.source.register(pa.table(lookup))
         joined = proj.join(lk, [proj[k] == lk[f"{k}_k"] for k in fit.keys])
-        long = joined.mutate(__wt=joined["__wt"] * joined["__f"]).drop("__f", *[f"{k}_k" for k in fit.keys])
+        if cal is not None:  # linear calibration, again in every replicate: w_r = B · f_r · (1 + mmᵀ λ_r)
+            q = cal.q
+            u0 = _unit_index(s, agg0)
+            f0 = factors[:, s.parents[0][u0]]  # (R, agg0 rows)
+            col0 = lambda name: np.asarray(agg0.column(name), dtype=float)  # noqa: E731
+            st = f0 @ np.stack([col0(f"__k_Bm{j}") for j in range(q)], axis=1)
+            tm = np.zeros((R, q, q))
+            for j in range(q):
+                for k in range(j, q):
+                    tm[:, j, k] = tm[:, k, j] = f0 @ col0(f"__k_Bmm{j}_{k}")
+            lam = np.linalg.solve(tm, (np.asarray(cal.cal.population) - st)[:, :, None])[:, :, 0]
+            lam_tab = d.source.register(
+                pa.table(
+                    {"__repl": pa.array(np.arange(R), type=pa.int64())} | {f"__lam{j}": lam[:, j] for j in range(q)}
+                )
+            )
+            joined = joined.join(lam_tab, joined["__rep"] == lam_tab["__repl"])
+            g = ibis.literal(1.0)
+            for j in range(q):
+                g = g + joined[f"__mm{j}"] * joined[f"__lam{j}"]
+            long = joined.mutate(__wt=joined["__cB"] * joined["__f"] * g)
+            long = long.drop("__f", "__repl", *[f"__lam{j}" for j in range(q)], *[f"{k}_k" for k in fit.keys])
+        else:
+            long = joined.mutate(__wt=joined["__wt"] * joined["__f"]).drop("__f", *[f"{k}_k" for k in fit.keys])
     betas = np.tile(beta0, (R, 1))
     active = np.arange(R)
     fam = fit.fam
@@ -929,6 +956,11 @@ class _Calibration:
         else:
             mm = self.cal.mm_exprs(t)
             out = {f"__k_A{j}": _colsum(t, _mul(W, m)) for j, m in enumerate(mm)}
+            if self.d.is_replicate:  # each replicate's calibration equations: Σ B mm and Σ B mm mmᵀ per unit
+                for j in range(self.q):
+                    out[f"__k_Bm{j}"] = _colsum(t, _mul(B, mm[j]))
+                    for k in range(j, self.q):
+                        out[f"__k_Bmm{j}_{k}"] = _colsum(t, _mul(B, mm[j], mm[k]))
             if row_psu:
                 for j in range(self.q):
                     for k in range(j, self.q):
