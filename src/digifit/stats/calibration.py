@@ -20,6 +20,7 @@ own aggregation: :mod:`digifit.stats.estimators` groups by the calibration cells
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -297,7 +298,7 @@ def _cell_totals(design: Design, columns: Sequence[str]) -> tuple[list[tuple], n
     """One aggregation: the weight total and row count of every cell of ``columns``; null levels rejected."""
     t = design.table
     w = design.weight_expr()
-    res = design.execute(t.group_by([t[c] for c in columns]).aggregate(__dg_w=w.sum(), __dg_n=t.count()))
+    res = design.execute(t.group_by([t[c] for c in columns]).aggregate(__dg_w=design.sum_expr(w), __dg_n=t.count()))
     keys = list(zip(*(res.column(c).to_pylist() for c in columns)))
     for key, n in zip(keys, res.column("__dg_n").to_pylist()):
         if any(v is None for v in key):
@@ -639,7 +640,7 @@ def calibrate(
 
     def moments(eta: np.ndarray | None, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Σ w·x, Σ w·dF·x xᵀ and Σ w·x·F(xᵀη) (one aggregation)."""
-        metrics = {f"s{j}": (w * mm[j]).sum() for j in range(p)}
+        metrics = {f"s{j}": design.sum_expr(w * mm[j]) for j in range(p)}
         if eta is None:
             dF = ibis.literal(1.0)
             fm1 = None
@@ -650,11 +651,11 @@ def calibrate(
             fm1 = _fm1_expr(calfun, xeta, (lo, hi))
             dF = _dfm1_expr(calfun, xeta, (lo, hi))
             for j in range(p):
-                metrics[f"f{j}"] = (w * scale * mm[j] * fm1).sum()
+                metrics[f"f{j}"] = design.sum_expr(w * scale * mm[j] * fm1)
             metrics["bad"] = (fm1.isnan() | fm1.isinf() | dF.isnan() | dF.isinf()).cast("int64").sum()
         for j in range(p):
             for k in range(j, p):
-                metrics[f"t{j}_{k}"] = (w * scale * dF * mm[j] * mm[k]).sum()
+                metrics[f"t{j}_{k}"] = design.sum_expr(w * scale * dF * mm[j] * mm[k])
         row = design.execute(t.aggregate(**metrics)).to_pylist()[0]
         s = np.array([row[f"s{j}"] for j in range(p)], dtype=float)
         tm = np.zeros((p, p))
@@ -748,30 +749,70 @@ def trim_weights(design: Design, *, lower: float = -math.inf, upper: float = mat
         raise CalibrationError("trim_weights: the design has no weights column to trim.")
     if not lower < upper:
         raise CalibrationError(f"trim_weights: lower ({lower!r}) must be below upper ({upper!r}).")
-    d = design
+    # The trimmed weight is a monotone piecewise function of the original weight: pieces (lo, hi] of the
+    # original weight that map to w + c ("shift") or to a constant ("const"). Each round splits the pieces at
+    # the bounds, sums their rows in one aggregation, and clips/shifts them; the expression stays a flat CASE.
+    pieces = list(design.trims) or [(-math.inf, math.inf, "shift", 0.0)]
+    t = design.table
+    w = design.table[design.weights].cast("float64")
     for _ in range(100):
-        t = d.table
-        w = d.weight_expr()
-        outside = (w < lower) | (w > upper)
-        clipped = (
-            ibis.least(ibis.greatest(w, lower), upper)
-            if math.isfinite(lower) and math.isfinite(upper)
-            else (ibis.least(w, upper) if math.isfinite(upper) else ibis.greatest(w, lower))
-        )
-        row = d.execute(
-            t.aggregate(
-                n_out=outside.cast("int64").sum(),
-                n=t.count(),
-                cut=outside.ifelse(w - clipped, 0.0).cast("float64").sum(),
-            )
-        ).to_pylist()[0]
-        n_out, n = int(row["n_out"] or 0), int(row["n"])
+        split = []
+        for lo, hi, kind, value in pieces:
+            if kind == "const":
+                split.append((lo, hi, kind, value))
+                continue
+            cuts = sorted({x for x in (lower - value, upper - value) if lo < x < hi and math.isfinite(x)})
+            edges = [lo, *cuts, hi]
+            split.extend((a, b, kind, value) for a, b in itertools.pairwise(edges))
+        pieces = split
+        metrics = {}
+        for i, (lo, hi, _, _) in enumerate(pieces):
+            inside = _in_piece(w, lo, hi)
+            metrics[f"n{i}"] = inside.cast("int64").sum()
+            metrics[f"s{i}"] = inside.ifelse(w, 0.0).sum()
+        row = design.execute(t.aggregate(**metrics)).to_pylist()[0]
+        n_out = n_in = 0
+        cut = 0.0
+        status = []
+        for i, (lo, hi, kind, value) in enumerate(pieces):
+            n_i = int(row[f"n{i}"] or 0)
+            total = float(row[f"s{i}"] or 0.0) + n_i * value if kind == "shift" else n_i * value
+            probe = _piece_value(lo, hi, kind, value)
+            side = "low" if probe < lower else "high" if probe > upper else "in"
+            status.append(side)
+            if side == "in":
+                n_in += n_i
+            else:
+                n_out += n_i
+                cut += total - n_i * (lower if side == "low" else upper)
         if not n_out:
-            return d
-        if n_out == n:
+            break
+        if not n_in:
             raise CalibrationError(f"trim_weights: every weight is outside [{lower}, {upper}].")
-        share = float(row["cut"]) / (n - n_out)
-        d = dataclasses.replace(d, trims=(*d.trims, (lower, upper, share)), _structure=d._structure)
+        share = cut / n_in
+        pieces = [
+            (lo, hi, "const", lower if side == "low" else upper) if side != "in" else (lo, hi, kind, value + share)
+            for (lo, hi, kind, value), side in zip(pieces, status)
+        ]
         if not strict:
-            return d
-    raise CalibrationError("trim_weights(strict=True) did not settle in 100 rounds.")
+            break
+    else:
+        raise CalibrationError("trim_weights(strict=True) did not settle in 100 rounds.")
+    return dataclasses.replace(design, trims=tuple(pieces))
+
+
+def _in_piece(w: ir.FloatingValue, lo: float, hi: float) -> ir.BooleanValue:
+    cond = ibis.literal(True)
+    if math.isfinite(lo):
+        cond = cond & (w > lo)
+    if math.isfinite(hi):
+        cond = cond & (w <= hi)
+    return cond
+
+
+def _piece_value(lo: float, hi: float, kind: str, value: float) -> float:
+    """The trimmed weight of a representative original weight inside the piece (all of it is on one side)."""
+    if kind == "const":
+        return value
+    probe = (lo + hi) / 2 if math.isfinite(lo) and math.isfinite(hi) else (hi - 1 if math.isfinite(hi) else lo + 1)
+    return probe + value

@@ -80,7 +80,7 @@ class Design:
     fpc: tuple[str, ...]
     lonely_psu: str
     calibration: Any = None  # a calibration record (digifit.stats.calibration), kept for the variance
-    trims: tuple[tuple[float, float, float], ...] = ()  # trim_weights steps: (lower, upper, share)
+    trims: tuple[tuple[float, float, str, float], ...] = ()  # trim_weights: pieces (lo, hi, kind, value)
     replicate: Any = None  # ReplicateFactors (digifit.stats.replicates): replicate variance instead of Taylor
     repweights: tuple[str, ...] = ()  # replicate-weight columns supplied with the data (full analysis weights)
     _structure: Structure | None = field(default=None, repr=False, compare=False)
@@ -187,14 +187,27 @@ class Design:
             w = w * self.calibration.factor_expr(t)
         return w
 
+    def sum_expr(self, expr: ir.Value, table: ir.Table | None = None) -> ir.Value:
+        """Σ expr over the rows, also when ``expr`` is a constant (no weights column): count × constant."""
+        t = self.table if table is None else table
+        return expr.sum() if isinstance(expr, ir.Column) else t.count().cast("float64") * expr
+
     def base_weight_expr(self, table: ir.Table | None = None) -> ir.FloatingValue:
         """Return the weight before calibration (after trimming) as an Ibis expression."""
         t = self.table if table is None else table
         if self.weights is None:
             return ibis.literal(1.0)
         w = t[self.weights].cast("float64")
-        for lower, upper, share in self.trims:
-            w = ibis.cases((w < lower, ibis.literal(lower)), (w > upper, ibis.literal(upper)), else_=w + share)
+        if self.trims:  # trimmed: a piecewise function of the original weight (see calibration.trim_weights)
+            branches = []
+            for lo, hi, kind, value in self.trims:
+                cond = ibis.literal(True)
+                if lo != float("-inf"):
+                    cond = cond & (w > lo)
+                if hi != float("inf"):
+                    cond = cond & (w <= hi)
+                branches.append((cond, w + value if kind == "shift" else ibis.literal(value)))
+            w = ibis.cases(*branches, else_=w)
         return w
 
     def key_exprs(self, table: ir.Table | None = None) -> dict[str, ir.Value]:

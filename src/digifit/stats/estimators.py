@@ -120,25 +120,25 @@ class _Aggregation:
             B = d.base_weight_expr()
             t = self.t
             aggs["__dg_all_n"] = t.count()
-            aggs["__dg_all_W"] = W.sum()
-            aggs["__dg_all_B"] = B.sum()
+            aggs["__dg_all_W"] = d.sum_expr(W)
+            aggs["__dg_all_B"] = d.sum_expr(B)
             if cal.kind in ("poststratify", "rake"):
                 for i, col in enumerate(cal.columns):
                     keys[f"__dg_cal{i}"] = t[col]
             if cal.kind == "poststratify":
                 for name, u in self.basis.items():
-                    aggs[f"__dg_P|{name}"] = (B * u).sum()
+                    aggs[f"__dg_P|{name}"] = d.sum_expr(B * u)
                     if row_psu:
-                        aggs[f"__dg_Q|{name}"] = (W * W * u).sum()
+                        aggs[f"__dg_Q|{name}"] = d.sum_expr(W * W * u)
                 if row_psu:
-                    aggs["__dg_all_W2"] = (W * W).sum()
+                    aggs["__dg_all_W2"] = d.sum_expr(W * W)
             elif cal.kind == "rake":
                 for name, u in self.basis.items():
                     aggs[f"__dg_U|{name}"] = self._sum(u)
                     if row_psu:
-                        aggs[f"__dg_R|{name}"] = (W * B * u).sum()
+                        aggs[f"__dg_R|{name}"] = d.sum_expr(W * B * u)
                 if row_psu:
-                    aggs["__dg_all_B2"] = (B * B).sum()
+                    aggs["__dg_all_B2"] = d.sum_expr(B * B)
             else:
                 mm = cal.mm_exprs(t)
                 for j, x in enumerate(mm):
@@ -158,7 +158,7 @@ class _Aggregation:
         if d.replicate is not None and not d.repweights and cal is not None:  # re-calibrated replicates
             B = d.base_weight_expr()
             for name, u in self.basis.items():
-                aggs.setdefault(f"__dg_P|{name}", (B * u).sum())
+                aggs.setdefault(f"__dg_P|{name}", d.sum_expr(B * u))
             if cal.kind == "calibrate":
                 mm = cal.mm_exprs(t)
                 for j, x in enumerate(mm):
