@@ -47,11 +47,13 @@ def glm(
     FORMULA is "y ~ x1 + x2 + x1:x2" (also a*b, "- 1" or "+ 0" to drop the intercept). String and boolean
     columns are categorical (treatment contrasts against the first sorted level); a quasibinomial outcome is
     0/1, boolean, or two-level text, modelling the second sorted level. Standard errors are Taylor-linearised
-    sandwich SEs; t tests use the design df minus the coefficients plus one, as R. (--max-iter and --epsilon
-    are the calibration options shared by every command; the IRLS uses R's glm.control defaults, 25 and 1e-8.)
-    Example:
+    sandwich SEs (with --variance or --repweights: replicate refits; after --poststratify/--rake/--calibrate:
+    the calibration residuals), as R; t tests use the design df plus one minus the coefficients. --max-iter and
+    --epsilon are the calibration's; the IRLS uses R's glm.control defaults (25 iterations, 1e-8). Example:
 
-        digifit glm wave.parquet "online ~ size + sector" --family quasibinomial --weights weight --strata stratum
+    \b
+        digifit glm wave.parquet "online ~ size + sector" --family quasibinomial \\
+            --weights weight --strata stratum --ids psu
     """
     if not 0 < level < 1:
         raise UserError(f"--level must be between 0 and 1; got {level!r}.")
