@@ -496,7 +496,8 @@ def glm(
     EstimationError
         Malformed formula, non-numeric gaussian response, a quasi-binomial response outside [0, 1] or with more
         than two levels, missing values without ``na_rm``, collinear terms (named), non-convergence or perfect
-        separation (with the iterations and the last change in deviance).
+        separation (with the iterations and the last change in deviance), a replicate fit that fails (named),
+        replicate variance combined with a non-linear or bounded calibration.
     DesignError
         A column of the formula is not in the data.
 
@@ -504,8 +505,10 @@ def glm(
     -----
     The coefficients solve the weighted (pseudo-)likelihood equations ``Σ w · x · (y − μ) = 0`` (for the logit
     and identity links). Their covariance is ``A⁻¹ · V̂(Σ_units U) · A⁻¹`` with ``A`` the weighted information
-    matrix and ``U`` the unit totals of the scores, linearised as R's ``svyrecvar``; ``t`` tests use
-    ``degf(design) + 1 − p`` degrees of freedom as ``summary.svyglm`` does.
+    matrix and ``U`` the unit totals of the scores, linearised as R's ``svyrecvar`` (on calibrated designs: the
+    scores' residuals on the calibration model); ``t`` tests use ``degf(design) + 1 − p`` degrees of freedom as
+    ``summary.svyglm`` does. On a replicate design every replicate is refitted (R's ``svyglm.svyrep.design``) and
+    the covariance is R's ``svrVar`` of the replicate coefficients. See ``docs/glm.md``.
 
     Examples
     --------
