@@ -73,10 +73,13 @@ def test_xlsx_numbers_are_numbers(demo_report, tmp_path):
     render_xlsx(demo_report, "de", path)
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["Land", "Online vor der Krise", "Branche", "Größenklasse", "Gewichtung", "Stichprobe",
-                             "Randverteilungen", "Hinweise"]  # fmt: skip
-    margins = list(wb["Randverteilungen"].iter_rows(min_row=3, values_only=True))
-    assert ("Land × Größenklasse", "Deutschland · 0–9 Beschäftigte", 2_135_000) in [r[:3] for r in margins]
-    assert sum(r[2] for r in margins) == 2 * 18_600_000
+                             "Rand Land × Größe", "Rand Branche", "Hinweise"]  # fmt: skip
+    cs = list(wb["Rand Land × Größe"].iter_rows(min_row=2, values_only=True))
+    assert cs[0][:5] == ("Land", "0–9 Beschäftigte", "10–49 Beschäftigte", "50–249 Beschäftigte",
+                         "250 und mehr Beschäftigte")  # fmt: skip
+    assert cs[1][:5] == ("Deutschland", 2_135_000, 375_000, 74_000, 16_000)
+    assert sum(sum(r[1:5]) for r in cs[1:]) == 18_600_000
+    assert sum(r[1] for r in wb["Rand Branche"].iter_rows(min_row=3, values_only=True)) == 18_600_000
     ws = wb["Land"]
     header = [c.value for c in ws[2]]
     assert header[:6] == ["Land", "Anteil", "95 %-KI: untere Grenze", "95 %-KI: obere Grenze", "n", "VK"]

@@ -25,7 +25,8 @@ SHEET_NAMES = {
     "by_size": ("Größenklasse", "Size class"),
     "weighting": ("Gewichtung", "Weighting"),
     "sample": ("Stichprobe", "Sample"),
-    "margins": ("Randverteilungen", "Margins"),
+    "margins_country_size": ("Rand Land × Größe", "Margin country × size"),
+    "margins_sector": ("Rand Branche", "Margin sector"),
 }
 
 

@@ -154,28 +154,25 @@ def report_tables(report: HeadlineReport, lang: str) -> list[ReportTable]:
         for s in report.sample
     ]
     tables.append(ReportTable("sample", label("t_sample", lang), cols, tuple(rows)))
-    cols = (
-        Column("margin", label("c_margin", lang), "text"),
-        Column("label", label("c_level", lang), "text"),
-        Column("population", label("c_population", lang), "int"),
-    )
-    rows = []
-    for key, values in report.margins["country_size"].items():
+    by_country: dict[str, dict[str, float]] = {}
+    for key, value in report.margins["country_size"].items():
         country, size = key.split("/")
-        rows.append(
-            Row(
-                {
-                    "margin": label("m_country_size", lang),
-                    "label": f"{level_label('country', country, lang)} · {level_label('size', size, lang)}",
-                    "population": values,
-                }
-            )
-        )
-    for sector, value in report.margins["sector"].items():
-        rows.append(
-            Row({"margin": label("m_sector", lang), "label": level_label("sector", sector, lang), "population": value})
-        )
-    tables.append(ReportTable("margins", label("t_margins", lang), cols, tuple(rows)))
+        by_country.setdefault(country, {})[size] = value
+    sizes = list(dict.fromkeys(k.split("/")[1] for k in report.margins["country_size"]))
+    order = ["micro", "small", "medium", "large"]
+    sizes.sort(key=lambda z: order.index(z) if z in order else len(order))
+    cols = (
+        Column("label", label("c_country", lang), "text"),
+        *(Column(z, level_label("size", z, lang), "int") for z in sizes),
+    )
+    rows = [Row({"label": level_label("country", c, lang), **values}) for c, values in by_country.items()]
+    tables.append(ReportTable("margins_country_size", label("t_margins_cs", lang), cols, tuple(rows)))
+    cols = (Column("label", label("c_sector", lang), "text"), Column("population", label("c_population", lang), "int"))
+    rows = [
+        Row({"label": level_label("sector", sector, lang), "population": value})
+        for sector, value in report.margins["sector"].items()
+    ]
+    tables.append(ReportTable("margins_sector", label("t_margins_sector", lang), cols, tuple(rows)))
     return tables
 
 
