@@ -50,7 +50,7 @@ sysdeps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-test: install sysdeps
+test: install sysdeps postgres
 	$(VENV)/bin/ruff check .
 	env -u DATABASE_URL $(VENV)/bin/pytest -q
 	# the Django tests again, on PostgreSQL (fails, never skips, if the server is unreachable)
