@@ -22,7 +22,8 @@ for (v in c("loss25", "loss")) {
 }
 h <- svyby(~digital25, ~country, raked, svymean)
 out$headline <- list(country = as.character(h$country), estimate = unname(coef(h)), se = unname(SE(h)))
-writeLines(jsonlite_free <- paste0("{",
+# written by hand: jsonlite is not a dependency
+writeLines(paste0("{",
   paste(sapply(names(out), function(k) {
     x <- out[[k]]
     paste0('"', k, '": {', paste(sapply(names(x), function(n) {
