@@ -83,7 +83,9 @@ class CellCalibration:
     def factor_expr(self, table: ir.Table) -> ir.Value:
         """The weight factor of each row as an expression (raking: the product of per-margin factors)."""
         if self.kind == "rake":
-            expr: ir.Value = ibis.literal(1.0)
+            # left-deep product starting from a DOUBLE: Ibis writes float literals bare, which DuckDB reads as
+            # DECIMAL, and a product of three DECIMAL CASEs overflows DuckDB's decimal scale
+            expr: ir.Value = DOUBLE_ONE
             for cols, levels in zip(self.margins, self.margin_levels):
                 expr = expr * _lookup_expr(table, [self.columns[i] for i in cols], levels)
             return expr
@@ -112,6 +114,10 @@ class GregCalibration:
         for expr, e in zip(self.mm_exprs(table), self.eta.tolist()):
             xeta = xeta + expr * e
         return (1 + _fm1_expr(self.calfun, xeta, self.bounds)) * self.scale
+
+
+#: 1.0 typed DOUBLE in SQL (a bare ``1.0`` is a DECIMAL literal in DuckDB).
+DOUBLE_ONE = ibis.literal(Decimal("1")).cast("float64")
 
 
 def _term_expr(table: ir.Table, col: str, level: Any) -> ir.Value:
