@@ -21,7 +21,6 @@ def _register() -> None:
     from digifit.cli import stats as _stats
 
     main.add_command(_stats.estimate)
-    main.add_command(_stats.demo)
     main.add_command(_stats.weight)
 
     from digifit.cli import glm as _glm
@@ -52,6 +51,10 @@ def _register() -> None:
     from digifit.cli import check as _check
 
     main.add_command(_check.check)
+
+    from digifit.cli import demo as _demo
+
+    main.add_command(_demo.demo)
 
 
 _register()

@@ -1,4 +1,4 @@
-"""``digifit estimate`` (and the interim ``digifit demo``): the statistics core on the command line.
+"""``digifit estimate``: the statistics core on the command line.
 
 The ``estimate`` options and its ``--json`` shape are a contract other tools rely on: extend, never rename.
 """
@@ -6,7 +6,6 @@ The ``estimate`` options and its ``--json`` shape are a contract other tools rel
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -370,46 +369,6 @@ def _contract_row(row) -> dict[str, Any]:
             "deff",
         )
     }
-
-
-@click.command()
-@click.option("--rows", type=int, default=20_000, show_default=True, help="Rows in the synthetic wave.")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Where to write the wave (Parquet).")
-def demo(rows: int, out: Path | None) -> None:
-    """Generate a synthetic business survey wave and print its headline estimates.
-
-    Interim demo: it grows into the dashboard as the web platform lands.
-    """
-    from digifit import stats
-    from digifit.demo.synthetic import stratified_cluster_sample
-
-    out = out or Path("var") / "demo" / "wave.parquet"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stratified_cluster_sample(rows, seed=42, path=out)
-    click.echo(f"wrote a synthetic wave of {rows:,} businesses to {out}\n")
-
-    def compute():
-        d = stats.design(str(out), weights="weight", strata="stratum", ids="psu", fpc="fpc")
-        return stats.proportion(d, "online", by="country", ci_method="logit"), stats.mean(
-            d, "revenue_change", by="country"
-        )
-
-    share, change = run_user_code(compute)
-    click.echo("Share of businesses online, by country (Taylor SE, logit 95% CI):")
-    for e in share:
-        if e.level == 1:
-            click.echo(
-                f"  {e.domain['country']}: {e.estimate:6.1%}  [{e.ci_low:6.1%}, {e.ci_high:6.1%}]  "
-                f"n={e.n:,}  deff={e.deff:.2f}"
-            )
-    click.echo("\nMean revenue change (%), by country:")
-    for e in change:
-        click.echo(f"  {e.domain['country']}: {e.estimate:6.2f}  [{e.ci_low:6.2f}, {e.ci_high:6.2f}]  n={e.n:,}")
-    click.echo(
-        f"\nTry: digifit estimate {out} --weights weight --strata stratum --ids psu --fpc fpc "
-        "--proportion online --by country"
-    )
-    sys.stdout.flush()
 
 
 @click.command()

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "digifit.notifications",
     "digifit.programme",
     "digifit.assessment",
+    "digifit.reports",
 ]
 
 MIDDLEWARE = [
