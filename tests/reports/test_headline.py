@@ -188,3 +188,12 @@ def test_a_germany_only_wave_rakes_to_germany(tmp_path):
     assert rep.sector_scaled and "scaled" in rep.design_note
     assert sum(rep.margins["sector"].values()) == pytest.approx(2_600_000)
     assert [ln.key for ln in rep.headline] == ["DE", "all"]
+
+
+def test_progress_is_reported_in_order(small_snapshot):
+    seen = []
+    headline_report(small_snapshot, progress=lambda step, fraction: seen.append((step, fraction)))
+    assert [s for s, _ in seen] == ["weighting", "headline", "by_sector", "weighting_comparison", "online", "sample",
+                                    "done"]  # fmt: skip
+    fractions = [f for _, f in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0

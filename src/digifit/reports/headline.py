@@ -43,7 +43,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -439,6 +439,7 @@ def headline_report(
     ci_method: str = "logit",
     clusters: bool | None = None,
     con: Any = None,
+    progress: Callable[[str, float], None] | None = None,
 ) -> HeadlineReport:
     """Compute the headline report's tables from a wave snapshot.
 
@@ -460,6 +461,10 @@ def headline_report(
         Treat each business as a cluster. The default decides from the data: clusters when some business
         answered more than once (a panel over several waves), else each response is its own cluster — the
         same design when every cluster has one row, and much cheaper to compute.
+    progress : callable, optional
+        ``progress(step, fraction)`` is called before each group of tables (``'weighting'``, ``'headline'``,
+        ``'by_sector'``, ``'weighting_comparison'``, ``'online'``, ``'sample'``) and with ``('done', 1.0)``:
+        for a background task's progress bar.
 
     Returns
     -------
@@ -471,6 +476,11 @@ def headline_report(
     """
     if not isinstance(min_n, int) or min_n < 1:
         raise ReportError(f"min_n must be a positive integer; got {min_n!r}.")
+
+    def step(name: str, fraction: float) -> None:
+        if progress is not None:
+            progress(name, fraction)
+
     if not max_cv > 0:
         raise ReportError(f"max_cv must be positive; got {max_cv!r}.")
     mdir = Path(margins_dir) if margins_dir is not None else default_margins_dir()
@@ -499,16 +509,20 @@ def headline_report(
     if clusters is None:  # one response per business: each row is its own cluster, the same design, cheaper
         clusters = businesses < n_rows
     to_rake, sector_scaled = rake_margins(margins, {r["country"] for r in counts})
+    step("weighting", 0.1)
     design = _design(table, weights, to_rake, clusters=clusters)
     unweighted = _design(table, None, None, clusters=clusters, calibrate=False)
     kw = {"level": level, "ci_method": ci_method}
 
+    step("headline", 0.2)
     headline = stats.mean(design, "digital25", by="country", **kw)
     overall = stats.mean(design, "digital25", **kw)
     head_lines = _lines(headline, "country", min_n, max_cv) + _lines(overall, None, min_n, max_cv)
+    step("by_sector", 0.4)
     sector_lines = _lines(stats.mean(design, "digital25", by="sector", **kw), "sector", min_n, max_cv)
     size_lines = _lines(stats.mean(design, "digital25", by="size", **kw), "size", min_n, max_cv)
 
+    step("weighting_comparison", 0.55)
     unw = {e.domain["country"]: e for e in stats.mean(unweighted, "digital25", by="country", **kw)}
     unw_all = stats.mean(unweighted, "digital25", **kw)[0]
     compare = []
@@ -516,6 +530,7 @@ def headline_report(
         u = unw_all if line.key == "all" else unw[line.key]
         compare.append(Line(line.key, line.estimate, line.status, u, reliability(u, min_n=min_n, max_cv=max_cv)))
 
+    step("online", 0.6)
     comparisons = []
     indicators = ("loss25", "loss")
     for indicator, (on, off, diff) in zip(
@@ -531,6 +546,7 @@ def headline_report(
             )
         )
 
+    step("sample", 0.9)
     totals = {e.domain["country"]: e for e in stats.total(design, "__one", by="country", level=level)}
     pop = margins[("country", "size")]
     deff = {line.key: line.estimate.deff for line in head_lines}
@@ -565,6 +581,7 @@ def headline_report(
         "country_size": {f"{c}/{z}": v for (c, z), v in to_rake[("country", "size")].items()},
         "sector": {s: v for (s,), v in to_rake[("sector",)].items()},
     }
+    step("done", 1.0)
     return HeadlineReport(
         source=str(source) if isinstance(source, str | Path) else type(source).__name__,
         waves=waves,
