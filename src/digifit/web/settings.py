@@ -115,14 +115,13 @@ TEMPLATES = [
 
 _DEFAULT_SQLITE = f"sqlite:///{DATA_DIR / 'digifit.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or _DEFAULT_SQLITE)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # A pool of connections shared by the server's threads (psycopg_pool), instead of a connection per
-    # request or one left open per thread. DIGIFIT_DB_POOL=0 turns it off (e.g. behind PgBouncer).
-    if _env_flag("DIGIFIT_DB_POOL", True):
-        DATABASES["default"]["OPTIONS"] = {
-            "pool": {"min_size": 2, "max_size": int(os.environ.get("DIGIFIT_DB_POOL_MAX", "16")), "timeout": 30}
-        }
-        DATABASES["default"]["CONN_MAX_AGE"] = 0  # required with a pool
+# A pool of connections shared by the server's threads (psycopg_pool), instead of a connection per request or
+# one left open per thread. DIGIFIT_DB_POOL=0 turns it off (e.g. behind PgBouncer).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _env_flag("DIGIFIT_DB_POOL", True):
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {"min_size": 2, "max_size": int(os.environ.get("DIGIFIT_DB_POOL_MAX", "16")), "timeout": 30}
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # required with a pool
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Many small writes from several threads: wait for the lock instead of failing, and use WAL.
     DATABASES["default"]["OPTIONS"] = {
