@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from digifit.reports import views as reports_views
+from digifit.reports.urls import analysis_patterns
 from digifit.survey.api import api
 
 urlpatterns = [
@@ -15,5 +17,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("programme/", include("digifit.programme.urls")),
     path("check/", include("digifit.assessment.urls")),
+    path("analysis/", include(analysis_patterns)),
+    path("reports/", include("digifit.reports.urls")),
+    path("dashboard/", reports_views.dashboard, name="dashboard"),
     path("", include("digifit.survey.urls")),
 ]

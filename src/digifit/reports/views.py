@@ -1,0 +1,334 @@
+"""The reports' pages: the dashboard, the analysis page (HTMX + Vega-Lite) and report jobs. Views stay thin:
+numbers come from :mod:`digifit.reports.selectors` (the report library, hence :mod:`digifit.stats`); the views
+only choose labels and formats.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from digifit.reports import locale as rl
+from digifit.reports import selectors, services
+from digifit.reports.headline import ReportError
+from digifit.reports.models import ReportJob
+
+VIEW = "survey.view_data"  # analysts and survey managers
+START = "survey.export_data"
+
+INDICATOR_LABELS = {
+    "de": {
+        "digital25": "Mindestens 25 % digitaler Umsatz",
+        "online_before": "Online vor der Krise",
+        "loss25": "Umsatzrückgang um 25 % oder mehr",
+        "loss": "Umsatzrückgang",
+    },
+    "en": {
+        "digital25": "At least 25% digital revenue",
+        "online_before": "Online before the crisis",
+        "loss25": "Revenue fell by 25% or more",
+        "loss": "Revenue fell",
+    },
+}
+BREAKDOWN_LABELS = {
+    "de": {"country": "Land", "sector": "Branche", "size": "Größenklasse", "wave": "Welle"},
+    "en": {"country": "Country", "sector": "Sector", "size": "Size class", "wave": "Wave"},
+}
+STATUS_MARK = {"ok": "", "flagged": "*", "suppressed": "–"}
+
+
+def _has_vega() -> bool:
+    from django.conf import settings
+
+    return (settings.VENDOR_DIR / "vega-embed.min.js").is_file()
+
+
+def _lang() -> str:
+    return "de" if (get_language() or "de").startswith("de") else "en"
+
+
+def _forbidden(request: HttpRequest) -> HttpResponse:
+    return render(request, "reports/web/no_access.html", status=403)
+
+
+def _level(column: str, value: str, lang: str) -> str:
+    return value if column == "wave" else rl.level_label(column, value, lang)
+
+
+def _row(estimate, status: str, lang: str, label: str) -> dict:
+    shown = status != "suppressed"
+    return {
+        "label": label,
+        "estimate": rl.fmt_pct(estimate.estimate, lang) if shown else "",
+        "ci": rl.fmt_ci(estimate.ci_low, estimate.ci_high, lang) if shown else "",
+        "n": rl.fmt_int(estimate.n, lang),
+        "cv": rl.fmt_pct(estimate.cv, lang) if shown and estimate.cv is not None else "",
+        "status": status,
+        "mark": STATUS_MARK.get(status, ""),
+    }
+
+
+def _chart_spec(analysis, lang: str) -> dict:
+    """A Vega-Lite spec of the shown (not suppressed) cells: bars with CI whiskers, or a line for the trend."""
+    by = analysis.by
+    values = []
+    for r in analysis.rows:
+        if r.status == "suppressed":
+            continue
+        d = dict(r.domain)
+        values.append(
+            {
+                "x": _level(by[0], d[by[0]], lang) if by else "",
+                "g": _level(by[1], d[by[1]], lang) if len(by) > 1 else "",
+                "estimate": r.estimate.estimate,
+                "low": r.estimate.ci_low,
+                "high": r.estimate.ci_high,
+                "n": r.estimate.n,
+                "flag": STATUS_MARK[r.status],
+            }
+        )
+    order = list(dict.fromkeys(v["x"] for v in values))
+    title_y = INDICATOR_LABELS[lang][analysis.indicator] + (" (95 %-KI)" if lang == "de" else " (95% CI)")
+    x = {"field": "x", "type": "ordinal", "sort": order, "title": BREAKDOWN_LABELS[lang][by[0]] if by else None}
+    y = {"field": "estimate", "type": "quantitative", "axis": {"format": ".0%"}, "title": title_y}
+    tooltip = [
+        {"field": "x", "title": BREAKDOWN_LABELS[lang][by[0]] if by else ""},
+        {"field": "estimate", "format": ".1%", "title": "%"},
+        {"field": "low", "format": ".1%"},
+        {"field": "high", "format": ".1%"},
+        {"field": "n"},
+    ]
+    trend = by and by[0] == "wave"
+    color = (
+        {"field": "g", "type": "nominal", "title": BREAKDOWN_LABELS[lang][by[1]]}
+        if len(by) > 1
+        else {"value": "#1f6f8b"}
+    )
+    if trend:
+        layers = [
+            {"mark": {"type": "line", "point": True}, "encoding": {"x": x, "y": y, "color": color}},
+            {
+                "mark": {"type": "errorbar", "ticks": True},
+                "encoding": {"x": x, "y": {**y, "field": "low"}, "y2": {"field": "high"}, "color": color},
+            },
+        ]
+    else:
+        offset = {"xOffset": {"field": "g"}} if len(by) > 1 else {}
+        layers = [
+            {"mark": {"type": "bar", "opacity": 0.85}, "encoding": {"x": x, "y": y, "color": color, **offset}},
+            {
+                "mark": {"type": "rule", "color": "#222", "strokeWidth": 1.5},
+                "encoding": {"x": x, "y": {"field": "low", "type": "quantitative"}, "y2": {"field": "high"}, **offset},
+            },
+        ]
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "width": "container",
+        "height": 320,
+        "data": {"values": values},
+        "encoding": {"tooltip": tooltip},
+        "layer": layers,
+        "config": {"font": "system-ui, sans-serif", "axisX": {"labelAngle": -30 if len(order) > 6 else 0}},
+    }
+
+
+def _analysis_params(request: HttpRequest):
+    waves = list(selectors.analysis_waves())
+    chosen_ids = [int(w) for w in request.GET.getlist("wave") if str(w).isdigit()]
+    chosen = [w for w in waves if w.pk in chosen_ids] or waves[:1]
+    indicator = request.GET.get("indicator") or "digital25"
+    by = tuple(b for b in (request.GET.get("by") or "country", request.GET.get("by2") or "") if b)
+    return waves, chosen, indicator, by
+
+
+def _analysis_context(request: HttpRequest) -> dict:
+    lang = _lang()
+    waves, chosen, indicator, by = _analysis_params(request)
+    ctx = {
+        "waves": waves,
+        "chosen": {w.pk for w in chosen},
+        "indicator": indicator,
+        "by": by[0] if by else "",
+        "by2": by[1] if len(by) > 1 else "",
+        "indicators": INDICATOR_LABELS[lang].items(),
+        "breakdowns": BREAKDOWN_LABELS[lang].items(),
+        "query": request.GET.urlencode(),
+        "has_vega": _has_vega(),
+    }
+    if not chosen:
+        ctx["error"] = _("No wave with responses yet.")
+        return ctx
+    try:
+        a = selectors.analysis_get(waves=chosen, indicator=indicator, by=by)
+    except ReportError as exc:
+        ctx["error"] = str(exc)
+        return ctx
+    rows = []
+    for r in a.rows:
+        label = " · ".join(_level(c, v, lang) for c, v in r.domain)
+        rows.append(_row(r.estimate, r.status, lang, label))
+    comparison = None
+    if a.comparison is not None:
+        c = a.comparison
+        comparison = {
+            "online": _row(c.online.estimate, c.online.status, lang, _("Online before the crisis")),
+            "offline": _row(c.offline.estimate, c.offline.status, lang, _("Not online before the crisis")),
+            "difference": rl.fmt_pp(c.difference.estimate.estimate, lang)
+            if c.difference.status != "suppressed"
+            else "",
+            "difference_ci": rl.fmt_ci(c.difference.estimate.ci_low, c.difference.estimate.ci_high, lang, "pp")
+            if c.difference.status != "suppressed"
+            else "",
+        }
+    ctx.update(
+        analysis=a,
+        indicator_label=INDICATOR_LABELS[lang][indicator],
+        by_label=" × ".join(BREAKDOWN_LABELS[lang][b] for b in a.by),
+        rows=rows,
+        overall=_row(a.overall.estimate, a.overall.status, lang, _("All")),
+        comparison=comparison,
+        chart=_chart_spec(a, lang),
+        n_rows=rl.fmt_int(a.n_rows, lang),
+        wave_names=", ".join(a.waves),
+    )
+    return ctx
+
+
+def _can_view(user) -> bool:
+    return user.is_authenticated and user.has_perm(VIEW)
+
+
+@login_required
+def analysis(request: HttpRequest) -> HttpResponse:
+    """The analysis page: waves, indicator, breakdown (HTMX updates the results)."""
+    if not _can_view(request.user):
+        return _forbidden(request)
+    return render(request, "reports/web/analysis.html", _analysis_context(request))
+
+
+@login_required
+def analysis_results(request: HttpRequest) -> HttpResponse:
+    """The results fragment (table, chart, comparison) for HTMX."""
+    if not _can_view(request.user):
+        return _forbidden(request)
+    return render(request, "reports/web/_analysis_results.html", _analysis_context(request))
+
+
+@login_required
+def analysis_json(request: HttpRequest) -> HttpResponse:
+    """The same results as JSON: one object per cell, as :meth:`digifit.stats.Estimate.to_dict` plus status."""
+    if not _can_view(request.user):
+        return JsonResponse({"error": "forbidden"}, status=403)
+    _waves, chosen, indicator, by = _analysis_params(request)
+    try:
+        a = selectors.analysis_get(waves=chosen, indicator=indicator, by=by)
+    except ReportError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+
+    def row(r):
+        return {**r.estimate.to_dict(), "domain": dict(r.domain), "status": r.status}
+
+    out = {
+        "indicator": a.indicator,
+        "by": list(a.by),
+        "waves": list(a.waves),
+        "rows": [row(r) for r in a.rows],
+        "overall": row(a.overall),
+    }
+    if a.comparison is not None:
+        c = a.comparison
+        out["comparison"] = {k: {"status": ln.status, **ln.estimate.to_dict()}
+                             for k, ln in (("online", c.online), ("offline", c.offline),
+                                           ("difference", c.difference))}  # fmt: skip
+    return JsonResponse(out, json_dumps_params={"ensure_ascii": False, "default": str})
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The headline finding of the latest wave: share ≥ 25 % digital revenue by country, weighted vs unweighted."""
+    if not _can_view(request.user):
+        return _forbidden(request)
+    lang = _lang()
+    wave = selectors.analysis_waves().first()
+    ctx: dict = {"wave": wave, "has_vega": _has_vega()}
+    if wave is not None:
+        try:
+            report = selectors.headline_get(wave=wave)
+        except ReportError as exc:
+            ctx["error"] = str(exc)
+        else:
+            rows = []
+            for line in report.weighted_vs_unweighted:
+                r = _row(line.estimate, line.status, lang, rl.level_label("country", line.key, lang))
+                u = line.unweighted
+                r["unweighted"] = rl.fmt_pct(u.estimate, lang) if u is not None else ""
+                r["gap"] = rl.fmt_pp(line.estimate.estimate - u.estimate, lang) if u is not None else ""
+                r["key"] = line.key
+                rows.append(r)
+            from digifit.reports.charts import headline_chart
+
+            ctx.update(rows=rows, n_rows=rl.fmt_int(report.n_rows, lang), chart=headline_chart(report, lang))
+    return render(request, "reports/web/dashboard.html", ctx)
+
+
+# ------------------------------------------------------------------------------------------------ reports
+
+
+@login_required
+def reports(request: HttpRequest) -> HttpResponse:
+    """Report jobs: start one (wave, format, language), see progress, download."""
+    if not _can_view(request.user):
+        return _forbidden(request)
+    services.reportjob_requeue_stale()
+    ctx = {
+        "waves": selectors.analysis_waves(),
+        "jobs": selectors.reportjob_list(),
+        "formats": ReportJob.Format.choices,
+        "langs": ReportJob.Lang.choices,
+        "can_start": request.user.has_perm(START),
+        "error": request.GET.get("error", ""),
+    }
+    return render(request, "reports/web/reports.html", ctx)
+
+
+@login_required
+@require_POST
+def report_start(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm(START):
+        return _forbidden(request)
+    wave = selectors.analysis_waves().filter(pk=request.POST.get("wave") or 0).first()
+    if wave is None:
+        return render(request, "reports/web/reports.html", {"error": _("Choose a wave.")}, status=400)
+    try:
+        services.reportjob_create(
+            wave=wave, format=request.POST.get("format", "pdf"), lang=request.POST.get("lang", "de"), user=request.user
+        )
+    except services.ReportJobError as exc:
+        return HttpResponse(str(exc), status=400)
+    return redirect("reports:list")
+
+
+@login_required
+def report_status(request: HttpRequest, job_id: int) -> HttpResponse:
+    """One job's row (HTMX polls it while the job is queued or running)."""
+    if not _can_view(request.user):
+        return _forbidden(request)
+    job = selectors.reportjob_get(job_id=job_id)
+    if job is None:
+        raise Http404(job_id)
+    return render(request, "reports/web/_job.html", {"job": job})
+
+
+@login_required
+def report_download(request: HttpRequest, job_id: int) -> HttpResponse:
+    if not _can_view(request.user):
+        return _forbidden(request)
+    job = selectors.reportjob_get(job_id=job_id)
+    path = services.reportjob_file(job) if job is not None else None
+    if path is None:
+        raise Http404(job_id)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=job.filename)
