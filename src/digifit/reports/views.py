@@ -12,9 +12,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from digifit.errors import DigifitError
 from digifit.reports import locale as rl
 from digifit.reports import selectors, services
-from digifit.reports.headline import ReportError
 from digifit.reports.models import ReportJob
 
 VIEW = "survey.view_data"  # analysts and survey managers
@@ -164,7 +164,7 @@ def _analysis_context(request: HttpRequest) -> dict:
         return ctx
     try:
         a = selectors.analysis_get(waves=chosen, indicator=indicator, by=by)
-    except ReportError as exc:
+    except DigifitError as exc:
         ctx["error"] = str(exc)
         return ctx
     rows = []
@@ -226,7 +226,7 @@ def analysis_json(request: HttpRequest) -> HttpResponse:
     _waves, chosen, indicator, by = _analysis_params(request)
     try:
         a = selectors.analysis_get(waves=chosen, indicator=indicator, by=by)
-    except ReportError as exc:
+    except DigifitError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
 
     def row(r):
@@ -258,7 +258,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if wave is not None:
         try:
             report = selectors.headline_get(wave=wave)
-        except ReportError as exc:
+        except DigifitError as exc:
             ctx["error"] = str(exc)
         else:
             rows = []
