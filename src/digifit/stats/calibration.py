@@ -24,7 +24,6 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import ibis
@@ -32,7 +31,7 @@ import ibis.expr.types as ir
 import numpy as np
 
 from digifit.errors import CalibrationError
-from digifit.stats.design import Design, check_columns
+from digifit.stats.design import DOUBLE_ONE, Design, check_columns
 
 __all__ = ["calibrate", "poststratify", "rake", "trim_weights"]
 
@@ -90,7 +89,7 @@ class CellCalibration:
             for cols, levels in zip(self.margins, self.margin_levels):
                 expr = expr * _lookup_expr(table, [self.columns[i] for i in cols], levels)
             return expr
-        return _lookup_expr(table, list(self.columns), dict(zip(self.cells, self.factor.tolist())))
+        return DOUBLE_ONE * _lookup_expr(table, list(self.columns), dict(zip(self.cells, self.factor.tolist())))
 
 
 @dataclass(frozen=True)
@@ -115,10 +114,6 @@ class GregCalibration:
         for expr, e in zip(self.mm_exprs(table), self.eta.tolist()):
             xeta = xeta + expr * e
         return (1 + _fm1_expr(self.calfun, xeta, self.bounds)) * self.scale
-
-
-#: 1.0 typed DOUBLE in SQL (a bare ``1.0`` is a DECIMAL literal in DuckDB).
-DOUBLE_ONE = ibis.literal(Decimal("1")).cast("float64")
 
 
 def _term_expr(table: ir.Table, col: str, level: Any) -> ir.Value:

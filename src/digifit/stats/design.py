@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import ibis
@@ -26,6 +27,10 @@ from digifit.stats.backends import Source, to_source
 __all__ = ["LONELY_PSU_POLICIES", "Design", "design"]
 
 LONELY_PSU_POLICIES = ("fail", "remove", "certainty", "adjust", "average")
+
+#: 1.0 typed DOUBLE in SQL. Ibis writes float literals bare and DuckDB reads a bare ``1.0`` as a DECIMAL, so a
+#: product of such literals (weights × calibration factors) can overflow DuckDB's decimal scale.
+DOUBLE_ONE = ibis.literal(Decimal("1")).cast("float64")
 
 # column names used inside the aggregations (chosen to avoid clashing with user columns)
 STRATUM_KEY = "__dg_stratum"
@@ -196,7 +201,7 @@ class Design:
         """Return the weight before calibration (after trimming) as an Ibis expression."""
         t = self.table if table is None else table
         if self.weights is None:
-            return ibis.literal(1.0)
+            return DOUBLE_ONE
         w = t[self.weights].cast("float64")
         if self.trims:  # trimmed: a piecewise function of the original weight (see calibration.trim_weights)
             branches = []

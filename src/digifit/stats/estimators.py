@@ -495,7 +495,8 @@ class _Run:
         return taylor_variance_rows(s, sum_z, sum_z2, present, self.d.lonely_psu)
 
     def interval(self, est: float, se: float, df: int, n: int) -> tuple[float, float]:
-        return confint(est, se, df=df, level=self.level, method=self.ci_method, n=n)
+        lo, hi = confint(float(est), float(se), df=df, level=self.level, method=self.ci_method, n=n)
+        return float(lo), float(hi)
 
 
 def _prepare(d: Design, variables: Sequence[str], by, ci_method: str, level: float, numeric: bool):
@@ -623,7 +624,7 @@ def _estimate_linear(
                     df=df,
                     n=n,
                     deff=float(deff),
-                    cv=se / abs(est) if est else math.nan,
+                    cv=float(se / abs(est)) if est else math.nan,
                     ci_method=ci_method,
                 )
             )
@@ -828,7 +829,7 @@ def proportion(
             se = math.sqrt(max(float(var[j]), 0.0))
             s2 = pj * (1 - pj) * npos / (npos - 1) if npos > 1 else math.nan
             vsrs = s2 * (W - npos) / (W * npos) if npos <= W else math.nan
-            deff = float(var[j]) / vsrs if vsrs and math.isfinite(vsrs) and vsrs > 0 else math.nan
+            deff = float(var[j] / vsrs) if vsrs and math.isfinite(vsrs) and vsrs > 0 else math.nan
             if ci_method == "likelihood":
                 naive = glm_naive_variance(pj, n, glm_start[(dom, j)]) if 0 < pj < 1 else None
                 lo, hi = profile_likelihood_ci(pj, se, df=df, level=level, n=npos, naive=naive)
@@ -1019,7 +1020,7 @@ def quantile(
                     df=df,
                     n=n,
                     deff=None,
-                    cv=se / abs(est) if est else math.nan,
+                    cv=float(se / abs(est)) if est else math.nan,
                     ci_method="woodruff",
                 )
             )
