@@ -56,7 +56,7 @@ test: install sysdeps postgres
 	$(VENV)/bin/ruff check .
 	env -u DATABASE_URL $(VENV)/bin/pytest -q
 	# the Django tests again, on PostgreSQL (fails, never skips, if the server is unreachable)
-	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -q tests/survey tests/accounts tests/web tests/programme tests/notifications
+	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -q tests/survey tests/accounts tests/web tests/programme tests/notifications tests/assessment
 	$(VENV)/bin/pytest -q --doctest-modules src/digifit/stats
 
 lint: install
