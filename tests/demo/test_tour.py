@@ -42,7 +42,7 @@ def test_tour_loads_twice_without_duplicates(data_dir):
             Series.objects.count(),
             Business.objects.count(),
             Assessment.objects.count(),
-            len(list((data_dir / "snapshots").glob("*.parquet"))),
+            len(list((data_dir / "snapshots").glob("*/*.parquet"))),
         )
 
     before = counts()

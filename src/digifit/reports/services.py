@@ -48,22 +48,27 @@ def _fingerprint(wave) -> str:
 def wave_snapshot_ensure(*, wave) -> tuple[Path, bool]:
     """Return the Parquet snapshot of ``wave``'s complete submissions, writing it when missing or stale.
 
-    The file name carries a fingerprint of the wave's submissions (count, last id, last change), so a new or
-    edited submission makes a new snapshot; older ones of the wave are removed. Returns ``(path, written)``.
+    The file is ``snapshots/wave-<id>-<fingerprint>/<form_id>-<wave>.parquet`` under ``DIGIFIT_DATA_DIR``; the
+    fingerprint (count, last id, last change of the wave's submissions) makes a new or edited submission write a
+    new snapshot; older ones of the wave are removed. Returns ``(path, written)``.
     """
+    import shutil
+
     from digifit.survey import exports
 
-    folder = _data_dir() / "snapshots"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"wave-{wave.pk}-{_fingerprint(wave)}.parquet"
+    root = _data_dir() / "snapshots"
+    folder = root / f"wave-{wave.pk}-{_fingerprint(wave)}"
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in f"{wave.questionnaire.form_id}-{wave.name}")
+    path = folder / f"{safe}.parquet"
     if path.exists():
         return path, False
+    folder.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     exports.snapshot_write(exports.ExportSpec(questionnaire=wave.questionnaire, wave=wave), tmp)
     tmp.replace(path)
-    for old in folder.glob(f"wave-{wave.pk}-*.parquet"):
-        if old != path:
-            old.unlink(missing_ok=True)
+    for old in root.glob(f"wave-{wave.pk}-*"):
+        if old != folder:
+            shutil.rmtree(old, ignore_errors=True)
     return path, True
 
 
