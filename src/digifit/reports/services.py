@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -63,7 +64,7 @@ def wave_snapshot_ensure(*, wave) -> tuple[Path, bool]:
     if path.exists():
         return path, False
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     exports.snapshot_write(exports.ExportSpec(questionnaire=wave.questionnaire, wave=wave), tmp)
     tmp.replace(path)
     for old in root.glob(f"wave-{wave.pk}-*"):
