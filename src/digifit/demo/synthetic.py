@@ -80,9 +80,7 @@ _SCHEMA = pa.schema(
 )
 
 
-def stratified_cluster_sample(
-    n_rows: int, *, seed: int = 42, path: str | Path | None = None
-) -> pa.Table | Path:
+def stratified_cluster_sample(n_rows: int, *, seed: int = 42, path: str | Path | None = None) -> pa.Table | Path:
     """Generate a seeded stratified cluster sample of businesses.
 
     Parameters
@@ -119,14 +117,10 @@ def stratified_cluster_sample(
     (20, 1000)
     """
     if isinstance(n_rows, bool) or not isinstance(n_rows, int | np.integer) or n_rows < N_PSU:
-        raise ValueError(
-            f"The 'n_rows' parameter must be an integer >= {N_PSU} (one row per PSU). Got {n_rows!r}."
-        )
+        raise ValueError(f"The 'n_rows' parameter must be an integer >= {N_PSU} (one row per PSU). Got {n_rows!r}.")
     n_rows = int(n_rows)
     psu = _psu_frame(n_rows, seed)
-    chunks = (
-        _chunk(psu, seed, start, min(start + CHUNK_ROWS, n_rows)) for start in range(0, n_rows, CHUNK_ROWS)
-    )
+    chunks = (_chunk(psu, seed, start, min(start + CHUNK_ROWS, n_rows)) for start in range(0, n_rows, CHUNK_ROWS))
     if path is None:
         return pa.Table.from_batches(list(chunks), schema=_SCHEMA)
     path = Path(path)
