@@ -92,6 +92,10 @@ def _chart_spec(analysis, lang: str) -> dict:
             }
         )
     order = list(dict.fromkeys(v["x"] for v in values))
+    # the second breakdown in the rows' order (sizes small to large, sectors as the margins), not alphabetical
+    g_order = (
+        list(dict.fromkeys(_level(by[1], dict(r.domain)[by[1]], lang) for r in analysis.rows)) if len(by) > 1 else []
+    )
     title_y = INDICATOR_LABELS[lang][analysis.indicator] + (" (95 %-KI)" if lang == "de" else " (95% CI)")
     x = {"field": "x", "type": "ordinal", "sort": order, "title": BREAKDOWN_LABELS[lang][by[0]] if by else None}
     y = {"field": "estimate", "type": "quantitative", "axis": {"format": ".0%"}, "title": title_y}
@@ -104,7 +108,7 @@ def _chart_spec(analysis, lang: str) -> dict:
     ]
     trend = by and by[0] == "wave"
     color = (
-        {"field": "g", "type": "nominal", "title": BREAKDOWN_LABELS[lang][by[1]]}
+        {"field": "g", "type": "nominal", "title": BREAKDOWN_LABELS[lang][by[1]], "scale": {"domain": g_order}}
         if len(by) > 1
         else {"value": "#1f6f8b"}
     )
@@ -112,12 +116,12 @@ def _chart_spec(analysis, lang: str) -> dict:
         layers = [
             {"mark": {"type": "line", "point": True}, "encoding": {"x": x, "y": y, "color": color}},
             {
-                "mark": {"type": "errorbar", "ticks": True},
+                "mark": {"type": "rule", "opacity": 0.6},
                 "encoding": {"x": x, "y": {**y, "field": "low"}, "y2": {"field": "high"}, "color": color},
             },
         ]
     else:
-        offset = {"xOffset": {"field": "g"}} if len(by) > 1 else {}
+        offset = {"xOffset": {"field": "g", "sort": g_order}} if len(by) > 1 else {}
         layers = [
             {"mark": {"type": "bar", "opacity": 0.85}, "encoding": {"x": x, "y": y, "color": color, **offset}},
             {
