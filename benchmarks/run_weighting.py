@@ -22,6 +22,11 @@ floor (process)
 digifit / floor (compute)
     The same inside a started process: ``stats.design(..., validate=False)`` + ``stats.rake`` +
     ``export.write_weights``, and the floor's query + IPF + COPY. The first (cold) call is reported apart.
+floor, weight column only (compute)
+    The floor as the issue defines it: the COPY writes the raked weight column alone.
+digifit, frame in memory (compute)
+    ``stats.design`` on a pyarrow Table already read + ``stats.rake`` + the weight column of
+    ``export.weighted_table`` fetched to Python: the peers' task (data and weights in memory).
 balance, svy, weightipy (compute)
     Their rake on a frame already in memory (loading is timed apart and not counted): ``balance``'s
     ``weighting_methods.rake.rake`` from the design weights (in ``benchmarks/.venv-balance``: balance pins
