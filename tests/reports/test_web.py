@@ -227,3 +227,19 @@ def test_report_job_errors(demo):
         services.reportjob_create(wave=demo[0], format="doc", lang="de", enqueue=False)
     with pytest.raises(services.ReportJobError, match="language 'fr'"):
         services.reportjob_create(wave=demo[0], format="pdf", lang="fr", enqueue=False)
+
+
+def test_report_job_progress_follows_the_library_steps(demo, monkeypatch):
+    seen = []
+    original = services._progress
+
+    def record(job_id, percent, step):
+        seen.append((percent, step))
+        original(job_id, percent, step)
+
+    monkeypatch.setattr(services, "_progress", record)
+    job = services.reportjob_create(wave=demo[0], format="html", lang="en", enqueue=False)
+    assert services.reportjob_run(job_id=job.pk).status == "done"
+    percents = [p for p, _s in seen]
+    assert percents == sorted(percents) and percents[0] == 5 and percents[-1] == 70
+    assert len({s for _p, s in seen}) >= 5  # snapshot, the library's steps, render

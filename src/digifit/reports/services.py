@@ -149,7 +149,8 @@ def reportjob_run(*, job_id: int) -> ReportJob | None:
         _progress(job.pk, 25, "estimates")
         from digifit.reports.headline import headline_report
 
-        report = headline_report(snapshot)
+        # the library reports its steps (fraction 0…1 of the estimates): 25 % … 70 % of the job, and a heartbeat
+        report = headline_report(snapshot, progress=lambda step, f: _progress(job.pk, 25 + int(45 * f), step))
         _progress(job.pk, 70, "render")
         folder = _data_dir() / "reports"
         folder.mkdir(parents=True, exist_ok=True)
