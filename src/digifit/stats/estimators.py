@@ -509,9 +509,7 @@ def _prepare(d: Design, variables: Sequence[str], by, ci_method: str, level: flo
     return by_t
 
 
-def _missing_check(
-    d: Design, agg: _Aggregation, run: _Run, columns: Sequence[str], na_rm: bool, n_all: str, n_used: dict
-):
+def _missing_check(run: _Run, columns: Sequence[str], na_rm: bool, n_all: str, n_used: dict) -> None:
     if na_rm:
         return
     total_rows = run.col(n_all, power=0).sum()
@@ -564,7 +562,7 @@ def _estimate_linear(
     for _spec, names in plans:
         agg.pair([names[r] for r in ("w", "y", "x") if r in names])
     run = _Run(d, by_t, agg.run(), level, ci_method)
-    _missing_check(d, agg, run, variables, na_rm, n_all, n_used)
+    _missing_check(run, variables, na_rm, n_all, n_used)
     rows_out = []
     for dom in range(len(run.domains)):
         rows = run.rows_of(dom)
@@ -950,7 +948,7 @@ def quantile(
     by_t = _prepare(design, [variable], by, "wald", level, numeric=True)
     t = design.table
     # pass 1: quantiles per domain
-    qs = _weighted_quantiles(design, variable, by_t, {(): ps}, na_rm)
+    qs = _weighted_quantiles(design, variable, by_t, {(): ps})
     out = []
     alpha = 1 - level
     # pass 2: PSU totals of the CDF at each quantile (one indicator per (domain, p))
@@ -971,7 +969,7 @@ def quantile(
             ind_names[(dom_key, j)] = agg.weighted(("cdf", dom_key, j), ind, cond, basis=True)
             agg.pair([names["w"], ind_names[(dom_key, j)]])
     run = _Run(design, by_t, agg.run(), level, "t")
-    _missing_check(design, agg, run, [variable], na_rm, n_all, {variable: names["n"]})
+    _missing_check(run, [variable], na_rm, n_all, {variable: names["n"]})
     bounds: dict[tuple, list[float]] = {}
     pending = []
     for dom in range(len(run.domains)):
@@ -999,7 +997,7 @@ def quantile(
         bounds[dom_key] = [b for pair in plist for b in pair]
         pending.append((dom_key, domain, n, df, tcrit, plist))
     # pass 3: quantiles at the interval's probability bounds
-    qb = _weighted_quantiles(design, variable, by_t, bounds, na_rm)
+    qb = _weighted_quantiles(design, variable, by_t, bounds)
     for dom_key, domain, n, df, tcrit, plist in pending:
         for j, p in enumerate(ps):
             lo_p, hi_p = plist[j]
@@ -1046,7 +1044,7 @@ def _with_implied_weights(d: Design) -> ir.Table:
 
 
 def _weighted_quantiles(
-    d: Design, variable: str, by: tuple[str, ...], probs: dict[tuple, list[float]], na_rm: bool
+    d: Design, variable: str, by: tuple[str, ...], probs: dict[tuple, list[float]]
 ) -> dict[tuple, list[float]]:
     """Return, per domain key, the ``qrule="math"`` quantile at each probability (one engine query).
 
