@@ -17,7 +17,8 @@ from ninja import File, NinjaAPI, Query, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 from pydantic import Field
 
 try:  # django-ninja >= 1.6 spells an explicit status this way; older versions take a tuple
@@ -31,6 +32,7 @@ except ImportError:  # pragma: no cover
 from digifit.accounts import roles
 from digifit.accounts.selectors import token_user_get
 from digifit.survey import exports, selectors, services
+from digifit.survey.api_body import BodyRefused, StrictJsonParser
 from digifit.survey.errors import FieldProblem, SurveyError
 from digifit.survey.models import Submission, Wave
 
@@ -45,7 +47,28 @@ class BearerToken(HttpBearer):
         return user
 
 
+CSRF_MESSAGE = (
+    "CSRF check failed: a request with a browser session must send the X-CSRFToken header with the value of "
+    "the csrftoken cookie (scripts authenticate with 'Authorization: Bearer <token>' instead)"
+)
+
+
+def _csrf_refused(request: HttpRequest) -> bool:
+    """True when a cookie-authenticated write lacks a valid CSRF token (safe methods always pass)."""
+    return check_csrf(request) is not None
+
+
+class BrowserSession(SessionAuth):
+    """A logged-in browser session; its writes need the CSRF token (Django's ``X-CSRFToken`` header)."""
+
+    def _get_key(self, request: HttpRequest):
+        if request.user.is_authenticated and _csrf_refused(request):
+            raise HttpError(403, CSRF_MESSAGE)
+        return request.COOKIES.get(self.param_name)
+
+
 bearer = BearerToken()
+django_auth = BrowserSession(csrf=False)  # the CSRF check is ours, with a message that says what to send
 api = NinjaAPI(
     title="digifit API",
     version="1",
@@ -53,6 +76,7 @@ api = NinjaAPI(
     auth=[bearer, django_auth],
     urls_namespace="api",
     docs_url="/docs",
+    parser=StrictJsonParser(),
 )
 
 
@@ -94,6 +118,10 @@ def _unauthenticated(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    cause = exc.__cause__
+    if isinstance(cause, BodyRefused):  # django-ninja wraps the parser's refusal in a plain 400
+        problem = FieldProblem(field=cause.field, code=cause.code, message=cause.message)
+        return _error(request, cause.message, cause.status, [problem])
     return _error(request, str(exc), exc.status_code)
 
 
@@ -485,7 +513,11 @@ def _request_user(request):
     if header.lower().startswith("bearer "):
         return token_user_get(raw=header[7:].strip())
     user = getattr(request, "user", None)
-    return user if user is not None and user.is_authenticated else None
+    if user is None or not user.is_authenticated:
+        return None
+    if _csrf_refused(request):  # a browser session: another site must not submit in its name
+        raise HttpError(403, CSRF_MESSAGE)
+    return user
 
 
 @submissions.get("", response=SubmissionPage)

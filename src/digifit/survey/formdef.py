@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import math
 import threading
@@ -35,6 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from digifit.survey.errors import FieldProblem, FormRejected, SubmissionRejected
@@ -365,8 +367,43 @@ class XmlInstance:
     deprecated_id: str = ""  # set when a client (Enketo, ODK) sends an edit of an earlier instance
 
 
+MAX_XML_DEPTH = 64  # XForms nest groups and repeats a few levels; a deeper document is refused unread
+
+
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
+
+
+def _xml_refused(message: str) -> SubmissionRejected:
+    return SubmissionRejected([FieldProblem(field="xml_submission_file", code="xml", message=message)])
+
+
+def _xml_root(content: bytes):
+    """Parse ``content`` with entities and DTDs forbidden, stopping as soon as elements nest deeper than
+    :data:`MAX_XML_DEPTH` (so a 100,000-deep document costs as much as a 65-deep one)."""
+    depth = 0
+    root = None
+    try:
+        for event, element in SafeET.iterparse(io.BytesIO(content), events=("start", "end")):
+            if event == "end":
+                depth -= 1
+                continue
+            depth += 1
+            if root is None:
+                root = element
+            if depth > MAX_XML_DEPTH:
+                raise _xml_refused(f"the XML nests elements deeper than {MAX_XML_DEPTH} levels")
+    except SafeET.ParseError as exc:
+        line, column = getattr(exc, "position", (0, 0))
+        raise _xml_refused(
+            f"the submission is not well-formed XML (line {line}, column {column}): check that it is complete "
+            "UTF-8 text with valid characters"
+        ) from exc
+    except DefusedXmlException as exc:
+        raise _xml_refused("the submission declares a DTD or entities, which are not accepted") from exc
+    if root is None:
+        raise _xml_refused("the submission is empty")
+    return root
 
 
 def answers_from_xml(schema: Mapping[str, Any] | None, content: bytes) -> XmlInstance:
@@ -379,14 +416,10 @@ def answers_from_xml(schema: Mapping[str, Any] | None, content: bytes) -> XmlIns
     Raises
     ------
     SubmissionRejected
-        The XML is malformed, or it has no ``id`` attribute or no instanceID.
+        The XML is malformed, nested deeper than :data:`MAX_XML_DEPTH`, declares a DTD or entities, or it
+        has no ``id`` attribute or no instanceID.
     """
-    try:
-        root = SafeET.fromstring(content)
-    except Exception as exc:
-        raise SubmissionRejected(
-            [FieldProblem(field="xml_submission_file", code="xml", message=f"not well-formed XML: {exc}")]
-        ) from exc
+    root = _xml_root(content)
     form_id = root.get("id") or ""
     version = root.get("version") or ""
     repeat_names = {r["name"] for r in (schema or {}).get("repeats", [])}
