@@ -67,9 +67,40 @@ class BrowserSession(SessionAuth):
         return request.COOKIES.get(self.param_name)
 
 
+_COMMON_ERRORS = {
+    400: "The request cannot be read: malformed JSON or multipart, invalid Unicode, nesting too deep.",
+    401: "No valid credentials: send 'Authorization: Bearer <token>'.",
+    403: "The account may not do this, or a browser session's write lacks the CSRF token.",
+    413: "The body is larger than the server accepts.",
+    415: "The body is not JSON ('Content-Type: application/json').",
+    422: "A field, query or path parameter is invalid.",
+}
+
+
+class DigifitAPI(NinjaAPI):
+    """The API, whose schema also documents the refusals every operation can give (see ``_COMMON_ERRORS``)."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault("ErrorOut", ErrorOut.model_json_schema())
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for operations in schema.get("paths", {}).values():
+            for method, operation in operations.items():
+                codes = [400, 401, 403, 422]
+                if method in ("post", "put", "patch"):
+                    codes.append(413)
+                if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                    codes.append(415)
+                responses = operation.setdefault("responses", {})
+                for code in codes:
+                    responses.setdefault(code, {"description": _COMMON_ERRORS[code], "content": error})
+        return schema
+
+
 bearer = BearerToken()
 django_auth = BrowserSession(csrf=False)  # the CSRF check is ours, with a message that says what to send
-api = NinjaAPI(
+api = DigifitAPI(
     title="digifit API",
     version="1",
     description="Questionnaires, waves, invitations, submissions and exports of digifit. See docs/api.md.",
@@ -359,7 +390,7 @@ def _wave_or_404(wave_id: int) -> Wave:
     return wave
 
 
-@waves.get("", response=list[WaveOut])
+@waves.get("", response={200: list[WaveOut], 404: ErrorOut})
 def waves_list(request, form_id: str | None = None):
     _require(request, roles.MANAGE, roles.VIEW_DATA)
     q = None
@@ -520,7 +551,7 @@ def _request_user(request):
     return user
 
 
-@submissions.get("", response=SubmissionPage)
+@submissions.get("", response={200: SubmissionPage, 404: ErrorOut})
 def submissions_list(
     request,
     form_id: str | None = None,
