@@ -246,3 +246,28 @@ def test_openrosa_over_the_general_limit_without_multipart_is_413_in_openrosa_fo
         "POST", "/openrosa/submission", data=b"x" * (21 * MB), content_type="text/xml", headers=openrosa_headers()
     )
     assert resp.status_code == 413 and _message(resp)
+
+
+# ------------------------------------------------------------------------------------------- every path
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"data": answers(tools=[{"tool_name": "CRM"}, {"tool_name": "a\x00b"}])}, "tools[2]/tool_name"),
+        ({"data": answers(country="\udc80")}, "country"),
+        ({"data": answers(), "panel_id": "P-\ud800"}, "panel_id"),
+    ],
+)
+def test_the_service_refuses_text_no_database_can_store(manager, form_v1, overrides, field):
+    """The web form, OpenRosa and imports reach the database through ``submission_submit``: it refuses a NUL or
+    a lone surrogate too (PostgreSQL fails on both, SQLite on the surrogate), naming the field."""
+    from digifit.survey import selectors, services
+    from digifit.survey.errors import SubmissionRejected
+
+    version = selectors.version_get(form_id="fob_test", version=None)
+    with pytest.raises(SubmissionRejected) as exc:
+        services.submission_submit(questionnaire_version=version, instance_id=new_id(), **overrides)
+    [problem] = exc.value.problems
+    assert (problem.field, problem.code) == (field, "unicode")
+    assert not Submission.objects.exists()

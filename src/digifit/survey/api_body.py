@@ -22,6 +22,8 @@ from typing import Any
 
 from ninja.parser import Parser
 
+from digifit.survey.text_check import text_problem
+
 MAX_DEPTH = 64
 JSON_TYPES = ("application/json",)
 
@@ -37,40 +39,16 @@ class BodyRefused(Exception):
         self.message = message
 
 
-def _text_problem(text: str) -> str | None:
-    if text.isascii():
-        return "a NUL character" if "\x00" in text else None
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        return f"a lone surrogate (U+{ord(text[exc.start]):04X}), which is not valid Unicode"
-    return "a NUL character" if "\x00" in text else None
-
-
-def _path(parts: list[str | int]) -> str:
-    return ".".join(str(p) for p in parts) or "body"
-
-
 def text_check(value: Any, *, max_depth: int = MAX_DEPTH) -> None:
     """Raise :class:`BodyRefused` (400) at the first key or string with a lone surrogate or a NUL, or when
-    objects and arrays nest deeper than ``max_depth`` (a walk with its own stack: no recursion)."""
-    stack: list[tuple[Any, list[str | int]]] = [(value, [])]
-    while stack:
-        item, where = stack.pop()
-        if isinstance(item, (dict, list)) and len(where) >= max_depth:
-            raise BodyRefused(400, "depth", f"the JSON is nested deeper than {max_depth} levels")
-        if isinstance(item, str):
-            problem = _text_problem(item)
-            if problem:
-                raise BodyRefused(400, "unicode", f"the text holds {problem}; send valid UTF-8 text", _path(where))
-        elif isinstance(item, dict):
-            for key, sub in item.items():
-                problem = _text_problem(key)
-                if problem:
-                    raise BodyRefused(400, "unicode", f"a key holds {problem}; send valid UTF-8 text", _path(where))
-                stack.append((sub, [*where, key]))
-        elif isinstance(item, list):
-            stack.extend((sub, [*where, i]) for i, sub in enumerate(item))
+    objects and arrays nest deeper than ``max_depth``."""
+    found = text_problem(value, max_depth=max_depth)
+    if found is None:
+        return
+    where, what = found
+    if what.startswith("the value is nested"):
+        raise BodyRefused(400, "depth", f"the JSON is nested deeper than {max_depth} levels")
+    raise BodyRefused(400, "unicode", f"{what}; send valid UTF-8 text", where or "body")
 
 
 class StrictJsonParser(Parser):

@@ -40,6 +40,9 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from digifit.survey.errors import FieldProblem, FormRejected, SubmissionRejected
+from digifit.survey.text_check import text_problem
+
+MAX_ANSWER_DEPTH = 64  # answers nest groups and repeats a few levels; deeper is refused before it is walked
 
 # Metadata types of ``digifit.forms`` stored under the schema type their values have.
 _TYPES = {"start": "datetime", "end": "datetime", "today": "date"}
@@ -262,6 +265,27 @@ def _coerce(field_def: Mapping[str, Any], value: Any, where: str, errors: list[F
         return value
 
 
+def _field_name(where: str) -> str:
+    """``tools.1.tool_name`` (a path of keys and 0-based indices) as the answers name it: ``tools[2]/tool_name``."""
+    out: list[str] = []
+    for part in where.split(".") if where else []:
+        if part.isdigit() and out:
+            out[-1] += f"[{int(part) + 1}]"
+        else:
+            out.append(part)
+    return "/".join(out) or "data"
+
+
+def _text_refused(answers: Any) -> None:
+    """Refuse answers no database can store: a lone surrogate or a NUL in a key or a text (every path, not
+    only the JSON API, reaches here: web form, OpenRosa, imports)."""
+    found = text_problem(answers, max_depth=MAX_ANSWER_DEPTH)
+    if found is not None:
+        where, what = found
+        code = "depth" if what.startswith("the value is nested") else "unicode"
+        raise SubmissionRejected([FieldProblem(field=_field_name(where), code=code, message=what)])
+
+
 def answers_normalize(schema: Mapping[str, Any], answers: Any) -> dict[str, Any]:
     """Coerce answers to their stored types; unknown names and type mismatches are errors.
 
@@ -277,6 +301,7 @@ def answers_normalize(schema: Mapping[str, Any], answers: Any) -> dict[str, Any]
         raise SubmissionRejected(
             [FieldProblem(field="data", code="type", message=f"got {type(answers).__name__}; expected an object")]
         )
+    _text_refused(answers)
     by_repeat: dict[str | None, dict[str, dict[str, Any]]] = {}
     for f in schema["fields"]:
         by_repeat.setdefault(f["repeat"], {})[f["name"]] = f
