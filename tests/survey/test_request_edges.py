@@ -271,3 +271,20 @@ def test_the_service_refuses_text_no_database_can_store(manager, form_v1, overri
     [problem] = exc.value.problems
     assert (problem.field, problem.code) == (field, "unicode")
     assert not Submission.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("get", "/api/waves?form_id=%00", None),
+        ("get", "/api/submissions?panel_id=P%00", None),
+        ("post", "/accounts/login/", "username=a%00&password=b"),
+    ],
+)
+def test_a_nul_in_the_query_or_a_form_is_400(manager, db, method, url, data):
+    if method == "get":
+        resp = manager.get(url)
+    else:
+        resp = manager.client.post(url, data=data, content_type="application/x-www-form-urlencoded")
+    assert resp.status_code == 400, resp.content
+    assert "NUL" in resp.content.decode()

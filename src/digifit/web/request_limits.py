@@ -7,6 +7,8 @@ envelope under ``/openrosa/``, a short page elsewhere).
   first read, which it answers with 400) and a ``Content-Length`` that is not a number. Multipart bodies carry
   files, which Django streams to disk; each upload path checks its own size (OpenRosa:
   ``DIGIFIT_OPENROSA_MAX_CONTENT_LENGTH``).
+  It also refuses a NUL character in the path, the query string or a form field with 400 (PostgreSQL cannot
+  store or compare text holding one; JSON bodies are checked by the API's parser).
 * :func:`bad_request` is the project's 400 handler: a ``RequestDataTooBig``/``TooManyFieldsSent``/
   ``TooManyFilesSent`` raised anywhere (a form field over the limit inside a multipart body) becomes 413.
 """
@@ -57,6 +59,16 @@ def too_large(request: HttpRequest, limit: int) -> HttpResponse:
     )
 
 
+def _has_nul(request: HttpRequest, multipart: bool) -> bool:
+    """A NUL in the path, the query or a form field (PostgreSQL refuses it in any text it compares or stores)."""
+    if "\x00" in request.path:
+        return True
+    fields = [request.GET]
+    if not multipart and request.content_type == "application/x-www-form-urlencoded":
+        fields.append(request.POST)  # within the size limit; Django's CSRF check reads it anyway
+    return any("\x00" in key or any("\x00" in v for v in values) for q in fields for key, values in q.lists())
+
+
 class RequestLimitsMiddleware:
     """Refuse over-large and unreadable request bodies before a view or another middleware reads them."""
 
@@ -75,6 +87,10 @@ class RequestLimitsMiddleware:
         multipart = (request.META.get("CONTENT_TYPE") or "").lower().startswith("multipart/")
         if limit is not None and length > limit and not multipart:
             return too_large(request, limit)
+        if _has_nul(request, multipart):
+            return refusal(
+                request, 400, lambda: _("The request contains a NUL character, which is not accepted."), code="nul"
+            )
         return self.get_response(request)
 
 
