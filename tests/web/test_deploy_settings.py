@@ -18,8 +18,12 @@ def _run(env_extra: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
 
 
 def test_debug_is_off_by_default(tmp_path):
-    out = _run({"DIGIFIT_DATA_DIR": str(tmp_path)}, "-c", "import django; django.setup(); "
-               "from django.conf import settings; print(settings.DEBUG, settings.ALLOWED_HOSTS)")
+    out = _run(
+        {"DIGIFIT_DATA_DIR": str(tmp_path)},
+        "-c",
+        "import django; django.setup(); "
+        "from django.conf import settings; print(settings.DEBUG, settings.ALLOWED_HOSTS)",
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[0] == "False"
     assert "*" not in out.stdout

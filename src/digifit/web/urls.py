@@ -1,4 +1,4 @@
-"""URLs: the API at /api/, OpenRosa at /openrosa/, the admin (DIGIFIT_ADMIN_PATH), the manager pages, language switching."""
+"""URLs: the API, OpenRosa, the admin (DIGIFIT_ADMIN_PATH), the manager pages, language switching."""
 
 from django.conf import settings
 from django.contrib import admin
