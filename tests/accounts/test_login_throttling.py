@@ -52,3 +52,15 @@ def test_openrosa_basic_auth_is_throttled_with_429(user):
     for i in range(5):
         assert get("wrong").status_code == (401 if i < 4 else 429)
     assert get(PASSWORD).status_code == 429
+
+
+def test_signup_refuses_a_password_equal_to_the_email(db):
+    from digifit.programme.forms import BusinessSignupForm
+
+    data = {"contact_name": "Ana Beispiel", "email": "ana.beispiel@example.org", "password": "ana.beispiel@example.org"}
+    form = BusinessSignupForm(data=data)
+    assert not form.is_valid()
+    assert "password" in form.errors
+    ok = BusinessSignupForm(data={**data, "password": "Kaffeemaschine-Bergwerk-7"})
+    ok.is_valid()
+    assert "password" not in ok.errors
