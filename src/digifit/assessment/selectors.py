@@ -63,25 +63,6 @@ def assessment_get(*, token: str) -> Assessment | None:
     return Assessment.objects.select_related("previous").filter(token=token).first()
 
 
-def assessment_latest_for_business(*, user) -> tuple[Assessment | None, str]:
-    """Return the latest result of the signed-in programme business of ``user`` (by its e-mail) and that e-mail.
-
-    ``(None, "")`` for anonymous users and users without a programme business. Only for signed-in users: an
-    e-mail address alone never opens a result.
-    """
-    if not getattr(user, "is_authenticated", False):
-        return None, ""
-    try:
-        from digifit.programme.selectors import business_for_user
-    except ImportError:
-        return None, ""
-    business = business_for_user(user)
-    email = (getattr(business, "email", "") or "").strip().lower()
-    if not email:
-        return None, ""
-    return Assessment.objects.filter(email=email).order_by("-completed_at", "-id").first(), email
-
-
 def completed_checks_by_email() -> dict[str, Any]:
     """Return ``{e-mail: completed_at}`` of the latest completed check per e-mail address (lower-case).
 
