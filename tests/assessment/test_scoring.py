@@ -156,3 +156,21 @@ def test_overall_is_the_mean_of_exact_dimension_scores(rules):
     r = score(data, rules)
     assert list(r.dimensions.values()) == [66.7, 41.7, 50.0, 50.0, 66.7, 75.0]
     assert r.overall == 58.3
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_ITEMS = [name for names in load_rules().dimensions.values() for name in names]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 4), min_size=len(_ITEMS), max_size=len(_ITEMS)))
+def test_overall_equals_the_mean_of_exact_dimension_scores_property(values):
+    rules = load_rules()
+    data = answers(**{name: str(v) for name, v in zip(_ITEMS, values)})
+    r = score(data, rules)
+    by_name = dict(zip(_ITEMS, values))
+    exact = [sum(by_name[n] for n in names) / len(names) / rules.scale_max * 100 for names in rules.dimensions.values()]
+    mean = sum(exact) / len(exact)
+    assert abs(r.overall - round(mean, 1)) < 1e-9
