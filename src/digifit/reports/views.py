@@ -51,6 +51,34 @@ def _lang() -> str:
     return "de" if (get_language() or "de").startswith("de") else "en"
 
 
+def _min_responses() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "DIGIFIT_MIN_RESPONSES", 30))
+
+
+def _too_few(n: int) -> str | None:
+    """The message for waves below the minimum number of responses (``DIGIFIT_MIN_RESPONSES``), else None."""
+    if n < _min_responses():
+        return _("Not enough responses yet (n = %(n)s). Estimates are shown from %(min)s responses on.") % {
+            "n": n,
+            "min": _min_responses(),
+        }
+    return None
+
+
+def _error_message(exc: Exception) -> str:
+    """A translated message that says what to do; the library's exception text never reaches the page."""
+    from digifit.errors import CalibrationError, DesignError, EstimationError
+
+    if isinstance(exc, CalibrationError):
+        return _("The responses cannot be weighted to the population margins yet. Wait for more responses or "
+                 "check the margins files.")  # fmt: skip
+    if isinstance(exc, DesignError | EstimationError):
+        return _("These responses do not allow an estimate yet. Choose other waves or wait for more responses.")
+    return _("The analysis could not be computed. Choose other waves or ask an administrator to check the data.")
+
+
 def _forbidden(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/web/no_access.html", status=403)
 
@@ -166,10 +194,14 @@ def _analysis_context(request: HttpRequest) -> dict:
     if not chosen:
         ctx["error"] = _("No wave with responses yet.")
         return ctx
+    too_few = _too_few(sum(w.n for w in chosen))
+    if too_few:
+        ctx["error"] = too_few
+        return ctx
     try:
         a = selectors.analysis_get(waves=chosen, indicator=indicator, by=by)
     except DigifitError as exc:
-        ctx["error"] = str(exc)
+        ctx["error"] = _error_message(exc)
         return ctx
     rows = []
     for r in a.rows:
@@ -231,7 +263,7 @@ def analysis_json(request: HttpRequest) -> HttpResponse:
     try:
         a = selectors.analysis_get(waves=chosen, indicator=indicator, by=by)
     except DigifitError as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
+        return JsonResponse({"error": _error_message(exc)}, status=400)
 
     def row(r):
         return {**r.estimate.to_dict(), "domain": dict(r.domain), "status": r.status}
@@ -259,11 +291,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     lang = _lang()
     wave = selectors.analysis_waves().first()
     ctx: dict = {"wave": wave, "has_vega": _has_vega()}
-    if wave is not None:
+    if wave is not None and _too_few(wave.n):
+        ctx["error"] = _too_few(wave.n)
+    elif wave is not None:
         try:
             report = selectors.headline_get(wave=wave)
         except DigifitError as exc:
-            ctx["error"] = str(exc)
+            ctx["error"] = _error_message(exc)
         else:
             rows = []
             for line in report.weighted_vs_unweighted:

@@ -104,9 +104,7 @@ def collapse_empty(
                 position.setdefault(key[v], len(position))
             later = [c for c in group if position[c[v]] > position[k[v]]]
             earlier = [c for c in group if position[c[v]] < position[k[v]]]
-            target = (
-                min(later, key=lambda c: position[c[v]]) if later else max(earlier, key=lambda c: position[c[v]])
-            )
+            target = min(later, key=lambda c: position[c[v]]) if later else max(earlier, key=lambda c: position[c[v]])
         elif group:
             target = max(group, key=lambda c: (population[c], -order[c]))
         else:
