@@ -52,3 +52,31 @@ def test_the_minimum_is_a_setting(tiny_wave, settings):
     assert c.login(username="analyst", password=tour.DEMO_PASSWORD)
     resp = c.get("/dashboard/")
     assert resp.status_code == 200 and "Noch nicht genug Antworten" not in resp.content.decode()
+
+
+def test_sparse_cell_gives_estimates_with_the_note_in_german(settings, tmp_path):
+    import datetime as dt
+
+    from digifit.demo.waves import submissions, waves_table
+    from digifit.reports import selectors
+    from digifit.survey.services import wave_create
+
+    settings.DATA_DIR = tmp_path
+    tour.users_load()
+    version = tour.questionnaire_load()
+    wave = wave_create(
+        questionnaire=version.questionnaire,
+        name="2026-1",
+        opens_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        closes_at=dt.datetime(2026, 2, 1, tzinfo=dt.UTC),
+        status="open",
+    )
+    tour.submissions_bulk_load(version=version, wave=wave, rows=submissions(waves_table(60, seed=3, n_waves=1), seed=3))
+    selectors._headline.cache_clear()
+    report = selectors.headline_get(wave=wave)
+    assert report.collapsed  # 60 responses leave some country × size cells empty
+    c = Client(HTTP_ACCEPT_LANGUAGE="de")
+    assert c.login(username="analyst", password=tour.DEMO_PASSWORD)
+    html = c.get("/dashboard/").content.decode()
+    assert 'data-testid="headline"' in html and "Gewichtung: noch keine Antworten in" in html
+    assert "collapsed" not in html and "neighbouring" not in html

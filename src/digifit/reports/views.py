@@ -79,6 +79,24 @@ def _error_message(exc: Exception) -> str:
     return _("The analysis could not be computed. Choose other waves or ask an administrator to check the data.")
 
 
+def _collapse_notes(collapsed, lang: str) -> list[str]:
+    """The weighting notes under a table, in the UI language, built from :class:`digifit.stats.Collapse`."""
+
+    def label(margin, key) -> str:
+        return " / ".join(rl.level_label(c, str(v), lang) for c, v in zip(margin, key))
+
+    out = []
+    for note in collapsed:
+        levels = ", ".join(label(note.margin, k) for k in note.levels)
+        if note.into is None:
+            out.append(_("Weighting: no responses in any level of %(margin)s; this margin was left out.")
+                       % {"margin": " × ".join(BREAKDOWN_LABELS[lang].get(c, c) for c in note.margin)})  # fmt: skip
+        else:
+            out.append(_("Weighting: no responses yet in %(levels)s; merged with %(into)s.")
+                       % {"levels": levels, "into": label(note.margin, note.into)})  # fmt: skip
+    return out
+
+
 def _forbidden(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/web/no_access.html", status=403)
 
@@ -230,6 +248,7 @@ def _analysis_context(request: HttpRequest) -> dict:
         chart=_chart_spec(a, lang),
         n_rows=rl.fmt_int(a.n_rows, lang),
         wave_names=", ".join(a.waves),
+        notes=_collapse_notes(a.collapsed, lang),
     )
     return ctx
 
@@ -309,7 +328,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 rows.append(r)
             from digifit.reports.charts import headline_chart
 
-            ctx.update(rows=rows, n_rows=rl.fmt_int(report.n_rows, lang), chart=headline_chart(report, lang))
+            ctx.update(
+                rows=rows,
+                n_rows=rl.fmt_int(report.n_rows, lang),
+                chart=headline_chart(report, lang),
+                notes=_collapse_notes(report.collapsed, lang),
+            )
     return render(request, "reports/web/dashboard.html", ctx)
 
 
