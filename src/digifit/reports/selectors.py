@@ -181,10 +181,24 @@ def _headline(path: str) -> hl.HeadlineReport:
     return hl.headline_report(path)
 
 
-def headline_get(*, wave) -> hl.HeadlineReport:
-    """The headline report of ``wave`` (the library's :func:`~digifit.reports.headline.headline_report`)."""
-    (path,) = wave_snapshots([wave])
-    return _headline(str(path))
+@functools.lru_cache(maxsize=16)
+def _headline_pooled(paths: tuple[str, ...]) -> hl.HeadlineReport:
+    import duckdb
+
+    con = duckdb.connect()
+    return hl.headline_report(con.read_parquet(list(paths), union_by_name=True), con=con)
+
+
+def headline_get(*, wave=None, waves=None) -> hl.HeadlineReport:
+    """The headline report of ``wave``, or of ``waves`` pooled (the library's
+    :func:`~digifit.reports.headline.headline_report` on their snapshots read together: the same design, a
+    business answering several waves one cluster).
+    """
+    chosen = list(waves) if waves else [wave]
+    paths = sorted(str(p) for p in wave_snapshots(chosen))
+    if len(paths) == 1:
+        return _headline(paths[0])
+    return _headline_pooled(tuple(paths))
 
 
 def analysis_waves():

@@ -308,13 +308,23 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if not _can_view(request.user):
         return _forbidden(request)
     lang = _lang()
-    wave = selectors.analysis_waves().first()
-    ctx: dict = {"wave": wave, "has_vega": _has_vega()}
-    if wave is not None and _too_few(wave.n):
-        ctx["error"] = _too_few(wave.n)
+    all_waves = list(selectors.analysis_waves())
+    ids = {int(w) for w in request.GET.getlist("wave") if str(w).isdigit()}
+    chosen = [w for w in all_waves if w.pk in ids] or all_waves[:1]
+    wave = chosen[0] if chosen else None
+    ctx: dict = {
+        "wave": wave,
+        "waves": all_waves,
+        "chosen": {w.pk for w in chosen},
+        "wave_names": ", ".join(w.name for w in chosen),
+        "has_vega": _has_vega(),
+    }
+    n_chosen = sum(w.n for w in chosen)
+    if wave is not None and _too_few(n_chosen):
+        ctx["error"] = _too_few(n_chosen)
     elif wave is not None:
         try:
-            report = selectors.headline_get(wave=wave)
+            report = selectors.headline_get(waves=chosen)
         except DigifitError as exc:
             ctx["error"] = _error_message(exc)
         else:
