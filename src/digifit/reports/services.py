@@ -90,6 +90,15 @@ def reportjob_create(*, wave, format: str, lang: str, user=None, enqueue: bool =
         raise ReportJobError(f"language {lang!r}: expected one of {', '.join(ReportJob.Lang.values)}.")
     if not wave.submissions.filter(status="complete").exists():
         raise ReportJobError(f"wave {wave.name!r} has no responses yet.")
+    n = wave.submissions.filter(status="complete").count()
+    minimum = int(getattr(settings, "DIGIFIT_MIN_RESPONSES", 30))
+    if n < minimum:
+        from django.utils.translation import gettext as _
+
+        raise ReportJobError(
+            _("Not enough responses yet (n = %(n)s). Estimates are shown from %(min)s responses on.")
+            % {"n": n, "min": minimum}
+        )
     with transaction.atomic():
         job = ReportJob(
             wave=wave, format=format, lang=lang, created_by=user if getattr(user, "is_authenticated", False) else None
