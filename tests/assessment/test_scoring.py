@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from digifit.assessment import scoring
+from digifit.assessment.content import load_form as load_check
 from digifit.assessment.scoring import AnswersError, RulesError, RulesVersionMismatch, load_rules, progress, score
-from digifit.demo.check import load_check
 
 from .conftest import answers
 
@@ -114,7 +114,9 @@ def test_weakest_dimensions(rules):
 
 def test_rules_file_errors(tmp_path):
     bad = tmp_path / "rules.toml"
-    from digifit.demo.check import RULES_PATH
+    from digifit.assessment.content import BUNDLED_DIR
+
+    RULES_PATH = BUNDLED_DIR / "rules.toml"
 
     text = RULES_PATH.read_text(encoding="utf-8")
     bad.write_text(text.replace('{ code = "low",       min = 4,  max = 6 }', '{ code = "low", min = 5, max = 6 }'))

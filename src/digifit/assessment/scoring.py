@@ -1,6 +1,6 @@
 """Scoring of the Digital-Check: answers in, scores out. Pure Python, no Django.
 
-The rules are data, read from one versioned file (``digifit/demo/check/rules.toml`` unless another path is
+The rules are data, read from one versioned file (``digifit/assessment/content/v1/rules.toml`` unless another path is
 given): which items make the Digital Intensity Index (DII) and its levels, which items are channels, and which
 items make each of the six dimensions of the EU Digital Maturity Assessment. The web page, ``digifit check
 score`` and the statistics export all call :func:`score` with these rules.
@@ -124,7 +124,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
     Parameters
     ----------
     path : str or Path, optional
-        A TOML file; default the bundled ``digifit/demo/check/rules.toml``.
+        A TOML file; default the instrument's (:mod:`digifit.assessment.content`).
 
     Returns
     -------
@@ -137,9 +137,9 @@ def load_rules(path: str | Path | None = None) -> Rules:
         ``0..len(items)`` exactly, or an item is listed twice.
     """
     if path is None:
-        from digifit.demo.check import RULES_PATH
+        from digifit.assessment.content import instrument_paths
 
-        path = RULES_PATH
+        path = instrument_paths().rules
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -34,26 +34,25 @@ def _cached(kind: str, path: Path, load) -> Any:
 
 def check_form_get():
     """Return the check form (a :class:`digifit.forms.Questionnaire`)."""
-    from digifit.demo.check import CHECK_PATH, load_check
+    from digifit.assessment.content import instrument_paths, load_form
 
-    return _cached("form", Path(getattr(settings, "DIGIFIT_CHECK_FORM", None) or CHECK_PATH), load_check)
+    return _cached("form", instrument_paths().form, load_form)
 
 
 def scoring_rules_get():
     """Return the scoring rules (:class:`digifit.assessment.scoring.Rules`)."""
+    from digifit.assessment.content import instrument_paths
     from digifit.assessment.scoring import load_rules
-    from digifit.demo.check import RULES_PATH
 
-    return _cached("rules", Path(getattr(settings, "DIGIFIT_CHECK_RULES", None) or RULES_PATH), load_rules)
+    return _cached("rules", instrument_paths().rules, load_rules)
 
 
 def path_rules_get():
     """Return the learning-path rules (:class:`digifit.assessment.learning_path.PathRules`)."""
+    from digifit.assessment.content import instrument_paths
     from digifit.assessment.learning_path import load_path_rules
-    from digifit.demo.check import LEARNING_PATH_RULES_PATH
 
-    path = Path(getattr(settings, "DIGIFIT_CHECK_LEARNING_PATH", None) or LEARNING_PATH_RULES_PATH)
-    return _cached("path", path, load_path_rules)
+    return _cached("path", instrument_paths().learning_path, load_path_rules)
 
 
 def assessment_get(*, token: str) -> Assessment | None:
