@@ -1,5 +1,6 @@
 """Django admin for staff: browse everything; submissions are read-only here (edit through the API, audited)."""
 
+from django import forms
 from django.contrib import admin
 
 from digifit.survey.models import (
@@ -88,9 +89,30 @@ class SubmissionAdmin(admin.ModelAdmin):
         return False
 
 
+class WebhookForm(forms.ModelForm):
+    """The webhook form: the URL passes the same outbound guard as in the API (public addresses only)."""
+
+    class Meta:
+        model = Webhook
+        fields = ("questionnaire", "url", "description", "active")
+
+    def clean_url(self) -> str:
+        from digifit.survey.errors import SubmissionRejected
+        from digifit.survey.webhooks import webhook_url_check, webhook_url_refusal_text
+
+        try:
+            return webhook_url_check(self.cleaned_data.get("url") or "")
+        except SubmissionRejected as exc:
+            raise forms.ValidationError(webhook_url_refusal_text(exc), code="url") from exc
+
+
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
-    """Webhooks per questionnaire; the secret is shown read-only (receivers need it to check signatures)."""
+    """Webhooks per questionnaire; the secret is shown read-only (receivers need it to check signatures).
+
+    The delivery log (below) shows status codes and short errors; receivers' replies are never stored."""
+
+    form = WebhookForm
 
     list_display = ("questionnaire", "url", "active", "created_at")
     list_filter = ("active", "questionnaire")

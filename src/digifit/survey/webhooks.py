@@ -17,6 +17,11 @@ The flow::
 * **Signed.** Headers ``X-Digifit-Timestamp`` (Unix seconds) and ``X-Digifit-Signature: sha256=<hex>``, the
   HMAC-SHA256 with the webhook's secret over ``<timestamp>.<body>``; ``X-Digifit-Delivery`` is the delivery's
   id (the same on every retry: use it to drop duplicates). docs/survey-manager.md has the verification recipe.
+* **Only public addresses.** The outbound guard (:mod:`digifit.outbound`) resolves the URL's host when the
+  webhook is created and again before every attempt, refuses loopback, private, link-local, CGNAT, multicast,
+  reserved and unspecified addresses unless ``DIGIFIT_WEBHOOK_ALLOWED_HOSTS`` names them, and connects to the
+  address it checked (a second DNS answer cannot redirect the request). Redirects are not followed. The log
+  keeps the status code and a short error, never the receiver's reply.
 * **Backoff.** Attempt *n* failed (no 2xx, a timeout, a refused connection): the next one waits
   ``DIGIFIT_WEBHOOK_BACKOFF_SECONDS · 2^(n-1)`` (default 30 s), at most ``DIGIFIT_WEBHOOK_BACKOFF_MAX_SECONDS``
   (6 h); after ``DIGIFIT_WEBHOOK_MAX_ATTEMPTS`` (default 10) the delivery is ``failed`` and can be retried by
@@ -33,8 +38,6 @@ import logging
 import secrets
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from typing import Any
 
@@ -44,7 +47,10 @@ from django.core.validators import URLValidator
 from django.db import close_old_connections, connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from digifit.outbound import OutboundRefused, post_pinned, target_vet
 from digifit.survey.errors import FieldProblem, SubmissionRejected
 from digifit.survey.models import Questionnaire, Submission, Webhook, WebhookDelivery
 
@@ -57,6 +63,7 @@ DELIVERY_HEADER = "X-Digifit-Delivery"
 EVENT_HEADER = "X-Digifit-Event"
 LEASE_SECONDS = 120
 TIMEOUT_SECONDS = 10
+ERROR_CHARS = 300  # the delivery log keeps a short error; never the receiver's reply
 
 
 def _setting(name: str, default: float) -> float:
@@ -95,7 +102,53 @@ def webhook_verify(*, secret: str, body: bytes, timestamp: str, signature: str, 
 # ------------------------------------------------------------------------------------------- services
 
 
+def webhook_allowed_hosts() -> list[str]:
+    """The allow-list of hosts and networks webhooks may call although they are not public (a setting)."""
+    value = getattr(settings, "DIGIFIT_WEBHOOK_ALLOWED_HOSTS", ()) or ()
+    return [value] if isinstance(value, str) else list(value)
+
+
+ALLOW_ADVICE = "webhooks may only call public addresses; an administrator can allow a host with the setting "
+
+
+_CATEGORIES = {
+    "loopback": gettext_lazy("loopback"),
+    "private": gettext_lazy("private"),
+    "link-local": gettext_lazy("link-local"),
+    "shared (CGNAT)": gettext_lazy("shared (CGNAT)"),
+    "multicast": gettext_lazy("multicast"),
+    "reserved": gettext_lazy("reserved"),
+    "unspecified": gettext_lazy("unspecified"),
+}
+
+
+def webhook_url_refusal_text(exc: SubmissionRejected) -> str:
+    """The refusal of a webhook URL in the user's language (for forms; the API answers in English)."""
+    cause = exc.__cause__
+    if not isinstance(cause, OutboundRefused):
+        return _("Enter a web address that starts with http:// or https://.")
+    if cause.code == "credentials":
+        return _("The address may not contain a user name or password; receivers check the signature instead.")
+    if cause.code == "unresolvable":
+        return _("The host %(host)s cannot be found. Check the address.") % {"host": cause.host}
+    if cause.code == "blocked":
+        return _(
+            "%(host)s resolves to %(address)s, a %(category)s address. Webhooks may only call public addresses; "
+            "an administrator can allow this host with the setting DIGIFIT_WEBHOOK_ALLOWED_HOSTS."
+        ) % {"host": cause.host, "address": cause.address, "category": _CATEGORIES.get(cause.category, cause.category)}
+    return _("Enter a web address that starts with http:// or https://.")
+
+
+def webhook_url_check(url: str) -> str:
+    """Return the URL as a webhook will store it, or raise :class:`SubmissionRejected` (field ``url``)."""
+    return _url_checked(url)
+
+
 def _url_checked(url: str) -> str:
+    """Return the stripped URL, or refuse it: not http(s), credentials in it, or an address that is not public.
+
+    The host is resolved now; it is resolved and checked again before every delivery (see ``_post``).
+    """
     url = (url or "").strip()
     try:
         URLValidator(schemes=["http", "https"])(url)
@@ -103,6 +156,13 @@ def _url_checked(url: str) -> str:
         raise SubmissionRejected(
             [FieldProblem(field="url", code="invalid", message=f"got {url!r}; expected an http(s) URL")]
         ) from exc
+    try:
+        target_vet(url, allowed=webhook_allowed_hosts())
+    except OutboundRefused as exc:
+        message = str(exc)
+        if exc.code == "blocked":
+            message += f" ({ALLOW_ADVICE}DIGIFIT_WEBHOOK_ALLOWED_HOSTS)"
+        raise SubmissionRejected([FieldProblem(field="url", code=exc.code, message=message)]) from exc
     return url
 
 
@@ -117,7 +177,9 @@ def webhook_create(
     Raises
     ------
     SubmissionRejected
-        The URL is not an http(s) URL, or the secret is shorter than 16 characters.
+        The URL is not an http(s) URL, carries credentials, or its host does not resolve or resolves to an
+        address that is not public (loopback, private, link-local, …) and not in
+        ``DIGIFIT_WEBHOOK_ALLOWED_HOSTS``; or the secret is shorter than 16 characters.
     """
     url = _url_checked(url)
     if secret and len(secret) < 16:
@@ -254,26 +316,14 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # a redirect is an answer, not a delivery
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
-
-
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
-    """POST and return (status code or None, error text; empty when 2xx)."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
-            response.read(4096)
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        snippet = exc.read(500).decode("utf-8", "replace") if exc.fp else ""
-        return exc.code, f"HTTP {exc.code}: {snippet}".strip()
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return None, f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+    """POST and return (status code or None, a short error; empty when 2xx); the reply's body is never read.
+
+    The outbound guard resolves and checks the host again now (a name may point elsewhere than at creation)
+    and connects to the very address it checked; redirects are not followed.
+    """
+    reply = post_pinned(url, body, headers, allowed=webhook_allowed_hosts(), timeout=TIMEOUT_SECONDS)
+    return reply.status, reply.error
 
 
 def _claim(now: dt.datetime, limit: int) -> list[WebhookDelivery]:
@@ -316,9 +366,9 @@ def webhook_deliveries_run(*, now: dt.datetime | None = None, limit: int = 50) -
         if code is not None and 200 <= code < 300:
             fields.update(status=WebhookDelivery.Status.DELIVERED, delivered_at=now, last_error="")
         elif attempts >= max_attempts:
-            fields.update(status=WebhookDelivery.Status.FAILED, last_error=error[:2000])
+            fields.update(status=WebhookDelivery.Status.FAILED, last_error=error[:ERROR_CHARS])
         else:
-            fields.update(next_attempt_at=now + _backoff(attempts), last_error=error[:2000])
+            fields.update(next_attempt_at=now + _backoff(attempts), last_error=error[:ERROR_CHARS])
         WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
     return len(due)
 
@@ -342,6 +392,7 @@ __all__ = [
     "EVENT_SUBMISSION",
     "submission_accepted",
     "submission_payload",
+    "webhook_allowed_hosts",
     "webhook_create",
     "webhook_delete",
     "webhook_deliveries_create",
@@ -350,5 +401,7 @@ __all__ = [
     "webhook_loop",
     "webhook_signature",
     "webhook_update",
+    "webhook_url_check",
+    "webhook_url_refusal_text",
     "webhook_verify",
 ]

@@ -252,3 +252,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DIGIFIT_LOG_LEVEL", "WARNING")},
 }
+
+# Webhooks call only public addresses. Hosts or networks listed here (comma-separated: `hooks.intranet`,
+# `127.0.0.1`, `10.20.0.0/16`) may be called although they are loopback, private or link-local. Empty by default.
+DIGIFIT_WEBHOOK_ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("DIGIFIT_WEBHOOK_ALLOWED_HOSTS", "").split(",") if h.strip()
+]
