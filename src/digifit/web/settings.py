@@ -166,7 +166,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # Login throttling (django-axes) on the web login and OpenRosa's Basic auth (API tokens are 192-bit random values,
 # not guessable): after 5 failures the account and, separately, the client address are refused for 15 minutes,
 # even with the right password (429). Every attempt is recorded (axes' AccessAttempt / AccessFailureLog, admin).
-AUTHENTICATION_BACKENDS = ["digifit.accounts.throttle.LoginThrottleBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "digifit.accounts.throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AXES_FAILURE_LIMIT = int(os.environ.get("DIGIFIT_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("DIGIFIT_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
