@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from digifit.assessment.content import BUNDLED_DIR
 from digifit.cli.check import check
-from digifit.demo.check import LEARNING_PATH_RULES_PATH, RULES_PATH
+
+LEARNING_PATH_RULES_PATH = BUNDLED_DIR / "learning_path.toml"
+RULES_PATH = BUNDLED_DIR / "rules.toml"
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "digital-check.md").read_text(encoding="utf-8")
 

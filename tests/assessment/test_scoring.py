@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from digifit.assessment import scoring
+from digifit.assessment.content import load_form as load_check
 from digifit.assessment.scoring import AnswersError, RulesError, RulesVersionMismatch, load_rules, progress, score
-from digifit.demo.check import load_check
 
 from .conftest import answers
 
@@ -114,7 +114,9 @@ def test_weakest_dimensions(rules):
 
 def test_rules_file_errors(tmp_path):
     bad = tmp_path / "rules.toml"
-    from digifit.demo.check import RULES_PATH
+    from digifit.assessment.content import BUNDLED_DIR
+
+    RULES_PATH = BUNDLED_DIR / "rules.toml"
 
     text = RULES_PATH.read_text(encoding="utf-8")
     bad.write_text(text.replace('{ code = "low",       min = 4,  max = 6 }', '{ code = "low", min = 5, max = 6 }'))
@@ -145,3 +147,32 @@ def test_profile_codes_are_the_surveys():
     check, survey = load_check(), load_questionnaire()
     for list_name in ("country", "sector", "size", "share"):
         assert [c.name for c in check.choices[list_name]] == [c.name for c in survey.choices[list_name]]
+
+
+def test_overall_is_the_mean_of_exact_dimension_scores(rules):
+    # issue 19: dimensions 66.7, 41.7, 50.0, 50.0, 66.7, 75.0 -> (200/3 + 125/3 + 50 + 50 + 200/3 + 75) / 6 = 58.33…
+    data = answers(scale={"human": 2, "data": 2, "green": 3})
+    data.update(dma_strategy_plan="4", dma_strategy_budget="4", dma_strategy_customers="0")
+    data.update(dma_ready_processes="2", dma_ready_sales="2", dma_ready_security="1")
+    data.update(dma_auto_tasks="4", dma_auto_integration="4", dma_auto_ai="0")
+    r = score(data, rules)
+    assert list(r.dimensions.values()) == [66.7, 41.7, 50.0, 50.0, 66.7, 75.0]
+    assert r.overall == 58.3
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_ITEMS = [name for names in load_rules().dimensions.values() for name in names]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 4), min_size=len(_ITEMS), max_size=len(_ITEMS)))
+def test_overall_equals_the_mean_of_exact_dimension_scores_property(values):
+    rules = load_rules()
+    data = answers(**{name: str(v) for name, v in zip(_ITEMS, values)})
+    r = score(data, rules)
+    by_name = dict(zip(_ITEMS, values))
+    exact = [sum(by_name[n] for n in names) / len(names) / rules.scale_max * 100 for names in rules.dimensions.values()]
+    mean = sum(exact) / len(exact)
+    assert abs(r.overall - round(mean, 1)) < 1e-9

@@ -56,7 +56,12 @@ def browser_page(chromium_browser, live_server, transactional_db):
     Console errors of the page are collected in ``page.console_errors``.
     """
     context = chromium_browser.new_context(locale="de-DE", viewport={"width": 1000, "height": 900})
-    context.set_default_timeout(15_000)
+    # generous limits: the tests wait on conditions, and a loaded 2-core machine may take long to reach them
+    context.set_default_timeout(120_000)
+    context.set_default_navigation_timeout(120_000)
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=120_000)
     page = context.new_page()
     page.base_url = live_server.url
     page.console_errors = []

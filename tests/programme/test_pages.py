@@ -243,7 +243,7 @@ def test_reach_figures_on_a_known_history(client, settings, monkeypatch):
 @pytest.mark.django_db
 def test_admin_series_save_generates_sessions(admin_client):
     response = admin_client.post(
-        "/admin/programme/series/add/",
+        "/manage/programme/series/add/",
         {
             "slug": "mittwoch",
             "title": "Mittwochs-Sprechstunde",

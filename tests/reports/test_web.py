@@ -243,3 +243,25 @@ def test_report_job_progress_follows_the_library_steps(demo, monkeypatch):
     percents = [p for p, _s in seen]
     assert percents == sorted(percents) and percents[0] == 5 and percents[-1] == 70
     assert len({s for _p, s in seen}) >= 5  # snapshot, the library's steps, render
+
+
+def test_dashboard_wave_picker_and_pooled_headline(demo):
+    import duckdb
+
+    from digifit.reports.locale import fmt_pct
+
+    paths = sorted(str(p) for p in selectors.wave_snapshots(demo))
+    con = duckdb.connect()
+    # the pooled design built by the library on the concatenated snapshots (business = cluster)
+    pooled = headline_report(con.read_parquet(paths, union_by_name=True), con=con)
+    assert pooled.n_rows == sum(headline_report(p).n_rows for p in paths)
+    assert pooled.line("headline", "all").estimate.estimate == pytest.approx(
+        selectors.headline_get(waves=demo).line("headline", "all").estimate.estimate, rel=1e-12
+    )
+    analyst = client_for("analyst")
+    one = analyst.get(f"/dashboard/?wave={demo[0].pk}").content.decode()
+    both = analyst.get(f"/dashboard/?wave={demo[0].pk}&wave={demo[1].pk}").content.decode()
+    first = selectors.headline_get(wave=demo[0]).line("weighted_vs_unweighted", "DE").estimate.estimate
+    assert fmt_pct(first, "de") in one
+    assert fmt_pct(pooled.line("weighted_vs_unweighted", "DE").estimate.estimate, "de") in both
+    assert 'data-testid="wave-picker"' in both

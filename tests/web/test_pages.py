@@ -79,11 +79,11 @@ def test_pages_render_with_and_without_front_end_assets(logged_in, tmp_path):
 
 
 def test_admin_is_for_staff_only(logged_in, client):
-    assert logged_in("survey_manager").get("/admin/").status_code == 302
+    assert logged_in("survey_manager").get("/manage/").status_code == 302
     client.logout()
     staff = get_user_model().objects.create_superuser(username="root", password="pw-for-tests-1")
     client.force_login(staff)
-    for url in ("/admin/", "/admin/survey/submission/", "/admin/survey/questionnaire/", "/admin/accounts/token/"):
+    for url in ("/manage/", "/manage/survey/submission/", "/manage/survey/questionnaire/", "/manage/accounts/token/"):
         assert client.get(url).status_code == 200, url
 
 

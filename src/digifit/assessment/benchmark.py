@@ -153,6 +153,8 @@ def weighted_design(
                 {("country", "size"): country_size, "sector": {k[0]: v for k, v in sector.items()}},
                 max_iter=100,
                 epsilon=1e-7,
+                # an empty cell falls back to post-stratification on the cells present (below)
+                empty_levels="fail",
             ), "raked"
         except CalibrationError:
             pass

@@ -1,6 +1,6 @@
 """Learning path of the Digital-Check: the weakest dimensions → trainings and coaching sessions. No Django.
 
-The rules are a file organisers edit (``digifit/demo/check/learning_path.toml``): dimension → catalogue topics,
+The rules are a file organisers edit (``assessment/content/v1/learning_path.toml``): dimension → catalogue topics,
 missing channel → topics, how many dimensions, trainings and sessions, and the sector codes of the catalogue.
 The catalogue is anything with two methods (:class:`Catalogue`); the web app passes one backed by
 ``digifit.programme.selectors``, tests pass plain records.
@@ -52,9 +52,9 @@ def load_path_rules(path: str | Path | None = None) -> PathRules:
         The file is missing, not TOML, or a key has the wrong type.
     """
     if path is None:
-        from digifit.demo.check import LEARNING_PATH_RULES_PATH
+        from digifit.assessment.content import instrument_paths
 
-        path = LEARNING_PATH_RULES_PATH
+        path = instrument_paths().learning_path
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

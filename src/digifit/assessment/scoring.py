@@ -1,6 +1,6 @@
 """Scoring of the Digital-Check: answers in, scores out. Pure Python, no Django.
 
-The rules are data, read from one versioned file (``digifit/demo/check/rules.toml`` unless another path is
+The rules are data, read from one versioned file (``digifit/assessment/content/v1/rules.toml`` unless another path is
 given): which items make the Digital Intensity Index (DII) and its levels, which items are channels, and which
 items make each of the six dimensions of the EU Digital Maturity Assessment. The web page, ``digifit check
 score`` and the statistics export all call :func:`score` with these rules.
@@ -124,7 +124,7 @@ def load_rules(path: str | Path | None = None) -> Rules:
     Parameters
     ----------
     path : str or Path, optional
-        A TOML file; default the bundled ``digifit/demo/check/rules.toml``.
+        A TOML file; default the instrument's (:mod:`digifit.assessment.content`).
 
     Returns
     -------
@@ -137,9 +137,9 @@ def load_rules(path: str | Path | None = None) -> Rules:
         ``0..len(items)`` exactly, or an item is listed twice.
     """
     if path is None:
-        from digifit.demo.check import RULES_PATH
+        from digifit.assessment.content import instrument_paths
 
-        path = RULES_PATH
+        path = instrument_paths().rules
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -390,14 +390,16 @@ def score(answers: Mapping[str, Any], rules: Rules) -> CheckResult:
     if share is None:
         missing.append(rules.share_field)
     dimensions: dict[str, float | None] = {}
+    exact: dict[str, float | None] = {}  # unrounded: the overall is computed from these, never from rounded ones
     for dim, names in rules.dimensions.items():
         values = [_scale(answers, name, rules.scale_max, errors) for name in names]
         answered = [v for v in values if v is not None]
         missing += [n for n, v in zip(names, values) if v is None]
         if len(answered) < min(rules.min_answered, len(names)):
-            dimensions[dim] = None
+            dimensions[dim] = exact[dim] = None
         else:
-            dimensions[dim] = round(sum(answered) / len(answered) / rules.scale_max * 100, 1)
+            exact[dim] = sum(answered) / len(answered) / rules.scale_max * 100
+            dimensions[dim] = round(exact[dim], 1)  # shown/stored with one decimal, rounded once
     profile = {}
     for name in rules.profile_fields:
         value = _answer(answers, name)
@@ -408,7 +410,7 @@ def score(answers: Mapping[str, Any], rules: Rules) -> CheckResult:
         shown = "; ".join(errors[:5]) + (f"; and {len(errors) - 5} more" if len(errors) > 5 else "")
         raise AnswersError(f"{len(errors)} answer(s) not allowed by rules version {rules.version!r}: {shown}.")
     dii_score = sum(v for v in dii_items.values() if v)
-    scores = list(dimensions.values())
+    scores = list(exact.values())
     overall = None if any(s is None for s in scores) else round(math.fsum(scores) / len(scores), 1)
     return CheckResult(
         rules_version=rules.version,

@@ -34,26 +34,25 @@ def _cached(kind: str, path: Path, load) -> Any:
 
 def check_form_get():
     """Return the check form (a :class:`digifit.forms.Questionnaire`)."""
-    from digifit.demo.check import CHECK_PATH, load_check
+    from digifit.assessment.content import instrument_paths, load_form
 
-    return _cached("form", Path(getattr(settings, "DIGIFIT_CHECK_FORM", None) or CHECK_PATH), load_check)
+    return _cached("form", instrument_paths().form, load_form)
 
 
 def scoring_rules_get():
     """Return the scoring rules (:class:`digifit.assessment.scoring.Rules`)."""
+    from digifit.assessment.content import instrument_paths
     from digifit.assessment.scoring import load_rules
-    from digifit.demo.check import RULES_PATH
 
-    return _cached("rules", Path(getattr(settings, "DIGIFIT_CHECK_RULES", None) or RULES_PATH), load_rules)
+    return _cached("rules", instrument_paths().rules, load_rules)
 
 
 def path_rules_get():
     """Return the learning-path rules (:class:`digifit.assessment.learning_path.PathRules`)."""
+    from digifit.assessment.content import instrument_paths
     from digifit.assessment.learning_path import load_path_rules
-    from digifit.demo.check import LEARNING_PATH_RULES_PATH
 
-    path = Path(getattr(settings, "DIGIFIT_CHECK_LEARNING_PATH", None) or LEARNING_PATH_RULES_PATH)
-    return _cached("path", path, load_path_rules)
+    return _cached("path", instrument_paths().learning_path, load_path_rules)
 
 
 def assessment_get(*, token: str) -> Assessment | None:
@@ -61,25 +60,6 @@ def assessment_get(*, token: str) -> Assessment | None:
     if not token or len(token) < 20 or len(token) > 64:
         return None
     return Assessment.objects.select_related("previous").filter(token=token).first()
-
-
-def assessment_latest_for_business(*, user) -> tuple[Assessment | None, str]:
-    """Return the latest result of the signed-in programme business of ``user`` (by its e-mail) and that e-mail.
-
-    ``(None, "")`` for anonymous users and users without a programme business. Only for signed-in users: an
-    e-mail address alone never opens a result.
-    """
-    if not getattr(user, "is_authenticated", False):
-        return None, ""
-    try:
-        from digifit.programme.selectors import business_for_user
-    except ImportError:
-        return None, ""
-    business = business_for_user(user)
-    email = (getattr(business, "email", "") or "").strip().lower()
-    if not email:
-        return None, ""
-    return Assessment.objects.filter(email=email).order_by("-completed_at", "-id").first(), email
 
 
 def completed_checks_by_email() -> dict[str, Any]:

@@ -64,19 +64,13 @@ def check_form(request: HttpRequest) -> HttpResponse:
     """The check: one page, every question; on success a redirect to the private result link.
 
     ``?from=<token>`` (the "take the check again" button of a result) prefills the previous answers and links
-    the new result to the previous one, so the result page shows the progress. A signed-in programme business
-    starts from its own latest result the same way.
+    the new result to the previous one, so the result page shows the progress.
     """
     form = selectors.check_form_get()
     language = request.LANGUAGE_CODE if request.LANGUAGE_CODE in form.languages else form.default_language
     previous = selectors.assessment_get(token=request.POST.get("previous") or request.GET.get("from") or "")
-    business_email = ""
-    if previous is None and request.method == "GET":
-        # a signed-in programme business continues from its own latest result (same business)
-        previous, business_email = selectors.assessment_latest_for_business(user=request.user)
+    # Nothing is looked up by a typed or account e-mail: only the private link of a result opens it.
     values: dict[str, Any] = dict(previous.answers) if previous and request.method == "GET" else {}
-    if business_email and not values.get("email"):
-        values["email"] = business_email
     errors: dict[str, str] = {}
     if request.method == "POST":
         names = {f.name for f in form.walk() if f.type in INPUT_TYPES}

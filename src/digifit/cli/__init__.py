@@ -36,6 +36,11 @@ def _register() -> None:
     for command in (_web.serve, _web.manage, _web.questionnaire, _web.waves, _web.snapshot):
         main.add_command(command)
 
+    from digifit.cli import backup as _backup
+
+    main.add_command(_backup.backup)
+    main.add_command(_backup.restore)
+
     from digifit.cli import programme as _programme
 
     main.add_command(_programme.programme)

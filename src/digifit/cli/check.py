@@ -59,7 +59,7 @@ def score_command(answers: Path, as_json: bool, rules: Path | None, form: Path |
     are errors.
     """
     from digifit.assessment import scoring
-    from digifit.demo.check import CHECK_PATH, load_check
+    from digifit.assessment.content import instrument_paths, load_form
 
     try:
         text = sys.stdin.read() if str(answers) == "-" else answers.read_text(encoding="utf-8")
@@ -73,7 +73,7 @@ def score_command(answers: Path, as_json: bool, rules: Path | None, form: Path |
         ) from None
     try:
         loaded_rules = scoring.load_rules(rules)
-        questionnaire = load_check(form or CHECK_PATH)
+        questionnaire = load_form(form or instrument_paths().form)
         values = scoring.answers_check(questionnaire, data, language=language, partial=True)
         result = scoring.score(values, loaded_rules)
     except FileNotFoundError as exc:

@@ -132,6 +132,13 @@ def _weighting_options() -> list[Callable]:
             metavar="COL[,COL]=FILE.csv",
             help="Rake to this margin (repeatable; level column(s) and Freq).",
         ),
+        opt(
+            "--strict-margins",
+            is_flag=True,
+            help="With --rake: a margin level without responses is an error (default: merge it into its "
+            "neighbouring level and say so).",
+        ),
+        opt("--ordered", metavar="COL[,COL]", help="With --rake: columns whose levels are ordered (e.g. size)."),
         opt("--calibrate", metavar="COL+COL…", help="Calibrate to the totals of these columns (with --totals)."),
         opt("--totals", "cal_totals", type=click.Path(dir_okay=False), help="JSON population totals for --calibrate."),
         opt(
@@ -170,7 +177,12 @@ def apply_weighting(d, options: dict[str, Any]):
         d = stats.poststratify(d, cols, path)
     elif "rake" in o:
         margins = [(tuple(c), path) for c, path in (_margin(m, "--rake") for m in o["rake"])]
-        d = stats.rake(d, margins, **iters)
+        ordered = _split_columns(o["ordered"]) if "ordered" in o else ()
+        d = stats.rake(
+            d, margins, empty_levels="fail" if o.get("strict_margins") else "collapse", ordered=ordered, **iters
+        )
+        for note in d.calibration.collapsed:
+            click.echo(f"note: {note}", err=True)
     elif "calibrate" in o:
         terms = [t.strip() for t in o["calibrate"].split("+")]
         if not all(terms):

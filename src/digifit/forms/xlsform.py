@@ -36,6 +36,7 @@ from digifit.forms.model import (
     Questionnaire,
     XLSFormError,
 )
+from digifit.uploads import UploadLimits, UploadRefused, check_xlsx
 
 __all__ = ["load_xlsform"]
 
@@ -677,7 +678,10 @@ def _read_bytes(source: str | os.PathLike[str] | bytes | BinaryIO) -> tuple[byte
 
 
 def load_xlsform(
-    source: str | os.PathLike[str] | bytes | BinaryIO, *, filename: str | None = None
+    source: str | os.PathLike[str] | bytes | BinaryIO,
+    *,
+    filename: str | None = None,
+    limits: UploadLimits | None = None,
 ) -> Questionnaire:
     """Load an XLSForm workbook into a :class:`Questionnaire`.
 
@@ -688,6 +692,8 @@ def load_xlsform(
     filename : str, optional
         Name used in error messages and as ``form_id`` when the settings sheet has none; defaults to the
         file name of ``source``.
+    limits : UploadLimits, optional
+        Bounds of the upload guard (:mod:`digifit.uploads`) checked before parsing; defaults apply.
 
     Returns
     -------
@@ -708,6 +714,12 @@ def load_xlsform(
     """
     data, source_name = _read_bytes(source)
     filename = filename or source_name
+    try:
+        check_xlsx(data, limits)  # hostile files are refused before openpyxl or pyxform sees them
+    except UploadRefused as exc:
+        raise XLSFormError(
+            [Problem(None, None, None, f"cannot read the workbook as .xlsx: {exc}")], filename=filename
+        ) from exc
     try:
         sheets = _read_sheets(data)
     except Exception as exc:  # openpyxl raises many kinds (zipfile, KeyError, InvalidFileException ...)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
@@ -34,7 +35,10 @@ class BusinessSignupForm(forms.Form):
 
     def clean_password(self) -> str:
         value = self.cleaned_data["password"]
-        validate_password(value)
+        # the validators know the account to be: a password like the e-mail or the contact's name is refused
+        email = self.cleaned_data.get("email", "")
+        account = User(username=email, email=email, first_name=self.cleaned_data.get("contact_name", ""))
+        validate_password(value, user=account)
         return value
 
 

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from digifit.exports.cells import safe_cell
 from digifit.programme.recurrence import ProgrammeError
 
 __all__ = [
@@ -272,7 +273,7 @@ def funnel_to_csv(rows: Sequence[FunnelRow]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*columns, "registered", "attended", "fit"])
     for row in rows:
-        writer.writerow([*(value for _, value in row.group), row.registered, row.attended, row.fit])
+        writer.writerow([*(safe_cell(value) for _, value in row.group), row.registered, row.attended, row.fit])
     return out.getvalue()
 
 

@@ -176,6 +176,23 @@ def business_signup(*, email: str, password: str, **profile: object) -> Business
     return business_register(user=user, email=email, **profile)
 
 
+def _own_outbox(business: Business):
+    """The outbox rows of ``business``'s own registrations (by key), never rows matched by an e-mail address.
+
+    Another account may carry the same address; its e-mails are not this business's to see or delete.
+    """
+    from django.db.models import Q
+
+    ids = list(business.registrations.values_list("pk", flat=True))
+    if not ids:
+        return OutboxMessage.objects.none()
+    cond = Q()
+    for pk in ids:
+        cond |= Q(key__regex=rf"^programme\.[a-z]+:({pk}:|{pk}$)")
+        cond |= Q(key__regex=rf"^programme\.recording:[0-9]+:{pk}$")
+    return OutboxMessage.objects.filter(cond, to=business.email)
+
+
 def business_export(*, business: Business) -> dict:
     """Everything stored about ``business`` (GDPR Art. 15/20), as a JSON-ready mapping."""
     regs = business.registrations.select_related("session__series").order_by("created_at", "id")
@@ -218,7 +235,7 @@ def business_export(*, business: Business) -> dict:
         ],
         "emails": [
             {"subject": m.subject, "state": m.state, "send_at": m.send_at.isoformat()}
-            for m in OutboxMessage.objects.filter(to=business.email).order_by("send_at", "id")
+            for m in _own_outbox(business).order_by("send_at", "id")
         ],
     }
 
@@ -232,7 +249,7 @@ def business_delete(*, business: Business, now: datetime | None = None) -> None:
     for reg in business.registrations.filter(status__in=["confirmed", "waitlisted"], session__start__gt=now):
         registration_cancel(registration=reg, now=now, notify=False, enforce_deadline=False)
     with transaction.atomic():
-        OutboxMessage.objects.filter(to=business.email).exclude(state=OutboxMessage.State.SENDING).delete()
+        _own_outbox(business).exclude(state=OutboxMessage.State.SENDING).delete()
         Story.objects.filter(business=business).update(business=None)
         user = business.user
         business.delete()

@@ -9,3 +9,6 @@ class ReportsConfig(AppConfig):
     label = "reports"
     verbose_name = _("Reports")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from digifit.reports import tasks  # noqa: F401 - connects report_make to services.job_queued

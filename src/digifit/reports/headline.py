@@ -164,6 +164,7 @@ class HeadlineReport:
     weighted_vs_unweighted: tuple[Line, ...]
     design_note: str
     sector_scaled: bool = False
+    collapsed: tuple[stats.Collapse, ...] = ()  # weighting: empty margin levels merged into neighbours
     generated: str = field(default_factory=lambda: dt.date.today().isoformat())
 
     def line(self, table: str, key: str) -> Line:
@@ -331,7 +332,8 @@ def _design(
     d = Design(source, weights, "country", ("__business",) if clusters else (), (), "fail")
     if not calibrate:
         return d
-    return stats.rake(d, margins, max_iter=100, epsilon=1e-7)
+    # a margin level without responses (a wave just opened) is merged into its neighbour (digifit.stats.sparse)
+    return stats.rake(d, margins, max_iter=100, epsilon=1e-7, ordered=("size",))
 
 
 def rake_margins(margins: dict, countries: set[str]) -> tuple[dict, bool]:
@@ -604,4 +606,5 @@ def headline_report(
             + (" (sector margin scaled to the countries in the sample)" if sector_scaled else "")
         ),
         sector_scaled=sector_scaled,
+        collapsed=design.calibration.collapsed,
     )

@@ -51,6 +51,7 @@ class Analysis:
     comparison: hl.Comparison | None
     n_rows: int
     design_note: str
+    collapsed: tuple = ()  # weighting: empty margin levels merged into neighbours (digifit.stats.Collapse)
 
 
 def wave_snapshots(waves) -> list[Path]:
@@ -122,7 +123,9 @@ def _analysis(paths: tuple[str, ...], indicator: str, by: tuple[str, ...], compa
             hl.Line("offline", off, hl.reliability(off)),
             hl.Line("difference", diff, "suppressed" if min(on.n, off.n) < hl.MIN_N else "ok"),
         )
-    return Analysis(indicator, tuple(by_list), (), tuple(rows), overall, comparison, n_rows, note)
+    return Analysis(
+        indicator, tuple(by_list), (), tuple(rows), overall, comparison, n_rows, note, design.calibration.collapsed
+    )
 
 
 def analysis_get(*, waves, indicator: str, by: tuple[str, ...] = ("country",), compare: bool = True) -> Analysis:
@@ -151,22 +154,26 @@ def analysis_get(*, waves, indicator: str, by: tuple[str, ...] = ("country",), c
     paths = [str(p) for p in wave_snapshots(waves)]
     if "wave" not in by:
         a = _analysis(tuple(paths), indicator, by, True, 0.95)
-        return Analysis(a.indicator, a.by, names, a.rows, a.overall, a.comparison, a.n_rows, a.design_note)
+        return Analysis(a.indicator, a.by, names, a.rows, a.overall, a.comparison, a.n_rows, a.design_note, a.collapsed)
     # the trend: each wave raked on its own
     other = tuple(b for b in by if b != "wave")
     rows: list[AnalysisRow] = []
     n_rows = 0
     note = ""
+    collapsed: list = []
     for w, p in sorted(zip(waves, paths, strict=True), key=lambda wp: _sort_key("wave", wp[0].name, [])):
         a = _analysis((p,), indicator, other, False, 0.95)
         n_rows += a.n_rows
+        collapsed.extend(a.collapsed)
         note = a.design_note + ", each wave raked on its own"
         cells = a.rows if other else (a.overall,)
         for r in cells:
             domain = tuple((c, w.name) if c == "wave" else (c, dict(r.domain)[c]) for c in by)
             rows.append(AnalysisRow(domain, r.estimate, r.status))
     pooled = _analysis(tuple(paths), indicator, (), True, 0.95)
-    return Analysis(indicator, by, names, tuple(rows), pooled.overall, pooled.comparison, n_rows, note)
+    return Analysis(
+        indicator, by, names, tuple(rows), pooled.overall, pooled.comparison, n_rows, note, tuple(collapsed)
+    )
 
 
 @functools.lru_cache(maxsize=16)
@@ -174,10 +181,24 @@ def _headline(path: str) -> hl.HeadlineReport:
     return hl.headline_report(path)
 
 
-def headline_get(*, wave) -> hl.HeadlineReport:
-    """The headline report of ``wave`` (the library's :func:`~digifit.reports.headline.headline_report`)."""
-    (path,) = wave_snapshots([wave])
-    return _headline(str(path))
+@functools.lru_cache(maxsize=16)
+def _headline_pooled(paths: tuple[str, ...]) -> hl.HeadlineReport:
+    import duckdb
+
+    con = duckdb.connect()
+    return hl.headline_report(con.read_parquet(list(paths), union_by_name=True), con=con)
+
+
+def headline_get(*, wave=None, waves=None) -> hl.HeadlineReport:
+    """The headline report of ``wave``, or of ``waves`` pooled (the library's
+    :func:`~digifit.reports.headline.headline_report` on their snapshots read together: the same design, a
+    business answering several waves one cluster).
+    """
+    chosen = list(waves) if waves else [wave]
+    paths = sorted(str(p) for p in wave_snapshots(chosen))
+    if len(paths) == 1:
+        return _headline(paths[0])
+    return _headline_pooled(tuple(paths))
 
 
 def analysis_waves():

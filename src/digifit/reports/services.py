@@ -14,6 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max
+from django.dispatch import Signal
 from django.utils import timezone
 
 from digifit.errors import DigifitError
@@ -90,6 +91,15 @@ def reportjob_create(*, wave, format: str, lang: str, user=None, enqueue: bool =
         raise ReportJobError(f"language {lang!r}: expected one of {', '.join(ReportJob.Lang.values)}.")
     if not wave.submissions.filter(status="complete").exists():
         raise ReportJobError(f"wave {wave.name!r} has no responses yet.")
+    n = wave.submissions.filter(status="complete").count()
+    minimum = int(getattr(settings, "DIGIFIT_MIN_RESPONSES", 30))
+    if n < minimum:
+        from django.utils.translation import gettext as _
+
+        raise ReportJobError(
+            _("Not enough responses yet (n = %(n)s). Estimates are shown from %(min)s responses on.")
+            % {"n": n, "min": minimum}
+        )
     with transaction.atomic():
         job = ReportJob(
             wave=wave, format=format, lang=lang, created_by=user if getattr(user, "is_authenticated", False) else None
@@ -101,11 +111,18 @@ def reportjob_create(*, wave, format: str, lang: str, user=None, enqueue: bool =
     return job
 
 
-def _enqueue(job_id: int) -> None:
-    from digifit.reports.tasks import report_make
+# Sent when a job is to be made. ``digifit.reports.tasks`` listens and enqueues ``report_make``, so the dependency
+# runs one way (tasks -> services); the task id comes back through :func:`reportjob_task_record`.
+job_queued = Signal()
 
-    result = report_make.enqueue(job_id)
-    ReportJob.objects.filter(pk=job_id).update(task_id=str(result.id)[:64])
+
+def _enqueue(job_id: int) -> None:
+    job_queued.send(sender=None, job_id=job_id)
+
+
+def reportjob_task_record(*, job_id: int, task_id: object) -> None:
+    """Record the id of the background task that makes a job."""
+    ReportJob.objects.filter(pk=job_id).update(task_id=str(task_id)[:64])
 
 
 def _progress(job_id: int, percent: int, step: str) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from digifit.reports.services import job_queued, reportjob_requeue_stale, reportjob_run, reportjob_task_record
+
 
 @task()
 def report_make(job_id: int) -> str:
     """Make the report of job ``job_id``; return its final status."""
-    from digifit.reports.services import reportjob_run
-
     job = reportjob_run(job_id=job_id)
     return job.status if job is not None else "missing"
 
@@ -24,6 +24,13 @@ def report_make(job_id: int) -> str:
 @task()
 def reports_requeue_stale() -> int:
     """Queue again report jobs whose worker died; return how many."""
-    from digifit.reports.services import reportjob_requeue_stale
-
     return len(reportjob_requeue_stale())
+
+
+def _make_soon(*, job_id: int, **_kwargs) -> None:
+    result = report_make.enqueue(job_id)
+    reportjob_task_record(job_id=job_id, task_id=result.id)
+
+
+# connected when the app is ready (ReportsConfig.ready imports this module)
+job_queued.connect(_make_soon, dispatch_uid="digifit.reports.tasks.make_soon")

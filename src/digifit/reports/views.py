@@ -51,6 +51,52 @@ def _lang() -> str:
     return "de" if (get_language() or "de").startswith("de") else "en"
 
 
+def _min_responses() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "DIGIFIT_MIN_RESPONSES", 30))
+
+
+def _too_few(n: int) -> str | None:
+    """The message for waves below the minimum number of responses (``DIGIFIT_MIN_RESPONSES``), else None."""
+    if n < _min_responses():
+        return _("Not enough responses yet (n = %(n)s). Estimates are shown from %(min)s responses on.") % {
+            "n": n,
+            "min": _min_responses(),
+        }
+    return None
+
+
+def _error_message(exc: Exception) -> str:
+    """A translated message that says what to do; the library's exception text never reaches the page."""
+    from digifit.errors import CalibrationError, DesignError, EstimationError
+
+    if isinstance(exc, CalibrationError):
+        return _("The responses cannot be weighted to the population margins yet. Wait for more responses or "
+                 "check the margins files.")  # fmt: skip
+    if isinstance(exc, DesignError | EstimationError):
+        return _("These responses do not allow an estimate yet. Choose other waves or wait for more responses.")
+    return _("The analysis could not be computed. Choose other waves or ask an administrator to check the data.")
+
+
+def _collapse_notes(collapsed, lang: str) -> list[str]:
+    """The weighting notes under a table, in the UI language, built from :class:`digifit.stats.Collapse`."""
+
+    def label(margin, key) -> str:
+        return " / ".join(rl.level_label(c, str(v), lang) for c, v in zip(margin, key))
+
+    out = []
+    for note in collapsed:
+        levels = ", ".join(label(note.margin, k) for k in note.levels)
+        if note.into is None:
+            out.append(_("Weighting: no responses in any level of %(margin)s; this margin was left out.")
+                       % {"margin": " × ".join(BREAKDOWN_LABELS[lang].get(c, c) for c in note.margin)})  # fmt: skip
+        else:
+            out.append(_("Weighting: no responses yet in %(levels)s; merged with %(into)s.")
+                       % {"levels": levels, "into": label(note.margin, note.into)})  # fmt: skip
+    return out
+
+
 def _forbidden(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/web/no_access.html", status=403)
 
@@ -166,10 +212,14 @@ def _analysis_context(request: HttpRequest) -> dict:
     if not chosen:
         ctx["error"] = _("No wave with responses yet.")
         return ctx
+    too_few = _too_few(sum(w.n for w in chosen))
+    if too_few:
+        ctx["error"] = too_few
+        return ctx
     try:
         a = selectors.analysis_get(waves=chosen, indicator=indicator, by=by)
     except DigifitError as exc:
-        ctx["error"] = str(exc)
+        ctx["error"] = _error_message(exc)
         return ctx
     rows = []
     for r in a.rows:
@@ -198,6 +248,7 @@ def _analysis_context(request: HttpRequest) -> dict:
         chart=_chart_spec(a, lang),
         n_rows=rl.fmt_int(a.n_rows, lang),
         wave_names=", ".join(a.waves),
+        notes=_collapse_notes(a.collapsed, lang),
     )
     return ctx
 
@@ -231,7 +282,7 @@ def analysis_json(request: HttpRequest) -> HttpResponse:
     try:
         a = selectors.analysis_get(waves=chosen, indicator=indicator, by=by)
     except DigifitError as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
+        return JsonResponse({"error": _error_message(exc)}, status=400)
 
     def row(r):
         return {**r.estimate.to_dict(), "domain": dict(r.domain), "status": r.status}
@@ -257,13 +308,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if not _can_view(request.user):
         return _forbidden(request)
     lang = _lang()
-    wave = selectors.analysis_waves().first()
-    ctx: dict = {"wave": wave, "has_vega": _has_vega()}
-    if wave is not None:
+    all_waves = list(selectors.analysis_waves())
+    ids = {int(w) for w in request.GET.getlist("wave") if str(w).isdigit()}
+    chosen = [w for w in all_waves if w.pk in ids] or all_waves[:1]
+    wave = chosen[0] if chosen else None
+    ctx: dict = {
+        "wave": wave,
+        "waves": all_waves,
+        "chosen": {w.pk for w in chosen},
+        "wave_names": ", ".join(w.name for w in chosen),
+        "has_vega": _has_vega(),
+    }
+    n_chosen = sum(w.n for w in chosen)
+    if wave is not None and _too_few(n_chosen):
+        ctx["error"] = _too_few(n_chosen)
+    elif wave is not None:
         try:
-            report = selectors.headline_get(wave=wave)
+            report = selectors.headline_get(waves=chosen)
         except DigifitError as exc:
-            ctx["error"] = str(exc)
+            ctx["error"] = _error_message(exc)
         else:
             rows = []
             for line in report.weighted_vs_unweighted:
@@ -275,7 +338,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 rows.append(r)
             from digifit.reports.charts import headline_chart
 
-            ctx.update(rows=rows, n_rows=rl.fmt_int(report.n_rows, lang), chart=headline_chart(report, lang))
+            ctx.update(
+                rows=rows,
+                n_rows=rl.fmt_int(report.n_rows, lang),
+                chart=headline_chart(report, lang),
+                notes=_collapse_notes(report.collapsed, lang),
+            )
     return render(request, "reports/web/dashboard.html", ctx)
 
 

@@ -19,6 +19,7 @@ from digifit.stats.glm import Coefficient, GLMResult, glm
 from digifit.stats.intervals import CI_METHODS, PROPORTION_METHODS, confint
 from digifit.stats.replicates import as_replicate
 from digifit.stats.result import Estimate, Estimates
+from digifit.stats.sparse import Collapse
 
 __all__ = [
     "CI_METHODS",
@@ -26,6 +27,7 @@ __all__ = [
     "PROPORTION_METHODS",
     "CalibrationError",
     "Coefficient",
+    "Collapse",
     "Design",
     "DesignError",
     "DigifitError",

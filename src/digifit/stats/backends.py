@@ -105,6 +105,20 @@ def csv_sql(path: str) -> str:
 
 ENGINES = ("duckdb", "spark")
 
+# Engines other than the built-in DuckDB one, found by name: engine -> (module, function making a source from
+# ``(data, con)``, class wrapping a table already bound to that engine). Resolved lazily with importlib, so this
+# module never imports an engine (the engine modules import this one for the interface they implement).
+ENGINE_REGISTRY: dict[str, tuple[str, str, str]] = {
+    "spark": ("digifit.stats.spark", "spark_source", "SparkSource"),
+}
+
+
+def _engine_attr(engine: str, which: int) -> Any:
+    import importlib
+
+    module, *names = ENGINE_REGISTRY[engine]
+    return getattr(importlib.import_module(module), names[which])
+
 
 def _is_spark_table(table: ir.Table) -> bool:
     try:
@@ -131,14 +145,10 @@ def to_source(data: Any, *, con: Any = None, engine: str = "duckdb") -> Source:
         raise DesignError(f"engine {engine!r} is not known; expected one of {', '.join(ENGINES)}.")
     if isinstance(data, ir.Table):
         if _is_spark_table(data):
-            from digifit.stats.spark import SparkSource
-
-            return SparkSource(data)
+            return _engine_attr("spark", 1)(data)
         return IbisSource(data)
     if engine == "spark":
-        from digifit.stats.spark import spark_source
-
-        return spark_source(data, con)
+        return _engine_attr("spark", 0)(data, con)
     import duckdb
 
     if isinstance(data, str | os.PathLike):

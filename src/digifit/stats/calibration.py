@@ -32,6 +32,7 @@ import numpy as np
 
 from digifit.errors import CalibrationError
 from digifit.stats.design import DOUBLE_ONE, Design, check_columns
+from digifit.stats.sparse import Collapse, collapse_empty
 
 __all__ = ["calibrate", "poststratify", "rake", "trim_weights"]
 
@@ -60,6 +61,7 @@ class CellCalibration:
     margin_codes: tuple[np.ndarray, ...] = ()  # raking: each cell's level code in each margin
     margin_population: tuple[np.ndarray, ...] = ()  # raking: population count of each margin level
     iterations: int = 0  # raking: full passes the fit took
+    collapsed: tuple[Collapse, ...] = ()  # raking: empty margin levels merged into neighbours (stats.sparse)
 
     def replicate_factors(self, base_cells: np.ndarray) -> np.ndarray:
         """Calibrate every replicate again: its weight factor per cell, from its pre-calibration cell totals.
@@ -387,6 +389,8 @@ def rake(
     max_iter: int = 10,
     epsilon: float = 1.0,
     check_totals: float | None = 1e-6,
+    empty_levels: str = "collapse",
+    ordered: Sequence[str] = (),
 ) -> Design:
     """Rake the weights to population margins by iterative proportional fitting (R's ``rake``).
 
@@ -403,6 +407,14 @@ def rake(
         total weight (R's ``control$epsilon``).
     check_totals : float or None, default 1e-6
         Margins must agree on the population size to this relative tolerance (``None`` to skip).
+    empty_levels : {'collapse', 'fail'}, default 'collapse'
+        A margin level with a population count but no sample rows: ``'collapse'`` merges it into a
+        neighbouring level (the policy of :mod:`digifit.stats.sparse`; the design's
+        ``calibration.collapsed`` lists each merge as a :class:`~digifit.stats.sparse.Collapse`), ``'fail'``
+        raises (the strict behaviour). Nothing changes when every level has rows.
+    ordered : list of str, default ()
+        Columns whose levels are ordered (in the population table's order): an empty level of such a column is
+        merged into the next level rather than into the largest one.
 
     Returns
     -------
@@ -411,8 +423,9 @@ def rake(
     Raises
     ------
     CalibrationError
-        Margins whose totals disagree, levels missing on either side, or no convergence (naming the margin with
-        the largest remaining discrepancy).
+        Margins whose totals disagree, sample levels missing from the population (and, with
+        ``empty_levels='fail'``, population levels missing from the sample), or no convergence (naming the margin
+        with the largest remaining discrepancy).
 
     Notes
     -----
@@ -435,6 +448,8 @@ def rake(
         raise CalibrationError("rake: no margins given.")
     if max_iter < 1:
         raise CalibrationError(f"rake: max_iter must be at least 1; got {max_iter!r}.")
+    if empty_levels not in ("collapse", "fail"):
+        raise CalibrationError(f"rake: empty_levels {empty_levels!r} is not known; expected 'collapse' or 'fail'.")
     margin_cols: list[tuple[str, ...]] = []
     pops: list[dict[tuple, float]] = []
     for cols, population in items:
@@ -444,6 +459,24 @@ def rake(
         pops.append(_population_table(population, cols_t, f"rake margin {'/'.join(cols_t)}"))
     columns = tuple(dict.fromkeys(c for cols in margin_cols for c in cols))
     keys, base, _counts = _cell_totals(design, columns)
+    collapsed: list[Collapse] = []
+    if empty_levels == "collapse":
+        kept_cols, kept_pops = [], []
+        for cols, pop in zip(margin_cols, pops):
+            at = [columns.index(c) for c in cols]
+            new_pop, notes = collapse_empty(cols, pop, {tuple(k[i] for i in at) for k in keys}, ordered=ordered)
+            collapsed.extend(notes)
+            if new_pop is not None:
+                kept_cols.append(cols)
+                kept_pops.append(new_pop)
+        if not kept_cols:
+            raise CalibrationError("rake: no margin has a level with sample rows.")
+        if len(kept_cols) < len(margin_cols):  # a margin was dropped: the cells of the remaining columns
+            margin_cols, pops = kept_cols, kept_pops
+            columns = tuple(dict.fromkeys(c for cols in margin_cols for c in cols))
+            keys, base, _counts = _cell_totals(design, columns)
+        else:
+            pops = kept_pops
     idx = [tuple(columns.index(c) for c in cols) for cols in margin_cols]
     level_of = []
     pop_of = []
@@ -512,6 +545,7 @@ def rake(
         margin_codes=tuple(level_of),
         margin_population=tuple(pop_of),
         iterations=iterations,
+        collapsed=tuple(collapsed),
     )
     return _with(design, cal)
 

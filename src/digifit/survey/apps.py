@@ -7,3 +7,6 @@ class SurveyConfig(AppConfig):
     label = "survey"
     verbose_name = _("Survey")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from digifit.survey import tasks  # noqa: F401 - connects the webhook flush to deliveries_queued

@@ -43,6 +43,7 @@ from django.db import connections
 from django.db.models import CharField, Count, F, Func, Q, Value
 from django.db.models.fields.json import KeyTransform
 
+from digifit.exports.cells import safe_cell
 from digifit.survey.errors import FieldProblem, SubmissionRejected
 from digifit.survey.models import Questionnaire, QuestionnaireVersion, Submission, Wave
 
@@ -245,7 +246,7 @@ def _repeat_rows(layout: Layout, name: str, instance_id: str, data: dict[str, An
 def _plain(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.isoformat()
-    return "" if value is None else value
+    return "" if value is None else safe_cell(value)
 
 
 def csv_stream(spec: ExportSpec) -> Iterator[bytes]:
@@ -288,7 +289,7 @@ def xlsx_write(spec: ExportSpec, target: IO[bytes] | str | Path) -> None:
     layout = layout_for(spec.questionnaire)
     wb = Workbook(write_only=True)
     main = wb.create_sheet("data")
-    main.append([c.name for c in layout.main])
+    main.append([safe_cell(c.name) for c in layout.main])
     sheets = {}
     for name, cols in layout.repeats.items():
         sheets[name] = wb.create_sheet(name[:31])
@@ -304,7 +305,7 @@ def xlsx_write(spec: ExportSpec, target: IO[bytes] | str | Path) -> None:
 def _xlsx_value(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
+    return safe_cell(value)
 
 
 def xlsx_bytes(spec: ExportSpec) -> IO[bytes]:

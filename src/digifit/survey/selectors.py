@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from digifit.survey.models import Invitation, Questionnaire, QuestionnaireVersion, Submission, Wave
 
@@ -58,10 +60,18 @@ def wave_get(*, wave_id: Any) -> Wave | None:
     return None
 
 
+def wave_accepts(wave: Wave, *, now: datetime | None = None) -> bool:
+    """Return whether a wave takes submissions now (open, and inside its dates when set)."""
+    now = now or timezone.now()
+    if wave.status != Wave.Status.OPEN:
+        return False
+    if wave.opens_at and now < wave.opens_at:
+        return False
+    return not (wave.closes_at and now >= wave.closes_at)
+
+
 def wave_open_for(*, questionnaire: Questionnaire) -> Wave | None:
     """Return the wave that currently takes submissions for a questionnaire (the newest open one)."""
-    from digifit.survey.services import wave_accepts
-
     for wave in Wave.objects.filter(questionnaire=questionnaire, status=Wave.Status.OPEN).order_by("-id"):
         if wave_accepts(wave):
             return wave

@@ -32,6 +32,9 @@ from digifit.survey.models import (
 )
 from digifit.survey.text_check import text_problem
 
+# wave_accepts is a read; it lives with the selectors and is re-exported here (services import selectors only)
+from digifit.survey.selectors import wave_accepts, wave_open_for
+
 LANGUAGES = ("de", "en", "fr")
 
 
@@ -149,16 +152,6 @@ def wave_status_set(*, wave: Wave, status: str) -> Wave:
 
         transaction.on_commit(functools.partial(wave_closed, wave=wave))
     return wave
-
-
-def wave_accepts(wave: Wave, *, now: datetime | None = None) -> bool:
-    """Return whether a wave takes submissions now (open, and inside its dates when set)."""
-    now = now or timezone.now()
-    if wave.status != Wave.Status.OPEN:
-        return False
-    if wave.opens_at and now < wave.opens_at:
-        return False
-    return not (wave.closes_at and now >= wave.closes_at)
 
 
 # ----------------------------------------------------------------------------------------- invitations
@@ -345,8 +338,6 @@ def submission_submit(
     if stored is not None and stored.status == Submission.Status.COMPLETE:
         return Submitted(stored, False)
     if auto_wave and wave is None and invitation is None:
-        from digifit.survey.selectors import wave_open_for
-
         wave = wave_open_for(questionnaire=questionnaire_version.questionnaire)
         if wave is None and Wave.objects.filter(questionnaire_id=questionnaire_version.questionnaire_id).exists():
             raise NotAllowed(f"no wave of {questionnaire_version.questionnaire.form_id!r} is open")

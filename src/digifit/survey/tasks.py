@@ -10,10 +10,18 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from digifit.survey.webhooks import webhook_deliveries_run
+from digifit.survey.webhooks import deliveries_queued, webhook_deliveries_run
 
 
 @task()
 def webhooks_flush() -> int:
     """Attempt the webhook deliveries that are due now; return how many were attempted."""
     return webhook_deliveries_run()
+
+
+def _flush_soon(**_kwargs) -> None:
+    webhooks_flush.enqueue()
+
+
+# connected when the app is ready (SurveyConfig.ready imports this module)
+deliveries_queued.connect(_flush_soon, dispatch_uid="digifit.survey.tasks.flush_soon")

@@ -45,6 +45,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import close_old_connections, connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -291,14 +292,17 @@ def submission_accepted(*, submission_id: int, questionnaire_id: int | None = No
         logger.exception("could not queue webhook deliveries of submission %s", submission_id)
 
 
+# Sent when deliveries were queued. ``digifit.survey.tasks`` listens and enqueues its flush task, so the
+# dependency runs one way (tasks -> webhooks); with no listener the webhooks_deliver loop delivers.
+deliveries_queued = Signal()
+
+
 def _wake_worker() -> None:
-    """Enqueue the django-tasks task that delivers at once (when TASKS is configured); the loop is the backstop."""
+    """Ask the task side to deliver at once (when TASKS is configured); the loop is the backstop."""
     if not getattr(settings, "TASKS", None):
         return
     try:
-        from digifit.survey.tasks import webhooks_flush
-
-        webhooks_flush.enqueue()
+        deliveries_queued.send(sender=None)
     except Exception:  # no task backend: the webhooks_deliver loop delivers
         logger.debug("webhooks_flush not enqueued", exc_info=True)
 

@@ -9,12 +9,19 @@ Environment variables (all optional):
     Where the SQLite database, the secret key and uploaded files live. Default: ``./var``.
 ``DIGIFIT_DB_POOL``, ``DIGIFIT_DB_POOL_MAX``
     PostgreSQL only: share a pool of connections between the server's threads (default on, at most 16).
-``DJANGO_DEBUG``
-    ``1`` for development (the default), ``0`` in production.
-``DJANGO_SECRET_KEY``
-    The secret key. Without it one is generated once and kept in ``$DIGIFIT_DATA_DIR/secret_key``.
-``DJANGO_ALLOWED_HOSTS``
-    Comma-separated host names; default ``localhost,127.0.0.1,[::1]`` (``*`` when debugging).
+``DIGIFIT_DEBUG``
+    ``1`` for development only. Default: off (production behaviour; ``DJANGO_DEBUG`` is read as a fallback).
+``DIGIFIT_SECRET_KEY``
+    The secret key (``DJANGO_SECRET_KEY`` as a fallback). Without it one is generated once and kept in
+    ``$DIGIFIT_DATA_DIR/secret_key``; with ``DIGIFIT_HTTPS=1`` (a public deployment) the server refuses to start
+    without it.
+``DIGIFIT_ALLOWED_HOSTS``
+    Comma-separated host names (``DJANGO_ALLOWED_HOSTS`` as a fallback); default ``localhost,127.0.0.1,[::1]``.
+``DIGIFIT_HTTPS``
+    ``1`` behind TLS: redirect to https, HSTS for a year (subdomains, preload), secure cookies. Behind a reverse
+    proxy that terminates TLS, the proxy must set ``X-Forwarded-Proto`` (see ``docs/deploy.md``).
+``DIGIFIT_ADMIN_PATH``
+    Where the Django admin lives. Default ``manage/``; empty or ``off`` disables the admin.
 ``DIGIFIT_STATIC_ROOT``
     Where ``digifit manage collectstatic`` writes files. Default: ``$DIGIFIT_DATA_DIR/static``.
 """
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -39,10 +47,25 @@ def _env_flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env(name: str, default: str = "") -> str:
+    """``DIGIFIT_<name>``, else the older ``DJANGO_<name>``, else ``default``."""
+    for prefix in ("DIGIFIT_", "DJANGO_"):
+        value = os.environ.get(prefix + name)
+        if value:
+            return value
+    return default
+
+
+DEBUG = _env_flag("DIGIFIT_DEBUG", _env_flag("DJANGO_DEBUG", False))
+HTTPS = _env_flag("DIGIFIT_HTTPS", False)
+
+
 def _secret_key() -> str:
-    key = os.environ.get("DJANGO_SECRET_KEY")
+    key = _env("SECRET_KEY")
     if key:
         return key
+    if HTTPS:
+        raise SystemExit("digifit: DIGIFIT_SECRET_KEY must be set in production (DIGIFIT_HTTPS=1); see docs/deploy.md")
     path = DATA_DIR / "secret_key"
     if path.exists():
         return path.read_text().strip()
@@ -56,13 +79,13 @@ def _secret_key() -> str:
     return key
 
 
-DEBUG = _env_flag("DJANGO_DEBUG", True)
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = [
-    h.strip()
-    for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "*" if DEBUG else "localhost,127.0.0.1,[::1]").split(",")
-    if h.strip()
-]
+ALLOWED_HOSTS = [h.strip() for h in _env("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+if DEBUG:
+    ALLOWED_HOSTS += [h for h in ("localhost", "127.0.0.1", "[::1]", "testserver") if h not in ALLOWED_HOSTS]
+
+_admin_path = os.environ.get("DIGIFIT_ADMIN_PATH", "manage/").strip().strip("/")
+DIGIFIT_ADMIN_PATH = "" if _admin_path.lower() in {"", "off", "none", "0"} else _admin_path + "/"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -80,6 +103,7 @@ INSTALLED_APPS = [
     "digifit.programme",
     "digifit.assessment",
     "digifit.reports",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -92,6 +116,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "digifit.web.urls"
@@ -139,6 +164,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes) on the web login and OpenRosa's Basic auth (API tokens are 192-bit random values,
+# not guessable): after 5 failures the account and, separately, the client address are refused for 15 minutes,
+# even with the right password (429). Every attempt is recorded (axes' AccessAttempt / AccessFailureLog, admin).
+AUTHENTICATION_BACKENDS = [
+    "digifit.accounts.throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("DIGIFIT_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("DIGIFIT_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_HTTP_RESPONSE_CODE = 429
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "survey:dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -161,9 +199,25 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 DIGIFIT_OPENROSA_MAX_CONTENT_LENGTH = 10 * 1024 * 1024
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = _env_flag("DJANGO_SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Cookies and headers. Session and CSRF cookies are HttpOnly/SameSite=Lax (the CSRF token is read from the
+# page, never by script from the cookie); under HTTPS they are only sent over TLS.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    # The reverse proxy terminates TLS and says so in this header (it must overwrite a client's own value).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Background work: django-tasks with its database backend (django-tasks-db); `digifit worker` runs it together
 # with the e-mail outbox loop (digifit.notifications). A task whose worker died is never retried by the

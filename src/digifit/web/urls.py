@@ -1,5 +1,6 @@
-"""URLs: the API at /api/, OpenRosa at /openrosa/, the admin, the manager pages, language switching."""
+"""URLs: the API, OpenRosa, the admin (DIGIFIT_ADMIN_PATH), the manager pages, language switching."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -13,7 +14,6 @@ handler400 = "digifit.web.request_limits.bad_request"  # 413 for a body over a l
 urlpatterns = [
     path("api/", api.urls),
     path("openrosa/", include("digifit.survey.openrosa")),
-    path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -24,3 +24,6 @@ urlpatterns = [
     path("dashboard/", reports_views.dashboard, name="dashboard"),
     path("", include("digifit.survey.urls")),
 ]
+# The admin at a configurable path (DIGIFIT_ADMIN_PATH, default manage/), or not at all.
+if settings.DIGIFIT_ADMIN_PATH:
+    urlpatterns.insert(2, path(settings.DIGIFIT_ADMIN_PATH, admin.site.urls))

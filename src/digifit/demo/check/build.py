@@ -17,7 +17,7 @@ its ``version``.
 
 German is the default language; English and French are complete translations. Rebuild after editing::
 
-    python -m digifit.demo.check.build            # writes digital_check.xlsx next to this file
+    python -m digifit.demo.check.build            # writes digifit/assessment/content/v1/digital_check.xlsx
     python -m digifit.demo.check.build out.xlsx
 """
 
@@ -31,7 +31,7 @@ from digifit.demo.questionnaire.build import CHOICES as SURVEY_CHOICES
 LANGUAGES = ("Deutsch (de)", "English (en)", "Français (fr)")
 FORM_ID = "digital_check"
 VERSION = "2026.1"
-OUTPUT = Path(__file__).with_name(f"{FORM_ID}.xlsx")
+OUTPUT = Path(__file__).parents[2] / "assessment" / "content" / "v1" / f"{FORM_ID}.xlsx"
 
 T = tuple[str, str, str]  # the same text in de, en, fr
 

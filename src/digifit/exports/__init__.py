@@ -1,0 +1,1 @@
+"""Rules shared by every CSV and XLSX export (no Django imports)."""
