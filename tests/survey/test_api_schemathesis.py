@@ -27,6 +27,21 @@ CHECKS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def keep_test_connection():
+    """Calls go through the WSGI app, not Django's test client: like the client, keep the request signals from
+    closing the test's database connection (on PostgreSQL a closed connection cannot reopen inside the test's
+    transaction)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def token(make_user, monkeypatch):
     """A survey manager's token; host names resolve nowhere (a generated webhook URL never reaches DNS)."""
