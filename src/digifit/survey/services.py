@@ -30,10 +30,10 @@ from digifit.survey.models import (
     SubmissionEdit,
     Wave,
 )
-from digifit.survey.text_check import text_problem
 
 # wave_accepts is a read; it lives with the selectors and is re-exported here (services import selectors only)
 from digifit.survey.selectors import wave_accepts, wave_open_for
+from digifit.survey.text_check import text_problem
 
 LANGUAGES = ("de", "en", "fr")
 
