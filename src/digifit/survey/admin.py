@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 
 from digifit.survey.models import (
     Invitation,
@@ -91,6 +92,8 @@ class SubmissionAdmin(admin.ModelAdmin):
 
 class WebhookForm(forms.ModelForm):
     """The webhook form: the URL passes the same outbound guard as in the API (public addresses only)."""
+
+    url = forms.URLField(label=gettext_lazy("URL"), max_length=1000, assume_scheme="https")
 
     class Meta:
         model = Webhook

@@ -17,7 +17,8 @@ from ninja import File, NinjaAPI, Query, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 from pydantic import Field
 
 try:  # django-ninja >= 1.6 spells an explicit status this way; older versions take a tuple
@@ -31,6 +32,7 @@ except ImportError:  # pragma: no cover
 from digifit.accounts import roles
 from digifit.accounts.selectors import token_user_get
 from digifit.survey import exports, selectors, services
+from digifit.survey.api_body import BodyRefused, StrictJsonParser
 from digifit.survey.errors import FieldProblem, SurveyError
 from digifit.survey.models import Submission, Wave
 
@@ -45,14 +47,67 @@ class BearerToken(HttpBearer):
         return user
 
 
+CSRF_MESSAGE = (
+    "CSRF check failed: a request with a browser session must send the X-CSRFToken header with the value of "
+    "the csrftoken cookie (scripts authenticate with 'Authorization: Bearer <token>' instead)"
+)
+
+
+def _csrf_refused(request: HttpRequest) -> bool:
+    """True when a cookie-authenticated write lacks a valid CSRF token (safe methods always pass)."""
+    return check_csrf(request) is not None
+
+
+class BrowserSession(SessionAuth):
+    """A logged-in browser session; its writes need the CSRF token (Django's ``X-CSRFToken`` header)."""
+
+    def _get_key(self, request: HttpRequest):
+        if request.user.is_authenticated and _csrf_refused(request):
+            raise HttpError(403, CSRF_MESSAGE)
+        return request.COOKIES.get(self.param_name)
+
+
+_COMMON_ERRORS = {
+    400: "The request cannot be read: malformed JSON or multipart, invalid Unicode, nesting too deep.",
+    401: "No valid credentials: send 'Authorization: Bearer <token>'.",
+    403: "The account may not do this, or a browser session's write lacks the CSRF token.",
+    413: "The body is larger than the server accepts.",
+    415: "The body is not JSON ('Content-Type: application/json').",
+    422: "A field, query or path parameter is invalid.",
+}
+
+
+class DigifitAPI(NinjaAPI):
+    """The API, whose schema also documents the refusals every operation can give (see ``_COMMON_ERRORS``)."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault("ErrorOut", ErrorOut.model_json_schema())
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for operations in schema.get("paths", {}).values():
+            for method, operation in operations.items():
+                codes = [400, 401, 403, 422]
+                if method in ("post", "put", "patch"):
+                    codes.append(413)
+                if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                    codes.append(415)
+                responses = operation.setdefault("responses", {})
+                for code in codes:
+                    responses.setdefault(code, {"description": _COMMON_ERRORS[code], "content": error})
+        return schema
+
+
 bearer = BearerToken()
-api = NinjaAPI(
+django_auth = BrowserSession(csrf=False)  # the CSRF check is ours, with a message that says what to send
+api = DigifitAPI(
     title="digifit API",
     version="1",
     description="Questionnaires, waves, invitations, submissions and exports of digifit. See docs/api.md.",
     auth=[bearer, django_auth],
     urls_namespace="api",
     docs_url="/docs",
+    parser=StrictJsonParser(),
 )
 
 
@@ -94,6 +149,10 @@ def _unauthenticated(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    cause = exc.__cause__
+    if isinstance(cause, BodyRefused):  # django-ninja wraps the parser's refusal in a plain 400
+        problem = FieldProblem(field=cause.field, code=cause.code, message=cause.message)
+        return _error(request, cause.message, cause.status, [problem])
     return _error(request, str(exc), exc.status_code)
 
 
@@ -331,7 +390,7 @@ def _wave_or_404(wave_id: int) -> Wave:
     return wave
 
 
-@waves.get("", response=list[WaveOut])
+@waves.get("", response={200: list[WaveOut], 404: ErrorOut})
 def waves_list(request, form_id: str | None = None):
     _require(request, roles.MANAGE, roles.VIEW_DATA)
     q = None
@@ -485,10 +544,14 @@ def _request_user(request):
     if header.lower().startswith("bearer "):
         return token_user_get(raw=header[7:].strip())
     user = getattr(request, "user", None)
-    return user if user is not None and user.is_authenticated else None
+    if user is None or not user.is_authenticated:
+        return None
+    if _csrf_refused(request):  # a browser session: another site must not submit in its name
+        raise HttpError(403, CSRF_MESSAGE)
+    return user
 
 
-@submissions.get("", response=SubmissionPage)
+@submissions.get("", response={200: SubmissionPage, 404: ErrorOut})
 def submissions_list(
     request,
     form_id: str | None = None,

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import math
 import threading
@@ -35,9 +36,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from digifit.survey.errors import FieldProblem, FormRejected, SubmissionRejected
+from digifit.survey.text_check import text_problem
+
+MAX_ANSWER_DEPTH = 64  # answers nest groups and repeats a few levels; deeper is refused before it is walked
 
 # Metadata types of ``digifit.forms`` stored under the schema type their values have.
 _TYPES = {"start": "datetime", "end": "datetime", "today": "date"}
@@ -260,6 +265,27 @@ def _coerce(field_def: Mapping[str, Any], value: Any, where: str, errors: list[F
         return value
 
 
+def _field_name(where: str) -> str:
+    """``tools.1.tool_name`` (a path of keys and 0-based indices) as the answers name it: ``tools[2]/tool_name``."""
+    out: list[str] = []
+    for part in where.split(".") if where else []:
+        if part.isdigit() and out:
+            out[-1] += f"[{int(part) + 1}]"
+        else:
+            out.append(part)
+    return "/".join(out) or "data"
+
+
+def _text_refused(answers: Any) -> None:
+    """Refuse answers no database can store: a lone surrogate or a NUL in a key or a text (every path, not
+    only the JSON API, reaches here: web form, OpenRosa, imports)."""
+    found = text_problem(answers, max_depth=MAX_ANSWER_DEPTH)
+    if found is not None:
+        where, what = found
+        code = "depth" if what.startswith("the value is nested") else "unicode"
+        raise SubmissionRejected([FieldProblem(field=_field_name(where), code=code, message=what)])
+
+
 def answers_normalize(schema: Mapping[str, Any], answers: Any) -> dict[str, Any]:
     """Coerce answers to their stored types; unknown names and type mismatches are errors.
 
@@ -275,6 +301,7 @@ def answers_normalize(schema: Mapping[str, Any], answers: Any) -> dict[str, Any]
         raise SubmissionRejected(
             [FieldProblem(field="data", code="type", message=f"got {type(answers).__name__}; expected an object")]
         )
+    _text_refused(answers)
     by_repeat: dict[str | None, dict[str, dict[str, Any]]] = {}
     for f in schema["fields"]:
         by_repeat.setdefault(f["repeat"], {})[f["name"]] = f
@@ -365,8 +392,43 @@ class XmlInstance:
     deprecated_id: str = ""  # set when a client (Enketo, ODK) sends an edit of an earlier instance
 
 
+MAX_XML_DEPTH = 64  # XForms nest groups and repeats a few levels; a deeper document is refused unread
+
+
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
+
+
+def _xml_refused(message: str) -> SubmissionRejected:
+    return SubmissionRejected([FieldProblem(field="xml_submission_file", code="xml", message=message)])
+
+
+def _xml_root(content: bytes):
+    """Parse ``content`` with entities and DTDs forbidden, stopping as soon as elements nest deeper than
+    :data:`MAX_XML_DEPTH` (so a 100,000-deep document costs as much as a 65-deep one)."""
+    depth = 0
+    root = None
+    try:
+        for event, element in SafeET.iterparse(io.BytesIO(content), events=("start", "end")):
+            if event == "end":
+                depth -= 1
+                continue
+            depth += 1
+            if root is None:
+                root = element
+            if depth > MAX_XML_DEPTH:
+                raise _xml_refused(f"the XML nests elements deeper than {MAX_XML_DEPTH} levels")
+    except SafeET.ParseError as exc:
+        line, column = getattr(exc, "position", (0, 0))
+        raise _xml_refused(
+            f"the submission is not well-formed XML (line {line}, column {column}): check that it is complete "
+            "UTF-8 text with valid characters"
+        ) from exc
+    except DefusedXmlException as exc:
+        raise _xml_refused("the submission declares a DTD or entities, which are not accepted") from exc
+    if root is None:
+        raise _xml_refused("the submission is empty")
+    return root
 
 
 def answers_from_xml(schema: Mapping[str, Any] | None, content: bytes) -> XmlInstance:
@@ -379,14 +441,10 @@ def answers_from_xml(schema: Mapping[str, Any] | None, content: bytes) -> XmlIns
     Raises
     ------
     SubmissionRejected
-        The XML is malformed, or it has no ``id`` attribute or no instanceID.
+        The XML is malformed, nested deeper than :data:`MAX_XML_DEPTH`, declares a DTD or entities, or it
+        has no ``id`` attribute or no instanceID.
     """
-    try:
-        root = SafeET.fromstring(content)
-    except Exception as exc:
-        raise SubmissionRejected(
-            [FieldProblem(field="xml_submission_file", code="xml", message=f"not well-formed XML: {exc}")]
-        ) from exc
+    root = _xml_root(content)
     form_id = root.get("id") or ""
     version = root.get("version") or ""
     repeat_names = {r["name"] for r in (schema or {}).get("repeats", [])}

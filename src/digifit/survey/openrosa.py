@@ -5,7 +5,9 @@ Implements the OpenRosa Form List API and Form Submission API (docs.getodk.org/o
 ``GET  /openrosa/formList``                 the ``<xforms>`` list (``formID``, ``listAllVersions`` supported)
 ``GET  /openrosa/forms/<form_id>/form.xml`` the XForm pyxform generated (``?version=`` for an older one)
 ``HEAD /openrosa/submission``               204 pre-check with ``X-OpenRosa-Accept-Content-Length``
-``POST /openrosa/submission``               multipart with ``xml_submission_file``: 201 + OpenRosaResponse
+``POST /openrosa/submission``               multipart with ``xml_submission_file``: 201 + OpenRosaResponse;
+                                            413 over ``DIGIFIT_OPENROSA_MAX_CONTENT_LENGTH`` (the length the
+                                            pre-check advertises), 400 for malformed or over-deep XML
 
 Authentication is HTTP Basic with a digifit account that may collect data (the ``survey_manager`` role has
 ``survey.collect_submissions``); use HTTPS in production. Digest authentication is not offered. Every
@@ -46,7 +48,7 @@ def _headers(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _response(message: str, status: int, nature: str = "") -> HttpResponse:
+def openrosa_response(message: str, status: int, nature: str = "") -> HttpResponse:
     nature_attr = f' nature="{escape(nature)}"' if nature else ""
     body = (
         "<?xml version='1.0' encoding='UTF-8' ?>\n"
@@ -68,7 +70,7 @@ def _basic_user(request: HttpRequest):
 
 
 def _challenge() -> HttpResponse:
-    resp = _response("authentication required", 401)
+    resp = openrosa_response("authentication required", 401)
     resp["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
     return resp
 
@@ -79,7 +81,7 @@ def _authorised(request: HttpRequest):
     if user is None:
         return None, _challenge()
     if not user.has_perm(roles.COLLECT):
-        return None, _response("your account may not collect data for digifit", 403)
+        return None, openrosa_response("your account may not collect data for digifit", 403)
     return user, None
 
 
@@ -129,7 +131,7 @@ def form_xml(request: HttpRequest, form_id: str) -> HttpResponse:
         return refusal
     version = selectors.version_get(form_id=form_id, version=request.GET.get("version"))
     if version is None:
-        return _response(f"no form {form_id!r}", 404)
+        return openrosa_response(f"no form {form_id!r}", 404)
     return _headers(HttpResponse(version.xform_xml, content_type=XML_TYPE))
 
 
@@ -144,22 +146,27 @@ def submission(request: HttpRequest) -> HttpResponse:
         resp = _headers(HttpResponse(status=204))
         resp["Location"] = request.build_absolute_uri(reverse("openrosa:submission"))
         return resp
+    limit = settings.DIGIFIT_OPENROSA_MAX_CONTENT_LENGTH
+    if _content_length(request) > limit:  # refused before the body is read
+        return _too_large(limit)
     upload = request.FILES.get("xml_submission_file")
+    if upload is not None and upload.size > limit:
+        return _too_large(limit)
     if upload is None:
-        return _response("the multipart request has no part named xml_submission_file", 400)
+        return openrosa_response("the multipart request has no part named xml_submission_file", 400)
     content = upload.read()
     try:
         head = formdef.answers_from_xml(None, content)
         version = selectors.version_get(form_id=head.form_id, version=head.version or None)
         if version is None:
-            return _response(f"no form {head.form_id!r} version {head.version!r} on this server", 404)
+            return openrosa_response(f"no form {head.form_id!r} version {head.version!r} on this server", 404)
         instance = formdef.answers_from_xml(version.schema, content)
         original = selectors.submission_get(instance_id=instance.deprecated_id) if instance.deprecated_id else None
         if original is not None and selectors.submission_get(instance_id=instance.instance_id) is None:
             # An edit of a stored instance (Enketo/ODK send the new instanceID with meta/deprecatedID): the
             # stored submission takes the new answers, with an audit entry; no second submission appears.
             if not user.has_perm(roles.EDIT_DATA):
-                return _response("your account may not edit submissions", 403, "submit_error")
+                return openrosa_response("your account may not edit submissions", 403, "submit_error")
             services.submission_edit(
                 submission=original,
                 data=instance.answers,
@@ -177,12 +184,28 @@ def submission(request: HttpRequest) -> HttpResponse:
         )
     except SurveyError as exc:
         status = 400 if any(p.code == "xml" for p in exc.problems) else exc.status
-        return _response(str(exc), status, "submit_error")
+        return openrosa_response(str(exc), status, "submit_error")
     return _created("Form received" if result.created else "Form already received", request)
 
 
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0  # RequestLimitsMiddleware answers an unreadable length before this view runs
+
+
+def _too_large(limit: int) -> HttpResponse:
+    return openrosa_response(
+        f"the submission is larger than the {limit} bytes this server accepts "
+        "(X-OpenRosa-Accept-Content-Length); send its media files in separate requests",
+        413,
+        "submit_error",
+    )
+
+
 def _created(message: str, request: HttpRequest) -> HttpResponse:
-    resp = _response(message, 201, "submit_success")
+    resp = openrosa_response(message, 201, "submit_success")
     resp["Location"] = request.build_absolute_uri(reverse("openrosa:submission"))
     return resp
 

@@ -33,6 +33,7 @@ from digifit.survey.models import (
 
 # wave_accepts is a read; it lives with the selectors and is re-exported here (services import selectors only)
 from digifit.survey.selectors import wave_accepts, wave_open_for
+from digifit.survey.text_check import text_problem
 
 LANGUAGES = ("de", "en", "fr")
 
@@ -324,6 +325,10 @@ def submission_submit(
             [FieldProblem(field="wave", code="invalid", message="the wave belongs to another questionnaire")]
         )
     language = (language or questionnaire_version.default_language or "de")[:10]
+    for name, text in (("panel_id", panel_id), ("language", language)):
+        found = text_problem(text or "")
+        if found is not None:
+            raise SubmissionRejected([FieldProblem(field=name, code="unicode", message=found[1])])
     answers = formdef.answers_normalize(questionnaire_version.schema, data)
     digest = formdef.answers_digest(answers)
     if not panel_id and isinstance(answers.get("panel_id"), str):

@@ -9,6 +9,8 @@ from digifit.reports import views as reports_views
 from digifit.reports.urls import analysis_patterns
 from digifit.survey.api import api
 
+handler400 = "digifit.web.request_limits.bad_request"  # 413 for a body over a limit, never a bare 400 page
+
 urlpatterns = [
     path("api/", api.urls),
     path("openrosa/", include("digifit.survey.openrosa")),
