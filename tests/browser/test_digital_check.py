@@ -92,7 +92,7 @@ def test_complete_the_check_in_german_and_see_the_result(browser_page, programme
     expect(page.locator("#dii")).to_contain_text("5 / 12")
     expect(page.locator("#dii")).to_contain_text("Stufe: niedrig")
     expect(page.locator("#dii")).to_contain_text("mindestens grundlegende Digitalisierung")
-    expect(page.locator("#overall")).to_contain_text("50 / 100")  # (75 + 100 + 50 + 25 + 50 + 0) / 6
+    expect(page.locator("#overall")).to_contain_text("50,0 / 100")  # (75 + 100 + 50 + 25 + 50 + 0) / 6, German
     expect(page.locator("#dimensions svg")).to_be_visible()
     expect(page.locator("#dimensions svg title").first).to_have_text("Digitale Reife nach Dimension (0–100)")
 

@@ -1,7 +1,10 @@
 """Django admin: results are read-only (they are what a business answered); the private link is not shown."""
 
 from django.contrib import admin
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
+from digifit.assessment.display import format_score
 from digifit.assessment.models import Assessment, PeerTable
 
 
@@ -14,7 +17,7 @@ class AssessmentAdmin(admin.ModelAdmin):
         "size",
         "dii_score",
         "dii_level",
-        "overall",
+        "overall_shown",
         "rules_version",
         "consent_statistics",
     )
@@ -40,6 +43,11 @@ class AssessmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.display(description=_("overall maturity"), ordering="overall")
+    def overall_shown(self, obj: Assessment) -> str:
+        """The overall as the business reads it (stored exact)."""
+        return format_score(obj.overall, get_language())
 
 
 @admin.register(PeerTable)

@@ -10,14 +10,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-__all__ = ["Bar", "dimension_chart", "share_chart"]
+from digifit.assessment.display import format_score
+
+__all__ = ["BANDS", "Bar", "band", "dimension_chart", "share_chart"]
 
 ACCENT = "#1f6feb"
 LOW, MID, HIGH = "#d1495b", "#edae49", "#00798c"
+#: Colour bands of a 0–100 score: (cut-off, band); a score exactly on a cut-off belongs to the band above it.
+BANDS: tuple[tuple[float, str], ...] = ((0.0, "low"), (40.0, "mid"), (70.0, "high"))
+COLOURS = {"low": LOW, "mid": MID, "high": HIGH}
+
+
+def band(score: float) -> str:
+    """Return the colour band of an exact score: ``'low'`` below 40, ``'mid'`` from 40 below 70, else ``'high'``.
+
+    >>> band(40), band(40 - 1e-9), band(70)
+    ('mid', 'low', 'high')
+    """
+    found = BANDS[0][1]
+    for cut, name in BANDS:
+        if score >= cut:
+            found = name
+    return found
 
 
 def _colour(score: float) -> str:
-    return LOW if score < 40 else MID if score < 70 else HIGH
+    return COLOURS[band(score)]
 
 
 @dataclass(frozen=True)
@@ -29,8 +47,13 @@ class Bar:
     previous: float | None = None
 
 
-def dimension_chart(bars: Sequence[Bar], *, title: str, previous_label: str = "", width: int = 720) -> str:
-    """Return horizontal bars of 0–100 scores, with a marker at the previous result when given."""
+def dimension_chart(
+    bars: Sequence[Bar], *, title: str, previous_label: str = "", width: int = 720, language: str | None = "de"
+) -> str:
+    """Return horizontal bars of 0–100 scores, with a marker at the previous result when given.
+
+    The figures are :func:`digifit.assessment.display.format_score` in ``language``, as everywhere else.
+    """
     label_w, right = 290, 48
     plot_w = width - label_w - right
     row_h, top = 36, 26
@@ -57,19 +80,21 @@ def dimension_chart(bars: Sequence[Bar], *, title: str, previous_label: str = ""
             out.append(f'<text x="{label_w + 6}" y="{y + row_h / 2 + 4:.1f}" fill="#57606a">–</text>')
             continue
         w = plot_w * max(0.0, min(100.0, bar.value)) / 100
+        shown = format_score(bar.value, language)
         out.append(
             f'<rect x="{label_w}" y="{y + 7}" width="{max(w, 2):.1f}" height="{row_h - 14}" rx="4" '
-            f'fill="{_colour(bar.value)}"><title>{escape(bar.label)}: {bar.value:.0f}</title></rect>'
+            f'fill="{_colour(bar.value)}"><title>{escape(bar.label)}: {shown}</title></rect>'
         )
         out.append(
             f'<text x="{label_w + w + 6:.1f}" y="{y + row_h / 2 + 4:.1f}" fill="#24292f" '
-            f'font-weight="600">{bar.value:.0f}</text>'
+            f'font-weight="600">{shown}</text>'
         )
         if bar.previous is not None:
             px = label_w + plot_w * max(0.0, min(100.0, bar.previous)) / 100
+            before = format_score(bar.previous, language)
             out.append(
                 f'<line x1="{px:.1f}" y1="{y + 3}" x2="{px:.1f}" y2="{y + row_h - 3}" stroke="#24292f" '
-                f'stroke-width="2.5"><title>{escape(previous_label)}: {bar.previous:.0f}</title></line>'
+                f'stroke-width="2.5"><title>{escape(previous_label)}: {before}</title></line>'
             )
     out.append("</svg>")
     return "".join(out)

@@ -18,6 +18,10 @@ Missing answers are allowed (the web form requires every answer; the CLI scores 
   ``dii_complete`` is False.
 * a dimension's score is the mean of its answered items (0..``scale_max``) scaled to 0–100, and missing when
   fewer than ``min_answered`` items are answered; ``overall`` (mean of the six) is missing when any dimension is.
+
+Every score is exact: computed as a fraction and stored as the nearest float (``66.66666666666667``, never a
+rounded ``66.7``); the overall is the mean of the exact dimension scores and every threshold compares exact
+values. Only :mod:`digifit.assessment.display` rounds, where a person reads the number.
 * a channel or the revenue share left unanswered is ``None``.
 
 An answer that is not allowed (``"maybe"`` for a yes/no item, ``7`` on a 0–4 scale) is an
@@ -26,10 +30,10 @@ An answer that is not allowed (``"maybe"`` for a yes/no item, ``7`` on a 0–4 s
 
 from __future__ import annotations
 
-import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -298,17 +302,24 @@ class CheckResult:
         return cls(**{k: values[k] for k in cls.__dataclass_fields__ if k in values})
 
 
-def dii_level(value: int, rules: Rules) -> str:
-    """Return the DII level code of a score.
+def dii_level(value: float, rules: Rules) -> str:
+    """Return the DII level code of a score: the level whose ``min`` is the highest one ``<= value``.
+
+    A level's ``min`` is its cut-off and belongs to it; anything below (even by 1e-9) is the level under it.
+    The DII is a whole number, so this is the same as ``min <= value <= max``.
 
     >>> rules = load_rules()
     >>> [dii_level(s, rules) for s in (3, 4, 6, 7, 9, 10)]
     ['very_low', 'low', 'low', 'high', 'high', 'very_high']
     """
-    for lv in rules.levels:
-        if lv.min <= value <= lv.max:
-            return lv.code
-    raise RulesError(f"DII score {value!r} is outside every level of rules version {rules.version!r}.")
+    found = None
+    if rules.levels and rules.levels[0].min <= value <= rules.levels[-1].max:
+        for lv in rules.levels:  # sorted by min (load_rules)
+            if lv.min <= value:
+                found = lv.code
+    if found is None:
+        raise RulesError(f"DII score {value!r} is outside every level of rules version {rules.version!r}.")
+    return found
 
 
 def _answer(answers: Mapping[str, Any], name: str) -> Any:
@@ -389,17 +400,17 @@ def score(answers: Mapping[str, Any], rules: Rules) -> CheckResult:
         share = None
     if share is None:
         missing.append(rules.share_field)
-    dimensions: dict[str, float | None] = {}
-    exact: dict[str, float | None] = {}  # unrounded: the overall is computed from these, never from rounded ones
+    # Exact rational scores: the overall is the mean of these, thresholds compare them; nothing is rounded here
+    # (digifit.assessment.display rounds where a person reads a number).
+    exact: dict[str, Fraction | None] = {}
     for dim, names in rules.dimensions.items():
         values = [_scale(answers, name, rules.scale_max, errors) for name in names]
         answered = [v for v in values if v is not None]
         missing += [n for n, v in zip(names, values) if v is None]
         if len(answered) < min(rules.min_answered, len(names)):
-            dimensions[dim] = exact[dim] = None
+            exact[dim] = None
         else:
-            exact[dim] = sum(answered) / len(answered) / rules.scale_max * 100
-            dimensions[dim] = round(exact[dim], 1)  # shown/stored with one decimal, rounded once
+            exact[dim] = Fraction(sum(answered), len(answered) * rules.scale_max) * 100
     profile = {}
     for name in rules.profile_fields:
         value = _answer(answers, name)
@@ -411,7 +422,7 @@ def score(answers: Mapping[str, Any], rules: Rules) -> CheckResult:
         raise AnswersError(f"{len(errors)} answer(s) not allowed by rules version {rules.version!r}: {shown}.")
     dii_score = sum(v for v in dii_items.values() if v)
     scores = list(exact.values())
-    overall = None if any(s is None for s in scores) else round(math.fsum(scores) / len(scores), 1)
+    overall = None if not scores or any(s is None for s in scores) else sum(scores, Fraction(0)) / len(scores)
     return CheckResult(
         rules_version=rules.version,
         profile=profile,
@@ -424,8 +435,8 @@ def score(answers: Mapping[str, Any], rules: Rules) -> CheckResult:
         channels=channels,
         digital_share=share,
         digital25=None if share is None else int(share in rules.share_25_plus),
-        dimensions=dimensions,
-        overall=overall,
+        dimensions={d: None if v is None else float(v) for d, v in exact.items()},
+        overall=None if overall is None else float(overall),
         missing=(*dii_missing, *missing),
     )
 
@@ -464,10 +475,8 @@ def progress(previous: CheckResult, current: CheckResult) -> Progress:
     dims = {}
     for dim, now in current.dimensions.items():
         before = previous.dimensions.get(dim)
-        dims[dim] = None if now is None or before is None else round(now - before, 1)
-    overall = (
-        None if current.overall is None or previous.overall is None else round(current.overall - previous.overall, 1)
-    )
+        dims[dim] = None if now is None or before is None else now - before  # exact; rounded where shown
+    overall = None if current.overall is None or previous.overall is None else current.overall - previous.overall
     return Progress(
         rules_version=current.rules_version,
         dii_score=current.dii_score - previous.dii_score,

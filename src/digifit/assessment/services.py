@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from digifit.assessment import benchmark, scoring, selectors
+from digifit.assessment import benchmark, display, scoring, selectors
 from digifit.assessment.models import Assessment, PeerTable
 
 #: Bump when the peer table's content changes for the same data (measures, groups, weighting).
@@ -192,8 +192,10 @@ def results_export(*, target: str | Path | IO[bytes]) -> int:
 
     One row per result whose owner consented to statistics, without private link or e-mail: ``result_id``
     (the row id), the profile, the DII score, level and items (0/1), the channels (0/1), the
-    revenue band and ``digital25``, and the six dimension scores and the overall score. Columns are typed for
-    ``digifit estimate``; results without consent are never read.
+    revenue band and ``digital25``, and the six dimension scores and the overall score — exact
+    (``dimension__<dim>``, ``overall``: average these) and as the business read them
+    (``dimension_rounded__<dim>``, ``overall_rounded``: :func:`digifit.assessment.display.rounded`). Columns are
+    typed for ``digifit estimate``; results without consent are never read.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -204,7 +206,9 @@ def results_export(*, target: str | Path | IO[bytes]) -> int:
     dii_cols = {f"dii__{name}": [] for name in rules.dii_items}
     channel_cols = {f"channel__{key}": [] for key in rules.channels}
     dim_cols = {f"dimension__{d}": [] for d in rules.dimensions}
+    dim_rounded = {f"dimension_rounded__{d}": [] for d in rules.dimensions}
     overall: list[Any] = []
+    overall_rounded: list[Any] = []
     for a in qs.iterator(chunk_size=2000):
         r = a.result
         columns["result_id"].append(a.pk)
@@ -223,9 +227,12 @@ def results_export(*, target: str | Path | IO[bytes]) -> int:
             dii_cols[f"dii__{name}"].append((r.get("dii_items") or {}).get(name))
         for key in rules.channels:
             channel_cols[f"channel__{key}"].append((r.get("channels") or {}).get(key))
+        shown = display.scores_rounded(r)
         for d in rules.dimensions:
             dim_cols[f"dimension__{d}"].append((r.get("dimensions") or {}).get(d))
+            dim_rounded[f"dimension_rounded__{d}"].append(shown["dimensions"].get(d))
         overall.append(r.get("overall"))
+        overall_rounded.append(shown["overall"])
     types = {
         "result_id": pa.int64(),
         "completed_at": pa.timestamp("us", tz="UTC"),
@@ -243,5 +250,10 @@ def results_export(*, target: str | Path | IO[bytes]) -> int:
             names.append(name)
     arrays.append(pa.array(overall, type=pa.float64()))
     names.append("overall")
+    for name, values in dim_rounded.items():
+        arrays.append(pa.array(values, type=pa.float64()))
+        names.append(name)
+    arrays.append(pa.array(overall_rounded, type=pa.float64()))
+    names.append("overall_rounded")
     pq.write_table(pa.Table.from_arrays(arrays, names=names), target, compression="zstd")
     return len(columns["result_id"])

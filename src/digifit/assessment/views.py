@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from digifit.assessment import charts, scoring, selectors, services
+from digifit.assessment import charts, display, scoring, selectors, services
 from digifit.assessment.models import Assessment
 from digifit.errors import DigifitError
 
@@ -160,7 +160,7 @@ def result(request: HttpRequest, token: str) -> HttpResponse:
     prev_dims = scoring.CheckResult.from_dict(previous.result).dimensions if progress else {}
     bars = [charts.Bar(dim_labels.get(d, d), s, prev_dims.get(d)) for d, s in res.dimensions.items()]
     chart = charts.dimension_chart(
-        bars, title=_("Digital maturity by dimension (0–100)"), previous_label=_("previous result")
+        bars, title=_("Digital maturity by dimension (0–100)"), previous_label=_("previous result"), language=language
     )
 
     bench, bench_error = None, ""
@@ -179,15 +179,16 @@ def result(request: HttpRequest, token: str) -> HttpResponse:
                 "chart": "",
             }
             if row.estimate is not None:
-                item["pct"] = f"{row.estimate * 100:.0f} %"
-                item["ci"] = f"{row.ci_low * 100:.0f}–{row.ci_high * 100:.0f} %"
+                pct, low, high = (display.format_percent(v, language) for v in (row.estimate, row.ci_low, row.ci_high))
+                item["pct"] = pct
+                item["ci"] = f"{low.removesuffix(' %')}–{high}"
                 item["chart"] = mark_safe(
                     charts.share_chart(
                         row.estimate,
                         row.ci_low,
                         row.ci_high,
                         own=None,
-                        title=f"{row.estimate:.0%} [{row.ci_low:.0%}, {row.ci_high:.0%}]",
+                        title=f"{pct} [{low}, {high}]",
                     )
                 )
             bench_rows.append(item)

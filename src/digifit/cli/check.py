@@ -38,7 +38,12 @@ def _one_line(exc: Exception) -> str:
 
 @check.command("score")
 @click.argument("answers", metavar="ANSWERS.json", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (CheckResult.to_dict()).")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the result as JSON: CheckResult.to_dict() (exact scores) plus 'rounded' and 'display'.",
+)
 @click.option(
     "--rules",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -51,14 +56,19 @@ def _one_line(exc: Exception) -> str:
     default=None,
     help="Check form XLSForm (default: the bundled digital_check.xlsx).",
 )
-@click.option("--language", default="en", show_default=True, help="Language of the form's error messages (de, en, fr).")
+@click.option(
+    "--language",
+    default="en",
+    show_default=True,
+    help="Language of the form's error messages and of the shown scores (de, en, fr).",
+)
 def score_command(answers: Path, as_json: bool, rules: Path | None, form: Path | None, language: str) -> None:
     """Score one set of answers (a JSON object of answer names to values; '-' reads standard input).
 
     Unanswered questions are allowed and listed as missing; unknown names and values outside the choices
     are errors.
     """
-    from digifit.assessment import scoring
+    from digifit.assessment import display, scoring
     from digifit.assessment.content import instrument_paths, load_form
 
     try:
@@ -81,15 +91,18 @@ def score_command(answers: Path, as_json: bool, rules: Path | None, form: Path |
     except DigifitError as exc:
         raise CheckUsageError(f"{answers}: {_one_line(exc)}") from None
     if as_json:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        out = result.to_dict()  # exactly what the web page stores: exact scores
+        out["rounded"] = display.scores_rounded(result)  # the figures a person reads, as numbers
+        out["display"] = display.scores_display(result, language)  # ... and as text in --language
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     click.echo(f"rules version {result.rules_version}")
     complete = "" if result.dii_complete else f" (lower bound: {len(result.dii_missing)} item(s) unanswered)"
     basic = "at least basic" if result.dii_basic else "below basic"
     click.echo(f"DII {result.dii_score}/{len(loaded_rules.dii_items)}: {result.dii_level}, {basic}{complete}")
     for dim, value in result.dimensions.items():
-        click.echo(f"  {dim:<12} {'-' if value is None else f'{value:5.1f}'}")
-    click.echo(f"  {'overall':<12} {'-' if result.overall is None else f'{result.overall:5.1f}'}")
+        click.echo(f"  {dim:<12} {display.format_score(value, language):>5}")
+    click.echo(f"  {'overall':<12} {display.format_score(result.overall, language):>5}")
     channels = ", ".join(f"{k}={'-' if v is None else v}" for k, v in result.channels.items())
     click.echo(f"channels: {channels}; digital revenue share: {result.digital_share or '-'}")
     if result.missing:
