@@ -649,7 +649,7 @@ def _estimate_linear(
                     vsrs = s2 * W * W * (W - npos) / (W * npos)
             deff = var / vsrs if vsrs and math.isfinite(vsrs) and vsrs > 0 else math.nan
             df = run.df(rows, run.col(n_all, power=0))  # the domain's degf(), before na.rm drops rows
-            lo, hi = run.interval(est, se, df, n)
+            lo, hi = run.interval(est, se, df, int(run.col(n_all, power=0)[rows].sum()))  # beta: nrow(design)
             rows_out.append(
                 Estimate(
                     statistic=statistic,
@@ -941,8 +941,8 @@ def _categorical(
             if ci_method == "likelihood":
                 naive = glm_naive_variance(pj, n, glm_start[(dom, j)]) if 0 < pj < 1 else None
                 lo, hi = profile_likelihood_ci(pj, se, df=df, level=level, n=npos, naive=naive)
-            else:
-                lo, hi = run.interval(pj, se, df, n)
+            else:  # svyciprop's beta takes nrow(design): the rows before na.rm drops any
+                lo, hi = run.interval(pj, se, df, int(counts[dom_rows].sum()))
             out.append(
                 Estimate(
                     statistic="proportion",
@@ -976,8 +976,7 @@ def _glm_start_sums(run: _Run, variable: str, levels: list, lev: np.ndarray, wei
     d = run.d
     scale = {}
     for dom in range(len(run.domains)):
-        rows = run.rows_of(dom)
-        rows = rows[lev[rows] >= 0]
+        rows = run.rows_of(dom)  # R's svyglm scales by the mean weight of every row, missing ones too
         scale[run.domains[dom]] = weights[rows].sum() / counts[rows].sum()
     import pyarrow as pa
 
