@@ -11,8 +11,8 @@
 # `make test` does not need jsonlite. Every number is formatted with sprintf("%.17g"); NA/NaN/Inf become null.
 #
 # Conventions (see docs/r-survey-notes.md, section 10): a domain is `design[rows in domain, ]`, exactly what
-# svyby() passes to its FUN; `df` is degf() of the design actually used (domain, non-missing rows); `n` is its
-# number of rows; t intervals use that df; "wald" is the normal interval (confint(..., df = Inf)).
+# svyby() passes to its FUN; `df` is degf() of that domain design before na.rm drops rows (svyciprop's
+# df = degf(design); svyquantile subsets first, so there the non-missing rows); `n` is the non-missing rows; t intervals use that df; "wald" is the normal interval (confint(..., df = Inf)).
 
 args <- commandArgs(trailingOnly = TRUE)
 if (length(args) != 1) stop("usage: Rscript make_reference.R OUTDIR")
@@ -96,7 +96,7 @@ rows_meantotal <- function(d, stat, var, ci_method, level) {
   de <- d[keep, ]
   f <- fml(var)
   obj <- if (stat == "mean") svymean(f, de, deff = TRUE) else svytotal(f, de, deff = TRUE)
-  df <- degf(de)
+  df <- degf(d)  # of the design passed, before na.rm drops rows (as svyciprop's df = degf(design))
   ci <- r_confint(obj, ci_method, level, df)
   list(mkrow(NA, coef(obj), SE(obj), ci[1, ], df, nrow(de), deff(obj)))
 }
@@ -121,7 +121,7 @@ rows_ratio <- function(d, num, den, ci_method, level) {
   keep <- !is.na(d$variables[[num]]) & !is.na(d$variables[[den]])
   de <- d[keep, ]
   obj <- svyratio(fml(num), fml(den), de, deff = TRUE)
-  df <- degf(de)
+  df <- degf(d)
   ci <- r_confint(obj, ci_method, level, df)
   list(mkrow(NA, coef(obj), SE(obj), ci[1, ], df, nrow(de), attr(obj, "deff")[1, 1]))
 }
@@ -399,7 +399,7 @@ reference <- list(
     quantile_note = "quantile rows use qrule 'math' with a 1e-12 relative tolerance on CDF = p; where R's exact floating-point comparison gives another answer, R's values are r_estimate/r_se/r_ci_low/r_ci_high",
     likelihood_max_rel_gap = lik_gap,
     wilson_note = "'wilson' (not in R) = normal-z Wilson score interval on n_eff = p(1-p)/SE^2 from svymean",
-    conventions = "domain = design[rows, ] as svyby; df = degf() of the design used (domain, non-missing rows); n = its rows; wald = normal, t = qt(df)"
+    conventions = "domain = design[rows, ] as svyby; df = degf() of the domain design before na.rm (quantiles: after); n = its rows; wald = normal, t = qt(df)"
   ),
   designs = design_json,
   cases = case_json

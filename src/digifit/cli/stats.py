@@ -19,6 +19,7 @@ LONELY_CHOICES = ("fail", "remove", "certainty", "adjust", "average")
 ENGINE_CHOICES = ("duckdb", "spark")  # digifit.stats.backends.ENGINES (not imported here: it loads Ibis)
 _ENGINE = "digifit.engine"  # click context meta key: --engine reaches build_design without a parameter
 _WEIGHTING = "digifit.weighting"  # click context meta key: weighting and variance options, for build_design
+_NA_VALUES = "digifit.na_values"  # click context meta key: --na-values, for build_design
 VARIANCE_CHOICES = ("taylor", "jk1", "jkn", "brr", "fay", "bootstrap")
 CALFUN_CHOICES = ("linear", "raking", "logit")
 
@@ -75,6 +76,20 @@ def design_options(func: Callable) -> Callable:
             default="fail",
             show_default=True,
             help="Policy for strata with one PSU (R's survey.lonely.psu).",
+        ),
+        click.option(
+            "--nest",
+            is_flag=True,
+            expose_value=False,
+            help="Cluster ids are nested within strata (always so; accepted as R's nest=TRUE).",
+        ),
+        click.option(
+            "--na-values",
+            metavar="V[,V…]",
+            multiple=True,
+            expose_value=False,
+            callback=_remember_na_values,
+            help="Values read as missing besides NA and the empty field (e.g. -99 or .); repeatable.",
         ),
         click.option(
             "--engine",
@@ -220,6 +235,11 @@ def apply_weighting(d, options: dict[str, Any]):
     return d
 
 
+def _remember_na_values(ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    ctx.meta[_NA_VALUES] = tuple(v for item in value for v in item.split(","))
+    return value
+
+
 def _remember_engine(ctx: click.Context, _param: click.Parameter, value: str) -> str:
     ctx.meta[_ENGINE] = value
     return value
@@ -260,6 +280,7 @@ def build_design(data: str, weights, strata, ids, fpc, lonely_psu, engine: str |
         lonely_psu=lonely_psu,
         validate=False,  # checked in the estimate's own aggregation: one pass over the data
         engine=engine,
+        na_values=(ctx.meta.get(_NA_VALUES) or None) if ctx is not None else None,
         **rep,
     )
     return apply_weighting(d, options)
@@ -269,7 +290,18 @@ def build_design(data: str, weights, strata, ids, fpc, lonely_psu, engine: str |
 @click.argument("data", type=click.Path(dir_okay=True, path_type=str))
 @design_options
 @click.option("--mean", "means", multiple=True, metavar="COL", help="Estimate the mean of COL (repeatable).")
-@click.option("--total", "totals", multiple=True, metavar="COL", help="Estimate the total of COL (repeatable).")
+@click.option(
+    "--total",
+    "totals",
+    multiple=True,
+    metavar="COL",
+    help="Estimate the total of COL (repeatable); of a text column, the total of every level.",
+)
+@click.option(
+    "--categorical",
+    metavar="COL[,COL…]",
+    help="Number columns whose --total is per level (codes as categories, R's factor()).",
+)
 @click.option(
     "--proportion",
     "proportions",
@@ -299,6 +331,7 @@ def estimate(
     lonely_psu: str,
     means: tuple[str, ...],
     totals: tuple[str, ...],
+    categorical: str | None,
     proportions: tuple[str, ...],
     ratios: tuple[str, ...],
     quantiles: tuple[str, ...],
@@ -321,6 +354,8 @@ def estimate(
         raise UserError(f"--level must be between 0 and 1; got {level!r}.")
     by_cols = _split_columns(by)
     ratio_pairs = [_pair(r, "--ratio", "NUM:DEN") for r in ratios]
+    if categorical and not totals:
+        raise UserError("--categorical names columns of --total; give --total COL too.")
     quantile_pairs = []
     for q in quantiles:
         col, p = _pair(q, "--quantile", "COL:P with P between 0 and 1")
@@ -341,7 +376,14 @@ def estimate(
         if means:
             results += stats.mean(d, list(means), ci_method=ci_method, **opts)
         if totals:
-            results += stats.total(d, list(totals), ci_method=_linear_method(ci_method, "--total"), **opts)
+            cats = _split_columns(categorical)
+            results += stats.total(
+                d,
+                list(totals),
+                ci_method=_linear_method(ci_method, "--total"),
+                categorical=cats if cats else None,
+                **opts,
+            )
         for col in proportions:
             results += stats.proportion(d, col, ci_method=ci_method, **opts)
         for num, den in ratio_pairs:

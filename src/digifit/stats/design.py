@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from digifit.errors import DesignError, LonelyPSUError
-from digifit.stats.backends import Source, to_source
+from digifit.stats.backends import NA_VALUES, Source, na_markers, to_source
 
 __all__ = ["LONELY_PSU_POLICIES", "Design", "design"]
 
@@ -88,6 +88,7 @@ class Design:
     trims: tuple[tuple[float, float, str, float], ...] = ()  # trim_weights: pieces (lo, hi, kind, value)
     replicate: Any = None  # ReplicateFactors (digifit.stats.replicates): replicate variance instead of Taylor
     repweights: tuple[str, ...] = ()  # replicate-weight columns supplied with the data (full analysis weights)
+    na_values: tuple[str, ...] = NA_VALUES  # what the reader takes as missing: never a category
     _structure: Structure | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -284,7 +285,13 @@ def check_columns(table: ir.Table, columns: Sequence[str], role: str) -> None:
     have = set(table.columns)
     for col in columns:
         if col not in have:
+            # names are case-sensitive (R's fpc data has both nh and Nh): never guess between them
             close = [c for c in table.columns if c.lower() == col.lower()]
+            if len(close) > 1:
+                raise DesignError(
+                    f"{role} column {col!r} is not in the data, and the name is ambiguous: the data have "
+                    f"{' and '.join(map(repr, close))}, which differ only in case; give one of them exactly."
+                )
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             shown = ", ".join(list(table.columns)[:20])
             raise DesignError(f"{role} column {col!r} is not in the data{hint}; columns are: {shown}.")
@@ -324,6 +331,7 @@ def design(
     scale: float | None = None,
     rscales: Sequence[float] | float | None = None,
     mse: bool = False,
+    na_values: str | Sequence[Any] | None = None,
 ) -> Design:
     """Build and validate a survey design.
 
@@ -356,6 +364,10 @@ def design(
         ``successive-difference``, ``jk2``, ``other``); required with ``repweights``.
     scale, rscales, mse : optional
         R's ``svrepdesign`` variance scaling (defaults per type, as R).
+    na_values : str or list, optional
+        Values read as missing besides ``NA`` and the empty field (e.g. ``"-99"`` or ``["."]``); see
+        :func:`digifit.stats.backends.to_source`. A missing value is missing for every statistic, never a
+        category.
     validate : bool, default True
         Check the values now (one aggregation). With ``False`` they are checked by the first estimator, in its
         own aggregation, which saves a pass over the data (what the CLI does); errors are the same.
@@ -384,7 +396,7 @@ def design(
     """
     if lonely_psu not in LONELY_PSU_POLICIES:
         raise DesignError(f"lonely_psu {lonely_psu!r} is not known; expected one of {', '.join(LONELY_PSU_POLICIES)}.")
-    source = to_source(data, con=con, engine=engine)
+    source = to_source(data, con=con, engine=engine, na_values=na_values)
     table = source.table
     ids_t = _as_tuple(ids, "ids")
     fpc_t = _as_tuple(fpc, "fpc")
@@ -407,7 +419,7 @@ def design(
         if not schema[col].is_numeric():
             raise DesignError(f"fpc column {col!r} has type {schema[col]}; expected numbers.")
 
-    d = Design(source, weights, strata, ids_t, fpc_t, lonely_psu)
+    d = Design(source, weights, strata, ids_t, fpc_t, lonely_psu, na_values=na_markers(na_values))
     if repweights is not None:
         d = _with_repweights(d, repweights, rep_type, scale, rscales, mse)
     if validate:

@@ -21,7 +21,7 @@ import ibis.expr.types as ir
 import numpy as np
 
 from digifit.errors import EstimationError
-from digifit.stats.design import STRATUM_KEY, UNIT_KEY, Design, check_columns
+from digifit.stats.design import STRATUM_KEY, UNIT_KEY, Design, bad_rows, check_columns
 from digifit.stats.intervals import (
     PROPORTION_METHODS,
     check_method,
@@ -186,10 +186,47 @@ def _check_numeric(d: Design, columns: Sequence[str], role: str) -> None:
     schema = d.table.schema()
     for col in columns:
         dtype = schema[col]
+        if dtype.is_string():
+            _refuse_text(d, col, role)
         if not (dtype.is_numeric() or dtype.is_boolean()):
             raise EstimationError(
                 f"{role} column {col!r} has type {dtype}; expected numbers (use proportion() for categories)."
             )
+
+
+def _refuse_marker_levels(d: Design, col: str, levels: Sequence[Any]) -> None:
+    """A missing-value marker is never a category: refuse text levels such as ``NA`` that a reader left as text.
+
+    Readers of files and frames turn the markers into NULL; this catches tables from other engines.
+    """
+    markers = [v for v in levels if isinstance(v, str) and v.strip() in d.na_values]
+    if not markers:
+        return
+    count, rows = bad_rows(d, d.table[col].isin(markers))
+    raise EstimationError(
+        f"column {col!r} has the text {', '.join(map(repr, markers))}, a missing-value marker, on {count} row(s) "
+        f"(rows {', '.join(map(str, rows))}); it is never a category: turn it into a missing value (NULL) in "
+        "the data, then pass na_rm=True (CLI --na-rm) to leave those rows out."
+    )
+
+
+def _refuse_text(d: Design, col: str, role: str) -> None:
+    """A text column offered as numbers: when most of it is numbers, name the values that are not, and rows."""
+    t = d.table
+    text = t[col]
+    base = f"{role} column {col!r} has type {d.table.schema()[col]}; expected numbers"
+    pred = text.notnull() & text.strip().try_cast("float64").isnull()
+    count, rows = bad_rows(d, pred)
+    if count == 0:
+        raise EstimationError(f"{base}: the numbers are stored as text; convert the column in the data.")
+    if count == d.execute(t.filter(text.notnull()).count()):
+        raise EstimationError(f"{base} (use proportion() for categories).")
+    values = d.execute(t.filter(pred).select(text).distinct().order_by(col).limit(5)).column(0).to_pylist()
+    raise EstimationError(
+        f"{base}, but {count} value(s) are not numbers ({', '.join(map(repr, values))}; rows "
+        f"{', '.join(map(str, rows))}); if they mark missing values, pass them as na_values (CLI --na-values), "
+        "else correct them in the data."
+    )
 
 
 def _num(t: ir.Table, col: str) -> ir.FloatingValue:
@@ -256,6 +293,10 @@ class _Run:
 
     def df(self, rows: np.ndarray, used: np.ndarray) -> int:
         """Design df in the domain: PSUs with used rows minus strata with used rows (R's degf of the subset).
+
+        ``used`` counts the rows of each aggregated row that the design passed to R's estimator has: every row
+        of the domain for means, totals, ratios and proportions (R's ``svyciprop`` takes ``degf(design)``
+        before ``na.rm`` drops rows), the non-missing ones for quantiles (``svyquantile`` subsets first).
 
         Replicate designs: the rank of the replicate factors of the domain's PSUs minus 1 (R's ``degf``).
         """
@@ -607,8 +648,8 @@ def _estimate_linear(
                 else:
                     vsrs = s2 * W * W * (W - npos) / (W * npos)
             deff = var / vsrs if vsrs and math.isfinite(vsrs) and vsrs > 0 else math.nan
-            df = run.df(rows, run.col(names["n"], power=0))
-            lo, hi = run.interval(est, se, df, n)
+            df = run.df(rows, run.col(n_all, power=0))  # the domain's degf(), before na.rm drops rows
+            lo, hi = run.interval(est, se, df, int(run.col(n_all, power=0)[rows].sum()))  # beta: nrow(design)
             rows_out.append(
                 Estimate(
                     statistic=statistic,
@@ -700,23 +741,55 @@ def total(
     na_rm: bool = False,
     ci_method: str = "wald",
     level: float = 0.95,
+    categorical: bool | Sequence[str] | None = None,
 ) -> Estimates:
     """Estimate population totals (R's ``svytotal``; by domain as ``svyby``).
 
+    Parameters
+    ----------
+    categorical : bool or list of str, optional
+        Which variables are categories, whose every level gets its estimated count (R's
+        ``svytotal(~factor(x))``; rows with ``level`` set, as :func:`proportion`): by default the text
+        columns; ``True`` every variable, ``False`` none (a text column is then an error), or a list of names
+        that are categories besides the text columns (number codes such as ``race``).
+
     Notes
     -----
-    ``Ŷ = Σ w y`` with influence ``z = w y`` (Horvitz–Thompson).
+    ``Ŷ = Σ w y`` with influence ``z = w y`` (Horvitz–Thompson); a level's total is that of its indicator.
 
     Examples
     --------
     >>> import pyarrow as pa
     >>> from digifit import stats
-    >>> d = stats.design(pa.table({"w": [10.0, 10.0, 20.0], "y": [1.0, 2.0, 3.0]}), weights="w")
+    >>> d = stats.design(pa.table({"w": [10.0, 10.0, 20.0], "y": [1.0, 2.0, 3.0], "c": ["a", "b", "b"]}),
+    ...                  weights="w")
     >>> stats.total(d, "y")[0].estimate
     90.0
+    >>> [(e.level, e.estimate) for e in stats.total(d, "c")]
+    [('a', 10.0), ('b', 30.0)]
     """
-    specs = [(v,) for v in _as_list(variables, "variables")]
-    return _estimate_linear(design, "total", specs, by, na_rm, ci_method, level)
+    names = _as_list(variables, "variables")
+    check_columns(design.table, names, "analysis")
+    schema = design.table.schema()
+    if categorical is None:
+        cats = {v for v in names if schema[v].is_string()}
+    elif isinstance(categorical, bool):
+        cats = set(names) if categorical else set()
+    else:
+        listed = _as_list(categorical, "categorical")
+        check_columns(design.table, listed, "categorical")
+        cats = set(listed) | {v for v in names if schema[v].is_string()}
+    numbers = [(v,) for v in names if v not in cats]
+    out = Estimates(())
+    if numbers:
+        out += _estimate_linear(design, "total", numbers, by, na_rm, ci_method, level)
+    for v in names:
+        if v in cats:
+            out += _categorical(design, "total", v, by, na_rm, ci_method, level)
+    if len(names) > 1 and cats and numbers:  # in the order asked for
+        order = {v: i for i, v in enumerate(names)}
+        out = Estimates(tuple(sorted(out, key=lambda e: order[e.variable])))
+    return out
 
 
 def ratio(
@@ -780,7 +853,16 @@ def proportion(
     """
     if not isinstance(variable, str):
         raise EstimationError(f"proportion() takes one variable name; got {variable!r}.")
+    return _categorical(design, "proportion", variable, by, na_rm, ci_method, level)
+
+
+def _categorical(
+    design: Design, statistic: str, variable: str, by, na_rm: bool, ci_method: str, level: float
+) -> Estimates:
+    """Every level of a categorical variable: its share (``proportion``) or its total (``total``)."""
     by_t = _prepare(design, [variable], by, ci_method, level, numeric=False)
+    if statistic == "total" and ci_method in PROPORTION_METHODS:
+        raise EstimationError(f"ci_method {ci_method!r} is for proportions and means of 0/1 variables.")
     t = design.table
     agg = _Aggregation(design, by_t, extra_keys={"__dg_level": t[variable]})
     sw = agg.weighted(("w", ()), None, (), basis=True)
@@ -799,40 +881,68 @@ def proportion(
             f"column {variable!r} has {missing} missing value(s); pass na_rm=True (CLI --na-rm) to leave those "
             "rows out of the estimate, or impute them."
         )
+    _refuse_marker_levels(design, variable, levels)
     if not levels:
-        raise EstimationError(f"proportion of {variable!r}: the column has no non-missing values.")
+        raise EstimationError(f"{statistic} of {variable!r}: the column has no non-missing values.")
     weights = run.col(sw)
     positive = run.col(n_pos, power=0)
     out = []
     k = len(levels)
     glm_start = _glm_start_sums(run, variable, levels, lev, weights, counts) if ci_method == "likelihood" else {}
     for dom in range(len(run.domains)):
-        rows = run.rows_of(dom)
-        rows = rows[lev[rows] >= 0]
+        dom_rows = run.rows_of(dom)
+        rows = dom_rows[lev[dom_rows] >= 0]
         domain = run.domain_dict(dom)
         W = weights[rows].sum()
         n = int(counts[rows].sum())
         npos = int(positive[rows].sum())
         if n == 0 or W == 0:
-            raise EstimationError(_empty_message("proportion", (variable,), domain, n))
+            raise EstimationError(_empty_message(statistic, (variable,), domain, n))
         onehot = lev[rows][:, None] == np.arange(k)[None, :]
         p = (onehot * weights[rows][:, None]).sum(axis=0) / W
-        coef = ((onehot - p[None, :]) / W)[:, :, None]  # influence: W_r (1[level] - p) / W on the one basis item
-        var = run.variance_basis(
-            rows, [sw], coef, counts[rows] > 0, num=onehot[:, :, None] * 1.0, den=np.ones((len(rows), k, 1))
-        )
-        df = run.df(rows, counts)
+        if statistic == "total":  # influence: W_r 1[level] on the one basis item (Horvitz-Thompson)
+            coef = (onehot * 1.0)[:, :, None]
+            var = run.variance_basis(rows, [sw], coef, counts[rows] > 0, num=coef, den=None)
+        else:  # influence: W_r (1[level] - p) / W on the one basis item
+            coef = ((onehot - p[None, :]) / W)[:, :, None]
+            var = run.variance_basis(
+                rows, [sw], coef, counts[rows] > 0, num=onehot[:, :, None] * 1.0, den=np.ones((len(rows), k, 1))
+            )
+        df = run.df(dom_rows, counts)  # svyciprop: degf() of the design passed, before na.rm drops rows
         for j, lv in enumerate(levels):
             pj = float(p[j])
             se = math.sqrt(max(float(var[j]), 0.0))
             s2 = pj * (1 - pj) * npos / (npos - 1) if npos > 1 else math.nan
             vsrs = s2 * (W - npos) / (W * npos) if npos <= W else math.nan
+            if statistic == "total":  # R's svytotal: the variance of SRS of the estimated population total
+                vsrs = vsrs * W * W
             deff = float(var[j] / vsrs) if vsrs and math.isfinite(vsrs) and vsrs > 0 else math.nan
+            if statistic == "total":
+                est = pj * W
+                lo, hi = run.interval(est, se, df, n)
+                out.append(
+                    Estimate(
+                        statistic="total",
+                        variable=variable,
+                        level=lv,
+                        domain=domain,
+                        estimate=float(est),
+                        se=se,
+                        ci_low=lo,
+                        ci_high=hi,
+                        df=df,
+                        n=n,
+                        deff=deff,
+                        cv=se / abs(est) if est else math.nan,
+                        ci_method=ci_method,
+                    )
+                )
+                continue
             if ci_method == "likelihood":
                 naive = glm_naive_variance(pj, n, glm_start[(dom, j)]) if 0 < pj < 1 else None
                 lo, hi = profile_likelihood_ci(pj, se, df=df, level=level, n=npos, naive=naive)
-            else:
-                lo, hi = run.interval(pj, se, df, n)
+            else:  # svyciprop's beta takes nrow(design): the rows before na.rm drops any
+                lo, hi = run.interval(pj, se, df, int(counts[dom_rows].sum()))
             out.append(
                 Estimate(
                     statistic="proportion",
@@ -866,8 +976,7 @@ def _glm_start_sums(run: _Run, variable: str, levels: list, lev: np.ndarray, wei
     d = run.d
     scale = {}
     for dom in range(len(run.domains)):
-        rows = run.rows_of(dom)
-        rows = rows[lev[rows] >= 0]
+        rows = run.rows_of(dom)  # R's svyglm scales by the mean weight of every row, missing ones too
         scale[run.domains[dom]] = weights[rows].sum() / counts[rows].sum()
     import pyarrow as pa
 

@@ -285,7 +285,8 @@ def read_spark(path: str | os.PathLike, session: Any = None, *, format: str | No
     name = f"digifit_{os.getpid()}_{next(_names)}"
     try:
         if format == "csv":
-            opts = {"header": True, "inferSchema": True, "escape": '"'}  # RFC 4180 quotes, as DuckDB and R
+            # RFC 4180 quotes, as DuckDB and R; NA (R's write.csv) is missing, as the empty field
+            opts = {"header": True, "inferSchema": True, "escape": '"', "nullValue": "NA"}
             if lower.endswith((".tsv", ".tsv.gz")):
                 opts["sep"] = "\t"
             opts.update(options)
