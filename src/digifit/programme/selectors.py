@@ -150,6 +150,24 @@ def session_registrations(*, session: Session) -> QuerySet[Registration]:
     return session.registrations.select_related("business").order_by("status", "role", "created_at", "id")
 
 
+def session_attendees(*, session: Session) -> QuerySet[Registration]:
+    """The attendees of a session: its confirmed registrations (active first), never cancelled or waitlisted."""
+    return (
+        session.registrations.filter(status=Registration.Status.CONFIRMED)
+        .select_related("business", "session")
+        .order_by("role", "created_at", "id")
+    )
+
+
+def session_waitlist(*, session: Session) -> QuerySet[Registration]:
+    """The waitlist of a session, in the order places are offered."""
+    return (
+        session.registrations.filter(status=Registration.Status.WAITLISTED)
+        .select_related("business")
+        .order_by("role", "created_at", "id")
+    )
+
+
 def registration_list_for_business(*, business: Business) -> QuerySet[Registration]:
     return business.registrations.select_related("session__series").order_by("session__start", "id")
 
