@@ -233,9 +233,9 @@ def test_reach_figures_on_a_known_history(client, settings, monkeypatch):
     assert 'id="fit-count">5<' in page and 'id="forecast"' in page
     rows = list(csv.DictReader(io.StringIO(client.get("/programme/reach.csv", {"by": "sector"}).content.decode())))
     assert rows == [
-        {"sector": "gastronomy", "registered": "4", "attended": "2", "fit": "1"},
-        {"sector": "retail", "registered": "4", "attended": "3", "fit": "2"},
-        {"sector": "travel", "registered": "4", "attended": "3", "fit": "2"},
+        {"sector": "gastronomy", "sector_label": "Gastronomie", "registered": "4", "attended": "2", "fit": "1"},
+        {"sector": "retail", "sector_label": "Handel", "registered": "4", "attended": "3", "fit": "2"},
+        {"sector": "travel", "sector_label": "Reise", "registered": "4", "attended": "3", "fit": "2"},
     ]
     assert client.get("/programme/reach.csv", {"by": "colour"}).status_code == 400
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from digifit.programme import calendar, reach, recurrence, roles, selectors, services, tasks
+from digifit.programme import calendar, charts, reach, recurrence, roles, selectors, services, tasks
 from digifit.programme.errors import AttendanceRefused, CancellationRefused, ProgrammeError, RegistrationRefused
 from digifit.programme.forms import (
     BusinessSignupForm,
@@ -351,31 +352,71 @@ def attendance_all_present(request: HttpRequest, session_id: int) -> HttpRespons
 # ----------------------------------------------------------------------------------------- reach
 
 
+def _has_vega() -> bool:
+    vendor = settings.VENDOR_DIR
+    return all((vendor / name).is_file() for name in ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js"))
+
+
+def _model_label(forecast: reach.Forecast | None) -> str:
+    """The forecast model's name (an English constant of :mod:`reach`) in the UI language."""
+    if forecast is None:
+        return ""
+    names = {
+        "Poisson, log-linear trend": _("Poisson counts with a log-linear trend"),
+        "negative binomial, log-linear trend": _("negative binomial counts with a log-linear trend"),
+        "Poisson, constant rate (the trend has no finite estimate)": _("Poisson counts at a constant rate"),
+        "negative binomial, constant rate (the trend has no finite estimate)": _(
+            "negative binomial counts at a constant rate"
+        ),
+        "no fit business yet: Poisson, Jeffreys posterior for the rate": _(
+            "no fit business yet: Poisson counts at an uncertain rate"
+        ),
+        "target already reached": _("target already reached"),
+    }
+    return names.get(forecast.model, "")
+
+
+def _labelled(rows, dim: str, labels: dict[str, dict[str, str]]) -> list[tuple[str, reach.FunnelRow]]:
+    names = labels.get(dim, {})
+    return [(names.get(dict(r.group)[dim], dict(r.group)[dim]), r) for r in rows]
+
+
 @login_required
 def reach_dashboard(request: HttpRequest) -> HttpResponse:
-    """Funnel registered → attended → digitally fit by sector, region and week; forecast against the target."""
+    """Funnel registered → attended → digitally fit by sector, region and week; forecast against the target;
+    charts (Vega-Lite). Every number comes from :mod:`digifit.programme.reach` via the summary."""
     if not request.user.has_perm(roles.VIEW_REACH):
         return HttpResponseForbidden(_("This page is for organisers."))
-    summary = selectors.reach_summary()
+    summary = selectors.reach_summary(band=True)
+    labels = selectors.reach_labels()
     fit = summary.total.fit
     context = {
         "s": summary,
         "share": min(100.0, 100.0 * fit / summary.target) if summary.target else 0.0,
-        "weeks": summary.by["week"][-12:],
+        "sectors": _labelled(summary.by["sector"], "sector", labels),
+        "regions": _labelled(summary.by["region"], "region", labels),
+        "weeks": [(date.fromisoformat(dict(r.group)["week"]), r) for r in summary.by["week"][-12:]],
+        "funnel_chart": charts.funnel_chart(summary),
+        "trend_chart": charts.trend_chart(summary),
+        "model_label": _model_label(summary.forecast),
+        "has_vega": _has_vega(),
     }
     return render(request, "programme/reach.html", context)
 
 
 @login_required
 def reach_csv(request: HttpRequest) -> HttpResponse:
-    """The funnel as CSV (``?by=sector|region|week``, several allowed; none: overall)."""
+    """The funnel as CSV (``?by=sector|region|week``, several allowed; none: overall), with a label column
+    (UI language) next to each sector and region code."""
     if not request.user.has_perm(roles.VIEW_REACH):
         return HttpResponseForbidden(_("This page is for organisers."))
     by = [b for b in request.GET.getlist("by") if b]
     try:
         rows = reach.funnel(selectors.fit_inputs(), by=by or None, rule=selectors.fit_rule())
-    except ProgrammeError as exc:
-        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(reach.funnel_to_csv(rows), content_type="text/csv; charset=utf-8")
+    except ProgrammeError:
+        message = _("Unknown grouping; use by=sector, by=region or by=week.")
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    csv_text = reach.funnel_to_csv(rows, labels=selectors.reach_labels())
+    response = HttpResponse(csv_text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="reach-{"-".join(by) or "total"}.csv"'
     return response
