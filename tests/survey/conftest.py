@@ -19,6 +19,7 @@ SURVEY_HEADER = [
     "constraint_message::Deutsch (de)",
     "constraint_message::English (en)",
     "calculation",
+    "default",
 ]
 
 
@@ -30,6 +31,7 @@ def xlsform_bytes(
     broken: bool = False,
     form_id: str = "fob_test",
     grouped: bool = False,
+    server_fields: bool = False,
 ) -> bytes:
     """Build a small German/English XLSForm: select_one, integer with constraint, select_multiple, decimal
     with relevance, a repeat and a note. ``extra_*`` make version 2 (a new field, a new choice)."""
@@ -56,6 +58,12 @@ def xlsform_bytes(
         rows.insert(4, ["end_group", "", "", ""])
     if extra_field:
         rows.append(["text", "comment", "Kommentar", "Comment"])
+    if server_fields:  # metadata a form carries with stale defaults; the server fills them
+        blank = [""] * 8
+        rows.append(["hidden", "wave", *blank, "2026-1"])
+        rows.append(["hidden", "form_version", *blank, "0"])
+        rows.append(["hidden", "instanceID", *blank, "uuid:00000000-0000-0000-0000-000000000000"])
+        rows.append(["hidden", "received_at", *blank, "2020-01-01T00:00:00"])
     if broken:
         rows.append(["select_one nosuchlist", "bad", "Kaputt", "Broken"])
     for r in rows:

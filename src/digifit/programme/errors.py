@@ -5,7 +5,8 @@
     DigifitError
      └── ProgrammeError(ValueError)           recurrence/calendar/reach inputs (digifit.programme.recurrence)
           ├── RegistrationRefused             the session is past, cancelled, or the business is registered
-          └── CancellationRefused             the cancellation deadline has passed or the link is invalid
+          ├── CancellationRefused             the cancellation deadline has passed or the link is invalid
+          └── AttendanceRefused               the session has not started, or the registration is not confirmed
 """
 
 from __future__ import annotations
@@ -21,4 +22,9 @@ class CancellationRefused(ProgrammeError):
     """A cancellation cannot be made (deadline passed, link invalid, already cancelled)."""
 
 
-__all__ = ["CancellationRefused", "ProgrammeError", "RegistrationRefused"]
+class AttendanceRefused(ProgrammeError):
+    """Attendance cannot be marked (the session has not started or is cancelled, the registration is not
+    confirmed). The message is in the UI language."""
+
+
+__all__ = ["AttendanceRefused", "CancellationRefused", "ProgrammeError", "RegistrationRefused"]

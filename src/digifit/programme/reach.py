@@ -29,7 +29,7 @@ from __future__ import annotations
 import csv
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -45,12 +45,15 @@ __all__ = [
     "FUNNEL_DIMENSIONS",
     "MIN_WEEKS",
     "Attendance",
+    "BandPoint",
     "Business",
     "FitRule",
     "Forecast",
     "FunnelRow",
+    "cumulative_fit",
     "fit_date",
     "forecast",
+    "forecast_band",
     "funnel",
     "funnel_to_csv",
     "is_digitally_fit",
@@ -257,23 +260,39 @@ def funnel(
     return [FunnelRow(key, *values) for key, values in sorted(counts.items())]
 
 
-def funnel_to_csv(rows: Sequence[FunnelRow]) -> str:
+def funnel_to_csv(rows: Sequence[FunnelRow], *, labels: Mapping[str, Mapping[str, str]] | None = None) -> str:
     """Write funnel rows as CSV text (the dashboard's export): group columns, then the three counts.
+
+    With ``labels`` (dimension → code → label), each labelled dimension gets a ``<dimension>_label`` column
+    right after its code column (a code without a label keeps the code).
 
     Examples
     --------
     >>> print(funnel_to_csv([FunnelRow((("sector", "retail"),), 2, 2, 1)]), end="")
     sector,registered,attended,fit
     retail,2,2,1
+    >>> print(funnel_to_csv([FunnelRow((("sector", "retail"),), 2, 2, 1)], labels={"sector": {"retail": "Handel"}}),
+    ...       end="")
+    sector,sector_label,registered,attended,fit
+    retail,Handel,2,2,1
     """
     import io
 
+    labels = labels or {}
     columns = [name for name, _ in rows[0].group] if rows else []
+    header: list[str] = []
+    for name in columns:
+        header += [name, f"{name}_label"] if name in labels else [name]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*columns, "registered", "attended", "fit"])
+    writer.writerow([*header, "registered", "attended", "fit"])
     for row in rows:
-        writer.writerow([*(safe_cell(value) for _, value in row.group), row.registered, row.attended, row.fit])
+        cells: list[Any] = []
+        for name, value in row.group:
+            cells.append(safe_cell(value))
+            if name in labels:
+                cells.append(safe_cell(str(labels[name].get(value, value))))
+        writer.writerow([*cells, row.registered, row.attended, row.fit])
     return out.getvalue()
 
 
@@ -437,9 +456,7 @@ def forecast(
         )
     n = len(counts)
     reached = int(counts.sum())
-    horizon = date(deadline.year + horizon_years, deadline.month, min(deadline.day, 28))
-    h_weeks = max(52, (horizon - last_week).days // 7)
-    horizon = last_week + timedelta(weeks=h_weeks, days=6)
+    h_weeks, horizon = _horizon(deadline, last_week, horizon_years)
 
     def week_end(index: int) -> date:  # index 1 = the week after the last history week
         return last_week + timedelta(weeks=index, days=6)
@@ -464,27 +481,7 @@ def forecast(
             horizon,
         )
 
-    rng = np.random.default_rng(seed)
-    future = np.arange(1, h_weeks + 1)
-    cap = math.log(10.0 * target)  # no simulated week needs more than this to cross the target
-    if reached == 0:
-        model = "no fit business yet: Poisson, Jeffreys posterior for the rate"
-        lam = rng.gamma(0.5, 1.0 / n, size=(nsim, 1)) * np.ones((1, h_weeks))
-        draws = rng.poisson(lam)
-        rate, growth, alpha = 0.0, 0.0, 0.0
-    else:
-        fit = _select_model(counts)
-        model, alpha = fit.name, fit.alpha
-        x_future = (n - 1 + future) - (n - 1) / 2.0
-        coef = rng.multivariate_normal(fit.coef, fit.cov, size=nsim, method="svd")
-        slope = coef[:, [1]] if fit.coef.size == 2 else np.zeros((nsim, 1))
-        eta = coef[:, [0]] + slope * x_future[None, :]
-        mu = np.exp(np.minimum(eta, cap))
-        lam = rng.gamma(1.0 / alpha, alpha * mu) if alpha > 0 else mu
-        draws = rng.poisson(lam)
-        b = float(fit.coef[1]) if fit.coef.size == 2 else 0.0
-        rate = float(math.exp(min(fit.coef[0] + b * ((n - 1) / 2.0 + 1), cap)))
-        growth = math.expm1(b)
+    model, draws, rate, growth = _simulate(counts, target=target, h_weeks=h_weeks, nsim=nsim, seed=seed)
     cumulative = reached + np.cumsum(draws, axis=1)
     hit = cumulative >= target
     index = np.where(hit.any(axis=1), hit.argmax(axis=1) + 1, np.iinfo(np.int64).max)
@@ -512,6 +509,114 @@ def forecast(
         p_by_deadline=p_by_deadline,
         horizon=horizon,
     )
+
+
+def _horizon(deadline: date, last_week: date, horizon_years: int) -> tuple[int, date]:
+    """The simulated weeks after the history, and the last day of the last one."""
+    horizon = date(deadline.year + horizon_years, deadline.month, min(deadline.day, 28))
+    h_weeks = max(52, (horizon - last_week).days // 7)
+    return h_weeks, last_week + timedelta(weeks=h_weeks, days=6)
+
+
+def _simulate(counts: np.ndarray, *, target: int, h_weeks: int, nsim: int, seed: int):
+    """``nsim`` simulated futures of ``h_weeks`` weekly counts (the model of :func:`forecast`, fixed seed).
+
+    Returns the model's name, the draws (``nsim`` × ``h_weeks``), the fitted rate of the next week and the
+    weekly growth.
+    """
+    n = len(counts)
+    rng = np.random.default_rng(seed)
+    future = np.arange(1, h_weeks + 1)
+    cap = math.log(10.0 * target)  # no simulated week needs more than this to cross the target
+    if int(counts.sum()) == 0:
+        model = "no fit business yet: Poisson, Jeffreys posterior for the rate"
+        lam = rng.gamma(0.5, 1.0 / n, size=(nsim, 1)) * np.ones((1, h_weeks))
+        return model, rng.poisson(lam), 0.0, 0.0
+    fit = _select_model(counts)
+    model, alpha = fit.name, fit.alpha
+    x_future = (n - 1 + future) - (n - 1) / 2.0
+    coef = rng.multivariate_normal(fit.coef, fit.cov, size=nsim, method="svd")
+    slope = coef[:, [1]] if fit.coef.size == 2 else np.zeros((nsim, 1))
+    eta = coef[:, [0]] + slope * x_future[None, :]
+    mu = np.exp(np.minimum(eta, cap))
+    lam = rng.gamma(1.0 / alpha, alpha * mu) if alpha > 0 else mu
+    draws = rng.poisson(lam)
+    b = float(fit.coef[1]) if fit.coef.size == 2 else 0.0
+    rate = float(math.exp(min(fit.coef[0] + b * ((n - 1) / 2.0 + 1), cap)))
+    return model, draws, rate, math.expm1(b)
+
+
+@dataclass(frozen=True)
+class BandPoint:
+    """One week of the forecast band: the cumulative count of fit businesses by the week's last day (Sunday),
+    its median and the prediction interval at the forecast's level."""
+
+    week_end: date
+    median: int
+    low: int
+    high: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"week_end": self.week_end.isoformat(), "median": self.median, "low": self.low, "high": self.high}
+
+
+def cumulative_fit(weekly_counts: Sequence[tuple[date, int]]) -> list[tuple[date, int]]:
+    """The cumulative count of fit businesses at the end (Sunday) of each week of the history.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> cumulative_fit([(date(2026, 3, 2), 2), (date(2026, 3, 9), 0), (date(2026, 3, 16), 3)])
+    [(datetime.date(2026, 3, 8), 2), (datetime.date(2026, 3, 15), 2), (datetime.date(2026, 3, 22), 5)]
+    """
+    out, total = [], 0
+    for monday, count in weekly_counts:
+        total += int(count)
+        out.append((monday + timedelta(days=6), total))
+    return out
+
+
+def forecast_band(
+    weekly_counts: Sequence[tuple[date, int]],
+    target: int = 10_000,
+    deadline: date | None = None,
+    level: float = 0.9,
+    *,
+    until: date | None = None,
+    nsim: int = 4000,
+    seed: int = 20261231,
+    horizon_years: int = 3,
+) -> list[BandPoint]:
+    """The weekly band of the cumulative count under the model of :func:`forecast` (same history, options and
+    seed: the same simulated futures), from the week after the history to ``until`` (default the deadline).
+
+    ``median``, ``low`` and ``high`` are the 50 % and (1 ± level)/2 quantiles of the simulated cumulative
+    counts each week. Empty when the target is already reached.
+
+    Raises
+    ------
+    ProgrammeError
+        As :func:`forecast`.
+    """
+    result = forecast(
+        weekly_counts, target=target, deadline=deadline, level=level, nsim=nsim, seed=seed, horizon_years=horizon_years
+    )
+    if result.reached >= target:
+        return []
+    _weeks, counts = _check_history(weekly_counts)
+    h_weeks, _horizon_day = _horizon(result.deadline, result.last_week, horizon_years)
+    _model, draws, _rate, _growth = _simulate(counts, target=target, h_weeks=h_weeks, nsim=nsim, seed=seed)
+    last = until or result.deadline
+    n_weeks = max(0, min(h_weeks, ((last - result.last_week).days - 6) // 7))  # weeks that end by ``until``
+    if n_weeks == 0:
+        return []
+    cumulative = result.reached + np.cumsum(draws[:, :n_weeks], axis=1)
+    tail = (1.0 - level) / 2.0
+    low, median, high = (np.quantile(cumulative, q, axis=0, method="inverted_cdf") for q in (tail, 0.5, 1 - tail))
+    return [
+        BandPoint(result.last_week + timedelta(weeks=k + 1, days=6), int(median[k]), int(low[k]), int(high[k]))
+        for k in range(n_weeks)
+    ]
 
 
 def _check_history(weekly_counts: Sequence[tuple[date, int]]) -> tuple[list[date], np.ndarray]:

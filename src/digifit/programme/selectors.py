@@ -12,7 +12,7 @@ importable; otherwise no business has completed the check, so nobody counts as f
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.conf import settings
@@ -150,6 +150,24 @@ def session_registrations(*, session: Session) -> QuerySet[Registration]:
     return session.registrations.select_related("business").order_by("status", "role", "created_at", "id")
 
 
+def session_attendees(*, session: Session) -> QuerySet[Registration]:
+    """The attendees of a session: its confirmed registrations (active first), never cancelled or waitlisted."""
+    return (
+        session.registrations.filter(status=Registration.Status.CONFIRMED)
+        .select_related("business", "session")
+        .order_by("role", "created_at", "id")
+    )
+
+
+def session_waitlist(*, session: Session) -> QuerySet[Registration]:
+    """The waitlist of a session, in the order places are offered."""
+    return (
+        session.registrations.filter(status=Registration.Status.WAITLISTED)
+        .select_related("business")
+        .order_by("role", "created_at", "id")
+    )
+
+
 def registration_list_for_business(*, business: Business) -> QuerySet[Registration]:
     return business.registrations.select_related("session__series").order_by("session__start", "id")
 
@@ -252,9 +270,23 @@ class ReachSummary:
     by: dict[str, list[reach.FunnelRow]]
     forecast: reach.Forecast | None
     forecast_error: str
+    #: the cumulative count of fit businesses at the end of each week so far (:func:`reach.cumulative_fit`)
+    cumulative: list[tuple[date, int]] = field(default_factory=list)
+    #: the forecast's weekly band up to the deadline (:func:`reach.forecast_band`)
+    band: list[reach.BandPoint] = field(default_factory=list)
 
 
-def reach_summary(*, as_of: date | None = None) -> ReachSummary:
+def reach_labels() -> dict[str, dict[str, str]]:
+    """The labels of the reach page's group codes in the active UI language (sector, region)."""
+    from digifit.programme.models import Region, Sector
+
+    return {
+        "sector": {code: str(label) for code, label in Sector.choices},
+        "region": {code: str(label) for code, label in Region.choices},
+    }
+
+
+def reach_summary(*, as_of: date | None = None, band: bool = False) -> ReachSummary:
     """The funnel overall and by sector, region and week, and the forecast against the target."""
     rule = fit_rule()
     target, deadline = reach_target()
@@ -263,14 +295,19 @@ def reach_summary(*, as_of: date | None = None) -> ReachSummary:
     total = reach.funnel(businesses, rule=rule, as_of=as_of)[0]
     by = {dim: reach.funnel(businesses, by=dim, rule=rule, as_of=as_of) for dim in reach.FUNNEL_DIMENSIONS}
     forecast, error = None, ""
+    cumulative: list[tuple[date, int]] = []
+    weekly_band: list[reach.BandPoint] = []
     first = min((b.registered_on for b in businesses), default=None)
     today = as_of or timezone.localdate()
     if first is None:
         error = "no registered business yet"
     else:
         history = reach.weekly_fit_counts(businesses, rule=rule, start=first, end=today)
+        cumulative = reach.cumulative_fit(history)
         try:
             forecast = reach.forecast(history, target=target, deadline=deadline, nsim=2000)
+            if band:  # the chart's band: the same model, options and seed as the forecast
+                weekly_band = reach.forecast_band(history, target=target, deadline=deadline, nsim=2000)
         except reach.ProgrammeError as exc:
             error = str(exc)
-    return ReachSummary(target, deadline, rule, source, total, by, forecast, error)
+    return ReachSummary(target, deadline, rule, source, total, by, forecast, error, cumulative, weekly_band)

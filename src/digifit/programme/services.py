@@ -17,12 +17,13 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 from digifit.notifications.models import OutboxMessage
 from digifit.notifications.services import outbox_cancel, outbox_enqueue
 from digifit.programme import calendar, emails, recurrence
-from digifit.programme.errors import CancellationRefused, ProgrammeError, RegistrationRefused
+from digifit.programme.errors import AttendanceRefused, CancellationRefused, ProgrammeError, RegistrationRefused
 from digifit.programme.models import (
     Business,
     Registration,
@@ -581,9 +582,31 @@ def session_capacity_set(*, session: Session, active: int, follower: int, now: d
 # ----------------------------------------------------------------------------------------- after the session
 
 
+def _attendance_open(session: Session, now: datetime) -> None:
+    if session.cancelled:
+        raise AttendanceRefused(gettext("The session is cancelled; there is no attendance to mark."))
+    if now < session.start:
+        start = formats.date_format(timezone.localtime(session.start), "DATETIME_FORMAT")
+        raise AttendanceRefused(
+            gettext("Attendance can be marked from the start of the session (%(start)s).") % {"start": start}
+        )
+
+
 @transaction.atomic
-def attendance_mark(*, registration: Registration, attended: bool, note: str | None = None) -> Registration:
-    """Record whether a registrant attended, with the coach's note."""
+def attendance_mark(
+    *, registration: Registration, attended: bool, note: str | None = None, now: datetime | None = None
+) -> Registration:
+    """Record whether a registrant attended, with the coach's note.
+
+    Raises
+    ------
+    AttendanceRefused
+        The session has not started yet or is cancelled, or the registration is not confirmed (cancelled and
+        waitlisted registrations are no attendees).
+    """
+    if registration.status != Registration.Status.CONFIRMED:
+        raise AttendanceRefused(gettext("Only confirmed registrations can be marked as present or absent."))
+    _attendance_open(registration.session, now or timezone.now())
     registration.attended = attended
     fields = ["attended"]
     if note is not None:
@@ -591,6 +614,22 @@ def attendance_mark(*, registration: Registration, attended: bool, note: str | N
         fields.append("coach_note")
     registration.save(update_fields=fields)
     return registration
+
+
+@transaction.atomic
+def attendance_mark_all_present(*, session: Session, now: datetime | None = None) -> int:
+    """Mark every confirmed registration of ``session`` not marked yet as present ("all present"); a registrant
+    already marked absent stays absent. Returns how many were marked.
+
+    Raises
+    ------
+    AttendanceRefused
+        The session has not started yet or is cancelled.
+    """
+    _attendance_open(session, now or timezone.now())
+    return session.registrations.filter(status=Registration.Status.CONFIRMED, attended__isnull=True).update(
+        attended=True
+    )
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ urlpatterns = [
     path("coach/", views.coach_agenda, name="coach"),
     path("coach/sessions/<int:session_id>/", views.coach_agenda, name="coach_session"),
     path("coach/registrations/<int:registration_id>/attendance", views.attendance, name="attendance"),
+    path("coach/sessions/<int:session_id>/all-present", views.attendance_all_present, name="attendance_all_present"),
     path("reach/", views.reach_dashboard, name="reach"),
     path("reach.csv", views.reach_csv, name="reach_csv"),
 ]

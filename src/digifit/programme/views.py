@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -14,10 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from digifit.programme import calendar, reach, recurrence, roles, selectors, services, tasks
-from digifit.programme.errors import CancellationRefused, ProgrammeError, RegistrationRefused
+from digifit.programme import calendar, charts, reach, recurrence, roles, selectors, services, tasks
+from digifit.programme.errors import AttendanceRefused, CancellationRefused, ProgrammeError, RegistrationRefused
 from digifit.programme.forms import (
     BusinessSignupForm,
     CatalogueFilter,
@@ -255,15 +257,31 @@ def me_delete(request: HttpRequest) -> HttpResponse:
 # ----------------------------------------------------------------------------------------- coach
 
 
+def _coach_context(session, *, notes_form=None, recording_form=None) -> dict:
+    if session is not None and notes_form is None:
+        notes_form = NotesForm(initial={"notes": session.notes})
+    return {
+        "session": session,
+        "started": session is not None and session.start <= timezone.now(),
+        "agenda": selectors.session_agenda(session=session) if session else [],
+        "registrations": selectors.session_attendees(session=session) if session else [],
+        "waitlist": selectors.session_waitlist(session=session) if session else [],
+        "sessions": selectors.session_list(upcoming=False).filter(start__gte=timezone.now() - timedelta(days=60))[:20],
+        "notes_form": notes_form or NotesForm(),
+        "recording_form": recording_form or RecordingForm(),
+    }
+
+
 @login_required
 def coach_agenda(request: HttpRequest, session_id: int | None = None) -> HttpResponse:
-    """The next (or a chosen) session: active businesses' questions by sector, attendance, notes, recording."""
+    """The next (or a chosen) session: active businesses' questions by sector, attendees (confirmed only) with
+    their attendance, the waitlist, notes and the recording."""
     if not request.user.has_perm(roles.COACH_SESSIONS):
         return HttpResponseForbidden(_("This page is for coaches."))
     session = selectors.session_get(session_id=session_id) if session_id else selectors.session_next()
     if session_id and session is None:
         raise Http404(str(session_id))
-    notes_form, recording_form = NotesForm(), RecordingForm()
+    notes_form = recording_form = None
     if session is not None and request.method == "POST":
         if "notes" in request.POST:
             notes_form = NotesForm(request.POST)
@@ -277,23 +295,23 @@ def coach_agenda(request: HttpRequest, session_id: int | None = None) -> HttpRes
                 n = services.recording_publish(session=session, url=recording_form.cleaned_data["url"])
                 messages.success(request, _("Recording published; %(n)d e-mails queued.") % {"n": n})
                 return redirect("programme:coach_session", session_id=session.pk)
-    if session is not None:
-        notes_form = NotesForm(initial={"notes": session.notes}) if not notes_form.is_bound else notes_form
-    context = {
-        "session": session,
-        "agenda": selectors.session_agenda(session=session) if session else [],
-        "registrations": selectors.session_registrations(session=session) if session else [],
-        "sessions": selectors.session_list(upcoming=False).filter(start__gte=timezone.now() - timedelta(days=60))[:20],
-        "notes_form": notes_form,
-        "recording_form": recording_form,
-    }
+    context = _coach_context(session, notes_form=notes_form, recording_form=recording_form)
     return render(request, "programme/coach.html", context)
+
+
+def _attendance_refused(request: HttpRequest, session, exc: AttendanceRefused) -> HttpResponse:
+    """409 with the reason in the UI language: as text to HTMX, as the agenda page with the message otherwise."""
+    if request.headers.get("HX-Request"):
+        return HttpResponse(str(exc), status=409, content_type="text/plain; charset=utf-8")
+    messages.error(request, str(exc))
+    return render(request, "programme/coach.html", _coach_context(session), status=409)
 
 
 @login_required
 @require_POST
 def attendance(request: HttpRequest, registration_id: int) -> HttpResponse:
-    """Mark attendance (HTMX: answers with the updated row)."""
+    """Mark attendance (HTMX: answers with the updated row); refused (409) before the session starts and for
+    registrations that are not confirmed."""
     if not request.user.has_perm(roles.COACH_SESSIONS):
         return HttpResponseForbidden(_("This page is for coaches."))
     reg = Registration.objects.select_related("business", "session").filter(pk=registration_id).first()
@@ -303,40 +321,102 @@ def attendance(request: HttpRequest, registration_id: int) -> HttpResponse:
     attended = {"yes": True, "no": False}.get(value)
     if attended is None:
         return HttpResponse(_("attended must be yes or no"), status=400)
-    services.attendance_mark(registration=reg, attended=attended, note=request.POST.get("note"))
+    try:
+        services.attendance_mark(registration=reg, attended=attended, note=request.POST.get("note"))
+    except AttendanceRefused as exc:
+        return _attendance_refused(request, reg.session, exc)
     if request.headers.get("HX-Request"):
-        return render(request, "programme/_registration_row.html", {"r": reg})
+        return render(request, "programme/_registration_row.html", {"r": reg, "started": True})
     return redirect("programme:coach_session", session_id=reg.session_id)
+
+
+@login_required
+@require_POST
+def attendance_all_present(request: HttpRequest, session_id: int) -> HttpResponse:
+    """ "All present": every confirmed registrant not marked yet is marked present (from the session's start)."""
+    if not request.user.has_perm(roles.COACH_SESSIONS):
+        return HttpResponseForbidden(_("This page is for coaches."))
+    session = selectors.session_get(session_id=session_id)
+    if session is None:
+        raise Http404(str(session_id))
+    try:
+        n = services.attendance_mark_all_present(session=session)
+    except AttendanceRefused as exc:
+        return _attendance_refused(request, session, exc)
+    messages.success(
+        request, ngettext("%(n)d attendee marked present.", "%(n)d attendees marked present.", n) % {"n": n}
+    )
+    return redirect("programme:coach_session", session_id=session.pk)
 
 
 # ----------------------------------------------------------------------------------------- reach
 
 
+def _has_vega() -> bool:
+    vendor = settings.VENDOR_DIR
+    return all((vendor / name).is_file() for name in ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js"))
+
+
+def _model_label(forecast: reach.Forecast | None) -> str:
+    """The forecast model's name (an English constant of :mod:`reach`) in the UI language."""
+    if forecast is None:
+        return ""
+    names = {
+        "Poisson, log-linear trend": _("Poisson counts with a log-linear trend"),
+        "negative binomial, log-linear trend": _("negative binomial counts with a log-linear trend"),
+        "Poisson, constant rate (the trend has no finite estimate)": _("Poisson counts at a constant rate"),
+        "negative binomial, constant rate (the trend has no finite estimate)": _(
+            "negative binomial counts at a constant rate"
+        ),
+        "no fit business yet: Poisson, Jeffreys posterior for the rate": _(
+            "no fit business yet: Poisson counts at an uncertain rate"
+        ),
+        "target already reached": _("target already reached"),
+    }
+    return names.get(forecast.model, "")
+
+
+def _labelled(rows, dim: str, labels: dict[str, dict[str, str]]) -> list[tuple[str, reach.FunnelRow]]:
+    names = labels.get(dim, {})
+    return [(names.get(dict(r.group)[dim], dict(r.group)[dim]), r) for r in rows]
+
+
 @login_required
 def reach_dashboard(request: HttpRequest) -> HttpResponse:
-    """Funnel registered → attended → digitally fit by sector, region and week; forecast against the target."""
+    """Funnel registered → attended → digitally fit by sector, region and week; forecast against the target;
+    charts (Vega-Lite). Every number comes from :mod:`digifit.programme.reach` via the summary."""
     if not request.user.has_perm(roles.VIEW_REACH):
         return HttpResponseForbidden(_("This page is for organisers."))
-    summary = selectors.reach_summary()
+    summary = selectors.reach_summary(band=True)
+    labels = selectors.reach_labels()
     fit = summary.total.fit
     context = {
         "s": summary,
         "share": min(100.0, 100.0 * fit / summary.target) if summary.target else 0.0,
-        "weeks": summary.by["week"][-12:],
+        "sectors": _labelled(summary.by["sector"], "sector", labels),
+        "regions": _labelled(summary.by["region"], "region", labels),
+        "weeks": [(date.fromisoformat(dict(r.group)["week"]), r) for r in summary.by["week"][-12:]],
+        "funnel_chart": charts.funnel_chart(summary),
+        "trend_chart": charts.trend_chart(summary),
+        "model_label": _model_label(summary.forecast),
+        "has_vega": _has_vega(),
     }
     return render(request, "programme/reach.html", context)
 
 
 @login_required
 def reach_csv(request: HttpRequest) -> HttpResponse:
-    """The funnel as CSV (``?by=sector|region|week``, several allowed; none: overall)."""
+    """The funnel as CSV (``?by=sector|region|week``, several allowed; none: overall), with a label column
+    (UI language) next to each sector and region code."""
     if not request.user.has_perm(roles.VIEW_REACH):
         return HttpResponseForbidden(_("This page is for organisers."))
     by = [b for b in request.GET.getlist("by") if b]
     try:
         rows = reach.funnel(selectors.fit_inputs(), by=by or None, rule=selectors.fit_rule())
-    except ProgrammeError as exc:
-        return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(reach.funnel_to_csv(rows), content_type="text/csv; charset=utf-8")
+    except ProgrammeError:
+        message = _("Unknown grouping; use by=sector, by=region or by=week.")
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    csv_text = reach.funnel_to_csv(rows, labels=selectors.reach_labels())
+    response = HttpResponse(csv_text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="reach-{"-".join(by) or "total"}.csv"'
     return response

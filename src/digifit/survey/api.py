@@ -268,7 +268,7 @@ class BulkOut(Schema):
 
 class SubmissionIn(Schema):
     form_id: str
-    instance_id: str
+    instance_id: str | None = None  # the server makes one when it is missing (then a resend is a new submission)
     data: dict[str, Any]
     version: str | None = None
     wave_id: int | None = None

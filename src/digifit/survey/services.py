@@ -33,6 +33,7 @@ from digifit.survey.models import (
 
 # wave_accepts is a read; it lives with the selectors and is re-exported here (services import selectors only)
 from digifit.survey.selectors import wave_accepts, wave_open_for
+from digifit.survey.server_fields import server_fields_apply
 from digifit.survey.text_check import text_problem
 
 LANGUAGES = ("de", "en", "fr")
@@ -313,7 +314,7 @@ def submission_submit(
     NotAllowed
         The wave does not take submissions, or the invitation belongs to another wave or is completed.
     """
-    uid = _instance_uuid(instance_id)
+    uid = uuid.uuid4() if instance_id is None or instance_id == "" else _instance_uuid(instance_id)
     if invitation is not None:
         if wave is not None and invitation.wave_id != wave.pk:
             raise NotAllowed("the invitation belongs to another wave")
@@ -345,9 +346,18 @@ def submission_submit(
         raise NotAllowed(f"wave {wave.name!r} does not take submissions (status {wave.status})")
     if invitation is not None and invitation.status == Invitation.Status.COMPLETED and stored is None:
         raise NotAllowed("this invitation has already been answered")
-    stored_answers = formdef.answers_check(questionnaire_version, answers, language=language)
-
     now = timezone.now()
+    server = functools.partial(
+        server_fields_apply,
+        questionnaire_version.schema,
+        wave_name=wave.name if wave is not None else None,
+        version=questionnaire_version.version,
+        instance_id=uid,
+        received_at=now,
+    )
+    # the server's metadata (wave, version, instanceID, received time) replaces what the form sent
+    stored_answers = server(formdef.answers_check(questionnaire_version, server(answers), language=language))
+
     try:
         with transaction.atomic():
             if invitation is not None:  # one answer per invitation, also under concurrent requests
@@ -469,7 +479,14 @@ def submission_draft_save(
                 status=Submission.Status.DRAFT,
                 source=Submission.Source.WEB,
             )
-        sub.data = answers
+        sub.data = server_fields_apply(
+            questionnaire_version.schema,
+            answers,
+            wave_name=sub.wave.name if sub.wave_id else None,
+            version=questionnaire_version.version,
+            instance_id=uid,
+            received_at=None,
+        )
         sub.save()
         if invitation is not None and invitation.status in (Invitation.Status.PENDING, Invitation.Status.SENT):
             Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.STARTED)
@@ -486,8 +503,17 @@ def submission_edit(*, submission: Submission, data: Any, user, reason: str = ""
     SubmissionRejected
         The new answers break the form's types or rules; nothing changes.
     """
-    answers = formdef.answers_normalize(submission.questionnaire_version.schema, data)
-    answers = formdef.answers_check(submission.questionnaire_version, answers, language=submission.language or "de")
+    version = submission.questionnaire_version
+    server = functools.partial(
+        server_fields_apply,
+        version.schema,
+        wave_name=submission.wave.name if submission.wave_id else None,
+        version=version.version,
+        instance_id=submission.instance_id,
+        received_at=submission.submitted_at,
+    )
+    answers = formdef.answers_normalize(version.schema, data)
+    answers = server(formdef.answers_check(version, server(answers), language=submission.language or "de"))
     with transaction.atomic():
         locked = Submission.objects.select_for_update().get(pk=submission.pk)
         before = locked.data

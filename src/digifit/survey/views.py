@@ -38,9 +38,9 @@ def _can_see(user) -> bool:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Questionnaires and waves at a glance; upload for survey managers."""
+    """Questionnaires and waves at a glance; upload for survey managers. Other roles go to their own home."""
     if not _can_see(request.user):
-        return render(request, "survey/no_role.html", status=403)
+        return redirect("home")
     form = UploadForm()
     if request.method == "POST":
         if not request.user.has_perm(roles.MANAGE):

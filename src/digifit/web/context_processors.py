@@ -16,3 +16,17 @@ def vendor_assets(request: HttpRequest) -> dict[str, bool]:
         "has_pico": (vendor / "pico.min.css").is_file(),
         "has_htmx": (vendor / "htmx.min.js").is_file(),
     }
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    """The navigation entries and the home of the user's role (see :mod:`digifit.web.home`), computed only
+    when a template uses them."""
+    from django.utils.functional import SimpleLazyObject
+
+    from digifit.web.home import home_url, nav_entries
+
+    user = getattr(request, "user", None)
+    return {
+        "nav": SimpleLazyObject(lambda: nav_entries(user)),
+        "home_url": SimpleLazyObject(lambda: home_url(user) if getattr(user, "is_authenticated", False) else "/"),
+    }

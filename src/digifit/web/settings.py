@@ -134,6 +134,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "digifit.web.context_processors.vendor_assets",
+                "digifit.web.context_processors.navigation",
             ],
         },
     },
@@ -178,7 +179,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_HTTP_RESPONSE_CODE = 429
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "survey:dashboard"
+LOGIN_REDIRECT_URL = "home"  # each role its own start page (digifit.web.home)
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "de"
