@@ -118,7 +118,9 @@ def recommend(
     """Build the learning path of a result.
 
     The ``rules.weakest`` lowest-scoring dimensions below ``rules.below`` (ties in the scoring rules' order)
-    come first, then missing channels. A training is recommended once, under the first focus that finds it.
+    come first, then missing channels. Scores are compared exact, as stored (a score of exactly ``below`` is not
+    below it; 1e-9 less is, although it is shown rounded to the same figure). A training is recommended once,
+    under the first focus that finds it.
     Without a catalogue the focus areas and topics are still returned (and a note says so).
     """
     data = result.to_dict() if isinstance(result, CheckResult) else dict(result)
