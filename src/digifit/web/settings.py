@@ -22,6 +22,8 @@ Environment variables (all optional):
     proxy that terminates TLS, the proxy must set ``X-Forwarded-Proto`` (see ``docs/deploy.md``).
 ``DIGIFIT_ADMIN_PATH``
     Where the Django admin lives. Default ``manage/``; empty or ``off`` disables the admin.
+``DIGIFIT_UPLOAD_MAX_BYTES``
+    The largest uploaded workbook (.xlsx) accepted, in bytes. Default: 10485760 (10 MB).
 ``DIGIFIT_STATIC_ROOT``
     Where ``digifit manage collectstatic`` writes files. Default: ``$DIGIFIT_DATA_DIR/static``.
 """
@@ -180,6 +182,8 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_HTTP_RESPONSE_CODE = 429
+# The web login's lockout is a page in the user's language saying when to try again; OpenRosa/API a plain 429.
+AXES_LOCKOUT_CALLABLE = "digifit.accounts.lockout.lockout_response"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "survey:dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -197,7 +201,10 @@ VENDOR_DIR = PACKAGE_DIR / "web" / "vendor"
 STATICFILES_DIRS = [("vendor", VENDOR_DIR)] if VENDOR_DIR.is_dir() else []
 STATIC_ROOT = Path(os.environ.get("DIGIFIT_STATIC_ROOT", DATA_DIR / "static"))
 
-# Uploads: XLSForms up to 20 MB; OpenRosa submissions are read from the request stream.
+# Uploads: the largest .xlsx (questionnaires, later imports) the upload guard accepts (DIGIFIT_UPLOAD_MAX_BYTES,
+# default 10 MB; see digifit.uploads and digifit.survey.upload_policy). OpenRosa submissions are read from the
+# request stream.
+DIGIFIT_UPLOAD_MAX_BYTES = int(os.environ.get("DIGIFIT_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 DIGIFIT_OPENROSA_MAX_CONTENT_LENGTH = 10 * 1024 * 1024
