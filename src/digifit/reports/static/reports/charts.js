@@ -4,16 +4,17 @@
  * json_script, never executed). The Content-Security-Policy allows no eval and no inline style, so Vega parses
  * expressions to an AST and runs them with its expression interpreter (vega-interpreter), and vega-embed
  * injects no stylesheet and no tooltip style (there are no tooltips). Charts swapped in by HTMX are drawn when
- * they settle; a drawn chart gets data-rendered="1".
+ * they settle (HTMX keeps the json_script blocks of a swap: only JavaScript <script>s are run, and the policy
+ * blocks inline ones; HTMX settles no style attribute, see htmx-config in base.html); a drawn chart gets
+ * data-rendered="1".
  */
 (function () {
   "use strict";
 
   function draw(el) {
-    if (el.dataset.embedded) return;
-    el.dataset.embedded = "1";
     var source = document.getElementById(el.dataset.spec);
-    if (!source) return;
+    if (el.dataset.embedded || !source) return;
+    el.dataset.embedded = "1";
     if (!window.vegaEmbed) {
       el.textContent = el.dataset.missing || "";
       return;
