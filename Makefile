@@ -10,7 +10,7 @@ APT_PACKAGES := r-base-core r-cran-survey postgresql openjdk-17-jre-headless \
 # PostgreSQL for the second run of the Django tests (`make postgres` starts it and creates the role).
 TEST_DATABASE_URL ?= postgres://digifit:digifit@127.0.0.1:5432/digifit
 PG_AS := $(shell [ "$$(id -u)" = 0 ] && echo "runuser -u postgres --" || echo "sudo -u postgres")
-# Front-end assets (Pico CSS, HTMX, Vega/Vega-Lite/Vega-Embed) from npm, copied where Django's staticfiles find them (gitignored).
+# Front-end assets (Pico CSS, HTMX, Vega/Vega-Lite/Vega-Embed, Vega's CSP-safe expression interpreter) from npm, copied where Django's staticfiles find them (gitignored).
 ASSETS := src/digifit/web/vendor
 
 .PHONY: demo test lint sysdeps install bench clean assets postgres
@@ -29,7 +29,7 @@ $(ASSETS)/.installed: package.json package-lock.json
 	mkdir -p $(ASSETS)
 	cp node_modules/@picocss/pico/css/pico.min.css node_modules/htmx.org/dist/htmx.min.js $(ASSETS)/
 	cp node_modules/vega/build/vega.min.js node_modules/vega-lite/build/vega-lite.min.js \
-	  node_modules/vega-embed/build/vega-embed.min.js $(ASSETS)/
+	  node_modules/vega-embed/build/vega-embed.min.js node_modules/vega-interpreter/build/vega-interpreter.min.js $(ASSETS)/
 	touch $@
 
 assets: $(ASSETS)/.installed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog
@@ -64,3 +65,39 @@ def test_signup_refuses_a_password_equal_to_the_email(db):
     ok = BusinessSignupForm(data={**data, "password": "Kaffeemaschine-Bergwerk-7"})
     ok.is_valid()
     assert "password" not in ok.errors
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "again"),
+    [("de", "Anmeldung pausiert", "Bitte versuchen Sie es nach"), ("en", "Login paused", "Please try again after")],
+)
+def test_web_lockout_is_a_page_in_the_users_language_saying_when_to_try_again(user, language, title, again):
+    from django.utils import timezone, translation
+    from django.utils.formats import time_format
+
+    client = Client(headers={"Accept-Language": language})
+    for _ in range(5):
+        _login(client, "ana", "wrong")
+    before = timezone.now()
+    page = _login(client, "ana", PASSWORD)
+    assert page.status_code == 429
+    assert page["Content-Type"].startswith("text/html")
+    html = page.content.decode()
+    assert f'<html lang="{language}">' in html and "<nav>" in html  # the site's layout
+    assert title in html and again in html
+    # the time to try again: 15 minutes (AXES_COOLOFF_TIME) after the last failed attempt, in Berlin time
+    until = timezone.localtime(AccessAttempt.objects.get(username="ana").attempt_time + timedelta(minutes=15))
+    assert until >= before
+    with translation.override(language):
+        assert time_format(until, "TIME_FORMAT") in html  # "14:35" in German, "2:35 p.m." in English
+    assert "15" in html
+    assert 14 * 60 <= int(page["Retry-After"]) <= 15 * 60
+
+
+def test_openrosa_lockout_stays_plain_text(user):
+    auth = base64.b64encode(b"ana:wrong").decode()
+    for _ in range(6):
+        resp = Client().get("/openrosa/formList", HTTP_AUTHORIZATION=f"Basic {auth}")
+    assert resp.status_code == 429
+    assert resp["Content-Type"].startswith("text/plain") and "<html" not in resp.content.decode()
+    assert int(resp["Retry-After"]) > 0

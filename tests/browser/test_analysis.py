@@ -31,6 +31,8 @@ def login(page, username: str) -> None:
 
 
 def test_analysis_page_updates_table_and_chart(browser_page, demo_wave, tmp_path):
+    from playwright.sync_api import expect
+
     from digifit.reports import selectors
     from digifit.reports.locale import fmt_pct, level_label
 
@@ -42,12 +44,11 @@ def test_analysis_page_updates_table_and_chart(browser_page, demo_wave, tmp_path
 
     page.select_option("#indicator", "loss25")
     page.select_option("#by", "size")
-    page.wait_for_function(
-        "document.querySelector('[data-testid=estimates] tbody tr td') &&"
-        " document.querySelector('.analysis-results h2').textContent.includes('Größenklasse')"
-    )
+    # the page's policy forbids eval, so waits are selectors and expectations, never wait_for_function
+    expect(page.locator(".analysis-results h2")).to_contain_text("Größenklasse")
+    page.wait_for_selector("[data-testid=estimates] tbody tr td")
     page.wait_for_selector("#analysis-chart svg")
-    page.wait_for_function("document.getElementById('analysis-chart').dataset.rendered === '1'")
+    page.wait_for_selector("#analysis-chart[data-rendered='1'] svg")
     a = selectors.analysis_get(waves=[demo_wave], indicator="loss25", by=("size",))
     rows = page.locator("[data-testid=estimates] tbody tr")
     assert rows.count() == len(a.rows) + 1
@@ -60,8 +61,8 @@ def test_analysis_page_updates_table_and_chart(browser_page, demo_wave, tmp_path
     assert page.locator("[data-testid=comparison]").is_visible()
 
     page.select_option("#by2", "country")  # a cross of two
-    page.wait_for_function("document.querySelectorAll('[data-testid=estimates] tbody tr').length > 20")
-    page.wait_for_function("document.getElementById('analysis-chart').dataset.rendered === '1'")
+    page.wait_for_selector("[data-testid=estimates] tbody tr:nth-child(21)")
+    page.wait_for_selector("#analysis-chart[data-rendered='1'] svg")
     page.screenshot(path=str(tmp_path / "analysis.png"), full_page=True)
     assert [e for e in page.console_errors if "404" not in e] == []  # the 404 is /favicon.ico
 

@@ -26,6 +26,15 @@ def _django() -> None:
     django.setup()
 
 
+def _cli_language() -> str:
+    """The language of messages on the command line: the first of ``LANGUAGE`` digifit speaks, else English."""
+    for part in os.environ.get("LANGUAGE", "").split(":"):
+        code = part.split("_")[0].split(".")[0].lower()
+        if code in {"de", "en", "fr"}:
+            return code
+    return "en"
+
+
 def _migrated_or_fail() -> None:
     from django.db import connection
     from django.db.utils import OperationalError
@@ -77,10 +86,17 @@ def questionnaire_add(path: Path) -> None:
     _migrated_or_fail()
     from digifit.survey.errors import SurveyError
     from digifit.survey.services import questionnaire_version_add
+    from digifit.survey.upload_policy import refusal_message, refusal_of
 
     try:
         added = questionnaire_version_add(content=path.read_bytes(), filename=path.name)
     except SurveyError as exc:
+        refused = refusal_of(exc)
+        if refused is not None:  # the upload guard refused the file: what is wrong and what to do, one line
+            from django.utils import translation
+
+            with translation.override(_cli_language()):
+                raise WebUsageError(f"{path}: {refusal_message(refused)}") from exc
         raise WebUsageError(f"{path}: {exc}") from exc
     v = added.version
     state = "stored" if added.created else "already stored"

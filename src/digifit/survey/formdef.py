@@ -166,9 +166,14 @@ def form_load(content: bytes, *, filename: str | None = None) -> LoadedForm:
 
     if not content:
         raise FormRejected([FieldProblem(field="file", code="empty", message="the uploaded file is empty")])
+    from digifit.survey.upload_policy import refusal_of, upload_limits
+
     try:
-        q = load_xlsform(content, filename=filename)
+        q = load_xlsform(content, filename=filename, limits=upload_limits())
     except XLSFormError as exc:
+        refused = refusal_of(exc)
+        if refused is not None:  # the upload guard's code; pages and the CLI put it in words (upload_policy)
+            raise FormRejected([FieldProblem(field="file", code=refused.code, message=str(refused))]) from exc
         raise FormRejected(_problems(exc)) from exc
     schema = schema_from_questionnaire(q)
     return LoadedForm(

@@ -16,6 +16,7 @@ from digifit.accounts import roles
 from digifit.survey import selectors, services
 from digifit.survey.errors import SurveyError
 from digifit.survey.models import Invitation
+from digifit.survey.upload_policy import refusal_message, refusal_of
 
 
 class UploadForm(forms.Form):
@@ -53,10 +54,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                     content=upload.read(), filename=upload.name, user=request.user
                 )
             except SurveyError as exc:
-                for p in exc.problems[:20] or []:
-                    form.add_error("file", p.message)
-                if not exc.problems:
-                    form.add_error("file", str(exc))
+                refused = refusal_of(exc)
+                if refused is not None:  # a hostile or unreadable file: one line in the user's language
+                    form.add_error("file", refusal_message(refused))
+                else:
+                    for p in exc.problems[:20] or []:
+                        form.add_error("file", p.message)
+                    if not exc.problems:
+                        form.add_error("file", str(exc))
             else:
                 v = added.version
                 if added.created:

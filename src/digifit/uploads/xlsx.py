@@ -81,7 +81,8 @@ def check_xlsx(data: bytes | io.BufferedIOBase, limits: UploadLimits | None = No
         data = data.read(limits.max_bytes + 1)
     size = len(data)
     if size > limits.max_bytes:
-        raise UploadRefused("too_large", "The file is larger than {max_mb} MB.", max_mb=limits.max_bytes // 2**20)
+        raise UploadRefused("too_large", "The file is larger than {max_mb} MB.", max_mb=limits.max_bytes // 2**20,
+                            max_bytes=limits.max_bytes)
     if not bytes(data[:4]) == b"PK\x03\x04":
         raise UploadRefused("not_xlsx", "The file is not an Excel workbook (.xlsx).")
     try:

@@ -22,6 +22,8 @@ Environment variables (all optional):
     proxy that terminates TLS, the proxy must set ``X-Forwarded-Proto`` (see ``docs/deploy.md``).
 ``DIGIFIT_ADMIN_PATH``
     Where the Django admin lives. Default ``manage/``; empty or ``off`` disables the admin.
+``DIGIFIT_UPLOAD_MAX_BYTES``
+    The largest uploaded workbook (.xlsx) accepted, in bytes. Default: 10485760 (10 MB).
 ``DIGIFIT_STATIC_ROOT``
     Where ``digifit manage collectstatic`` writes files. Default: ``$DIGIFIT_DATA_DIR/static``.
 """
@@ -104,10 +106,13 @@ INSTALLED_APPS = [
     "digifit.assessment",
     "digifit.reports",
     "axes",
+    "csp",
+    "ninja",  # the API docs page from ninja's own static files (Swagger UI), not a CDN with an inline script
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "digifit.web.request_limits.RequestLimitsMiddleware",  # 413 before anything reads an over-large body
@@ -178,6 +183,8 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_HTTP_RESPONSE_CODE = 429
+# The web login's lockout is a page in the user's language saying when to try again; OpenRosa/API a plain 429.
+AXES_LOCKOUT_CALLABLE = "digifit.accounts.lockout.lockout_response"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"  # each role its own start page (digifit.web.home)
 LOGOUT_REDIRECT_URL = "login"
@@ -195,7 +202,10 @@ VENDOR_DIR = PACKAGE_DIR / "web" / "vendor"
 STATICFILES_DIRS = [("vendor", VENDOR_DIR)] if VENDOR_DIR.is_dir() else []
 STATIC_ROOT = Path(os.environ.get("DIGIFIT_STATIC_ROOT", DATA_DIR / "static"))
 
-# Uploads: XLSForms up to 20 MB; OpenRosa submissions are read from the request stream.
+# Uploads: the largest .xlsx (questionnaires, later imports) the upload guard accepts (DIGIFIT_UPLOAD_MAX_BYTES,
+# default 10 MB; see digifit.uploads and digifit.survey.upload_policy). OpenRosa submissions are read from the
+# request stream.
+DIGIFIT_UPLOAD_MAX_BYTES = int(os.environ.get("DIGIFIT_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 DIGIFIT_OPENROSA_MAX_CONTENT_LENGTH = 10 * 1024 * 1024
@@ -219,6 +229,26 @@ if HTTPS:
     SECURE_HSTS_PRELOAD = True
     # The reverse proxy terminates TLS and says so in this header (it must overwrite a client's own value).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp): scripts, styles, images, fonts and requests only from this site; no inline
+# script or style, no eval. The pages keep their scripts and styles in static files and pass data in data-*
+# attributes or json_script blocks; Vega charts use Vega's expression interpreter (vega-interpreter, no eval);
+# HTMX's own indicator style is off (meta htmx-config). data: images are Pico CSS's icons and the form's favicon.
+# The admin's change list has one inline <style> (column width only), which the browser then ignores.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # Background work: django-tasks with its database backend (django-tasks-db); `digifit worker` runs it together
 # with the e-mail outbox loop (digifit.notifications). A task whose worker died is never retried by the
