@@ -38,3 +38,12 @@ def test_xlsx_has_no_formula_cell_and_numbers_stay_numeric():
         assert payload.strip() in text.value
         assert number.data_type == "n" and number.value == -5
         assert plain.value == "plain"
+
+
+def test_reach_csv_quotes_a_formula_group_and_keeps_the_counts_numeric():
+    from digifit.programme.reach import FunnelRow, funnel_to_csv
+
+    rows = [FunnelRow((("region", p),), 3, -2, 1) for p in ('=HYPERLINK("http://x")', "+1", "@SUM(A1)", "\tfoo")]
+    parsed = list(csv.reader(io.StringIO(funnel_to_csv(rows))))
+    assert [r[0] for r in parsed[1:]] == ["'" + r.group[0][1] for r in rows]
+    assert all(r[1:] == ["3", "-2", "1"] for r in parsed[1:])

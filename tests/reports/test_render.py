@@ -144,3 +144,29 @@ def test_cli_errors_are_one_line(tmp_path):
     assert result.exit_code == 2 and "stdout" in result.output
     result = runner.invoke(main, ["report", "x.parquet", "--margins", str(tmp_path)])
     assert result.exit_code == 2
+
+
+FORMULAS = ['=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\tfoo", "\rfoo"]
+
+
+def test_xlsx_labels_from_the_data_never_become_formulas(demo_report, tmp_path):
+    """A sector value or wave name from the answers that looks like a formula is written as quoted text."""
+    import dataclasses
+
+    lines = demo_report.by_sector
+    hostile = tuple(
+        dataclasses.replace(line, key=FORMULAS[i % len(FORMULAS)] + f" {i}") for i, line in enumerate(lines)
+    )
+    rep = dataclasses.replace(demo_report, by_sector=hostile, waves=("=1+1", *demo_report.waves))
+    path = tmp_path / "r.xlsx"
+    render_xlsx(rep, "en", path)
+    wb = openpyxl.load_workbook(path)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    labels = [r[0].value for r in wb["Sector"].iter_rows(min_row=3)]
+    for i in range(len(lines)):
+        assert f"'{FORMULAS[i % len(FORMULAS)]} {i}".replace("\r", "\n") in labels
+    shares = [r[1] for r in wb["Sector"].iter_rows(min_row=3) if r[1].value is not None]
+    assert shares and all(c.data_type == "n" for c in shares)  # numbers stay numbers
+    notes = [r[1].value for r in wb.worksheets[-1].iter_rows() if len(r) > 1 and r[1].value]
+    assert any(str(v).startswith("'=1+1") for v in notes)

@@ -197,7 +197,9 @@ def test_invitations_single_and_bulk_csv(manager, wave):
     assert manager.post(url, {"panel_id": "P001"}).status_code == 409
     good = "panel_id,email,language\nP002,b@example.org,de\nP003,,fr\n"
     resp = manager.post(url + "/bulk", files={"file": SimpleUploadedFile("p.csv", good.encode())})
-    assert resp.status_code == 201 and resp.json() == {"created": 2}
+    assert resp.status_code == 201 and resp.json()["created"] == 2
+    links = resp.json()["invitations"]  # the clear tokens, in this answer only
+    assert [x["panel_id"] for x in links] == ["P002", "P003"] and all(len(x["token"]) >= 20 for x in links)
     bad = "panel_id,email,language\nP004,not-an-email,de\nP004,,xx\n,,de\nP001,,de\n"
     resp = manager.post(url + "/bulk", files={"file": SimpleUploadedFile("p.csv", bad.encode())})
     assert resp.status_code == 422
@@ -205,7 +207,8 @@ def test_invitations_single_and_bulk_csv(manager, wave):
     assert "row 2: email" in fields and "row 3: language" in fields and "row 4: panel_id" in fields
     assert "row 5: panel_id" in fields  # already invited
     assert Invitation.objects.count() == 3  # nothing of the bad file
-    assert len(manager.get(url).json()) == 3
+    listed = manager.get(url).json()
+    assert len(listed) == 3 and all(x["token"] is None for x in listed)  # stored as digests: never listed
 
 
 def test_respondent_submits_with_invitation_token_only(manager, anonymous, wave):

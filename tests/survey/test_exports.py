@@ -185,3 +185,24 @@ def test_calculation_types_from_the_database_match_a_python_scan(wave, two_versi
     expected = {"big": "integer", "per_third": "decimal", "tag": "text", "comment": "text"}
     assert exports._calculated_types(spec, names) == expected
     assert exports._calculated_types_scan(exports._submissions(spec), names) == expected
+
+
+FORMULAS = ['=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\tfoo", "\rfoo"]
+
+
+def test_formula_answers_are_text_in_csv_and_xlsx_and_numbers_stay_numbers(manager, wave):
+    tools = [{"tool_name": payload, "tool_cost": -3} for payload in FORMULAS]
+    body = {"form_id": "fob_test", "instance_id": new_id(), "wave_id": wave["id"], "data": answers(tools=tools)}
+    assert manager.post("/api/submissions", body).status_code == 201
+    rows = read_csv(manager.get(f"/api/waves/{wave['id']}/export?format=csv&repeat=tools"))
+    assert [r["tool_name"] for r in rows] == ["'" + p for p in FORMULAS]
+    assert {r["tool_cost"] for r in rows} == {"-3"}  # a negative number is a number, not a formula
+    resp = manager.get(f"/api/waves/{wave['id']}/export?format=xlsx")
+    sheet = load_workbook(io.BytesIO(b"".join(resp.streaming_content)))["tools"]
+    header = [c.value for c in sheet[1]]
+    name_col, cost_col = header.index("tool_name"), header.index("tool_cost")
+    cells = list(sheet.iter_rows(min_row=2))
+    # (XML reads a stored CR back as LF; what counts is the leading quote)
+    assert [r[name_col].value for r in cells] == ["'" + p.replace("\r", "\n") for p in FORMULAS]
+    assert all(r[name_col].data_type == "s" for r in cells)  # a string, never a formula cell
+    assert all(r[cost_col].data_type == "n" and r[cost_col].value == -3 for r in cells)

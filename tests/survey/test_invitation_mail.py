@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import re
 import socket
 
 import pytest
@@ -15,7 +16,7 @@ from django.utils import timezone
 from digifit.notifications.models import OutboxMessage
 from digifit.notifications.services import outbox_claim, outbox_deliver, outbox_run_once
 from digifit.survey import invitations, services
-from digifit.survey.models import Invitation, Wave
+from digifit.survey.models import Invitation, Wave, invitation_token_digest
 
 from .conftest import answers, new_id, xlsform_bytes
 
@@ -155,7 +156,11 @@ def test_invitation_and_reminder_arrive_over_smtp(wave, smtp_server):
     assert rcpt == ["owner@example.org"] and message["Subject"] == "Your invitation: FoB Test"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert f"https://survey.example.org/r/{inv.token}/" in text and f"/r/{inv.token}/" in html
+    # sent from the database: a new token was made for the e-mail (only its digest is stored)
+    [token] = re.findall(r"https://survey\.example\.org/r/([^/\s]+)/", text)
+    assert token != inv.token and f"/r/{token}/" in html
+    inv.refresh_from_db()
+    assert inv.token_digest == invitation_token_digest(token)
     # eight days later the first reminder is due, once
     later = timezone.now() + dt.timedelta(days=8)
     for claimed in outbox_claim(worker_id="test", now=later):

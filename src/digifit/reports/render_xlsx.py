@@ -2,7 +2,8 @@
 
 Numbers are stored as numbers — shares as fractions with the number format ``0.0%``, ``n`` as integers,
 confidence limits in their own columns — so analysts can compute with them; a suppressed cell is empty and its
-row carries the mark ``–`` in the last column, a flagged one ``*``; the notes sheet explains the marks.
+row carries the mark ``–`` in the last column, a flagged one ``*``; the notes sheet explains the marks. Text cells
+pass :func:`~digifit.exports.cells.safe_cell` (a label from the answers never becomes a formula).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from digifit.exports.cells import safe_cell
 from digifit.reports.headline import HeadlineReport
 from digifit.reports.locale import STRINGS
 from digifit.reports.render_html import check_lang
@@ -43,7 +45,7 @@ def render_xlsx(report: HeadlineReport, lang: str = "de", target: str | Path | N
     bold = Font(bold=True)
     for table in report_tables(report, lang):
         ws = wb.create_sheet(SHEET_NAMES[table.key][0 if lang == "de" else 1])
-        ws.append([table.title])
+        ws.append([safe_cell(table.title)])
         ws["A1"].font = Font(bold=True, size=12)
         header: list[str] = []
         kinds: list[str] = []
@@ -56,7 +58,7 @@ def render_xlsx(report: HeadlineReport, lang: str = "de", target: str | Path | N
                 kinds.append(c.kind)
         header.append(s["c_note"])
         kinds.append("text")
-        ws.append(header)
+        ws.append([safe_cell(h) for h in header])
         for cell in ws[2]:
             cell.font = bold
             cell.alignment = Alignment(wrap_text=True, vertical="bottom")
@@ -69,7 +71,7 @@ def render_xlsx(report: HeadlineReport, lang: str = "de", target: str | Path | N
                 else:
                     values.append(float(v) if c.kind in ("pct", "pp", "num") and v is not None else v)
             values.append(row.mark or None)
-            ws.append(values)
+            ws.append([safe_cell(v) for v in values])  # labels come from answers: never a formula
             r = ws.max_row
             for j, kind in enumerate(kinds, start=1):
                 if kind in FORMATS:
@@ -78,15 +80,15 @@ def render_xlsx(report: HeadlineReport, lang: str = "de", target: str | Path | N
             ws.column_dimensions[get_column_letter(j)].width = 34 if j == 1 else 14
         ws.freeze_panes = "B3"
     notes = wb.create_sheet(s["t_notes"])
-    notes.append([s["t_notes"]])
+    notes.append([safe_cell(s["t_notes"])])
     notes["A1"].font = Font(bold=True, size=12)
     for text in report_notes(report, lang):
-        notes.append([text])
+        notes.append([safe_cell(text)])
     notes.append([])
-    notes.append([s["source"], Path(report.source).name])
-    notes.append([s["waves"], ", ".join(report.waves)])
-    notes.append([s["generated"], report.generated])
-    notes.append(["design", report.design_note])
+    notes.append([s["source"], safe_cell(Path(report.source).name)])
+    notes.append([s["waves"], safe_cell(", ".join(report.waves))])
+    notes.append([s["generated"], safe_cell(report.generated)])
+    notes.append(["design", safe_cell(report.design_note)])
     notes.column_dimensions["A"].width = 120
     for row in notes.iter_rows(min_row=2):
         row[0].alignment = Alignment(wrap_text=True, vertical="top")

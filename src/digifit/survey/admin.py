@@ -64,7 +64,16 @@ class InvitationAdmin(admin.ModelAdmin):
     list_display = ("wave", "panel_id", "email", "language", "status", "created_at")
     list_filter = ("status", "language", "wave")
     search_fields = ("panel_id", "email")
-    readonly_fields = ("token",)
+    exclude = ("token_digest",)  # only the digest is stored; the clear token is in the respondent's link
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:  # a token of its own; its link reaches the respondent when the e-mails are sent
+            import secrets
+
+            from digifit.survey.models import invitation_token_digest
+
+            obj.token_digest = invitation_token_digest(secrets.token_urlsafe(24))
+        super().save_model(request, obj, form, change)
 
 
 class EditInline(admin.TabularInline):

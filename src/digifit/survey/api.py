@@ -259,11 +259,23 @@ class InvitationOut(Schema):
     email: str
     language: str
     status: str
+    # the clear token, only in the answer that created the invitation (stored as a digest: null afterwards)
+    token: str | None = None
+
+    @staticmethod
+    def resolve_token(obj) -> str | None:
+        return getattr(obj, "token", None)
+
+
+class InvitationLinkOut(Schema):
+    panel_id: str
     token: str
 
 
 class BulkOut(Schema):
     created: int
+    # the clear token of every invitation created, in the order of the file: shown once, never again
+    invitations: list[InvitationLinkOut] = []
 
 
 class SubmissionIn(Schema):
@@ -426,7 +438,7 @@ def waves_update(request, wave_id: int, payload: WavePatch):
 
 @waves.get("/{wave_id}/invitations", response={200: list[InvitationOut], 404: ErrorOut})
 def invitations_list(request, wave_id: int):
-    _require(request, roles.MANAGE)  # tokens are credentials: analysts do not see them
+    _require(request, roles.MANAGE)  # panel ids and addresses; tokens are stored as digests (token: null)
     return list(selectors.invitation_list(wave=_wave_or_404(wave_id)))
 
 
@@ -449,7 +461,8 @@ def invitations_bulk(request, wave_id: int, file: UploadedFile = File(...)):
     except UnicodeDecodeError as exc:
         raise SurveyErrorField("file", "the CSV is not UTF-8 text") from exc
     created = services.invitation_bulk_create(wave=_wave_or_404(wave_id), csv_text=text)
-    return Status(201, {"created": len(created)})
+    links = [{"panel_id": inv.panel_id, "token": inv.token} for inv in created]
+    return Status(201, {"created": len(created), "invitations": links})
 
 
 @waves.get("/{wave_id}/export", response={200: None, 404: ErrorOut})

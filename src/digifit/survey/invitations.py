@@ -8,6 +8,8 @@
 * An answered invitation cancels its pending reminders (:func:`invitation_reminders_cancel`, called after the
   submission commits), and so does closing its wave; reminders that would fall after the wave's ``closes_at``
   are never queued.
+* Only a digest of each token is stored: the link is made when the e-mail is queued (a new token, unless the
+  caller passes the invitations it just created) and lives on only in the outbox message.
 * Every key is idempotent: sending a wave's invitations twice queues nothing new, and the outbox sends a
   message once (with a stable Message-ID).
 """
@@ -61,20 +63,34 @@ def reminder_schedule_set(*, wave: Wave, days: Sequence[int]) -> ReminderSchedul
     return schedule
 
 
-def invitation_link(invitation: Invitation) -> str:
-    """The absolute address of the respondent's form (``DIGIFIT_BASE_URL`` + ``/r/<token>/``)."""
+def _clear_token(invitation: Invitation, token: str | None) -> str:
+    token = token or getattr(invitation, "token", None)
+    if not token:
+        raise ValueError(
+            f"invitation {invitation.pk}: its token is stored as a digest only; pass the clear token "
+            "(from the creation) or renew it with services.invitation_token_renew"
+        )
+    return token
+
+
+def invitation_link(invitation: Invitation, token: str | None = None) -> str:
+    """The absolute address of the respondent's form (``DIGIFIT_BASE_URL`` + ``/r/<token>/``).
+
+    ``token`` is the clear token (only its digest is stored); by default the one an invitation object carries
+    right after its creation or renewal.
+    """
     base = getattr(settings, "DIGIFIT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-    return base + reverse("survey:respond_form", kwargs={"token": invitation.token})
+    return base + reverse("survey:respond_form", kwargs={"token": _clear_token(invitation, token)})
 
 
-def invitation_message(invitation: Invitation, *, reminder: int = 0) -> tuple[str, str, str]:
+def invitation_message(invitation: Invitation, *, reminder: int = 0, token: str | None = None) -> tuple[str, str, str]:
     """Return (subject, text, HTML) of the invitation (``reminder=0``) or its ``reminder``-th reminder."""
     wave = invitation.wave
     language = invitation.language if invitation.language in ("de", "en", "fr") else "de"
     context = {
         "title": wave.questionnaire.title or wave.questionnaire.form_id,
         "wave": wave,
-        "link": invitation_link(invitation),
+        "link": invitation_link(invitation, token),
         "closes_at": wave.closes_at,
         "reminder": reminder,
         "language": language,
@@ -92,17 +108,24 @@ def invitations_send(
     """Queue the invitation e-mail (and its reminders) of every pending invitation with an e-mail address.
 
     Returns how many invitations were queued. Invitations without e-mail, or already sent, are left alone.
+    Tokens are stored as digests only: an invitation passed in ``invitations`` straight from its creation is
+    mailed with its token; any other gets a new token now (its digest is stored in the same transaction as the
+    e-mails), so the link is made and mailed in one step.
     """
+    from digifit.survey.services import invitation_token_renew
+
     outbox = _outbox()
     now = now or timezone.now()
     days = reminder_days(wave)
     qs = Invitation.objects.filter(wave=wave, status=Invitation.Status.PENDING).exclude(email="")
     if invitations is not None:
         qs = qs.filter(pk__in=[i.pk for i in invitations])
+    held = {i.pk: i.token for i in invitations or () if getattr(i, "token", None)}
     queued = 0
     for invitation in qs.select_related("wave__questionnaire").order_by("id"):
-        with transaction.atomic():  # the e-mails and the status commit together (a transactional outbox)
-            subject, text, html = invitation_message(invitation)
+        with transaction.atomic():  # the e-mails, the token digest and the status commit together
+            token = held.get(invitation.pk) or invitation_token_renew(invitation=invitation)
+            subject, text, html = invitation_message(invitation, token=token)
             outbox.outbox_enqueue(
                 key=f"invite:{invitation.pk}",
                 to=invitation.email,
@@ -116,7 +139,7 @@ def invitations_send(
                 send_at = now + dt.timedelta(days=day)
                 if wave.closes_at and send_at >= wave.closes_at:
                     break
-                subject, text, html = invitation_message(invitation, reminder=n)
+                subject, text, html = invitation_message(invitation, reminder=n, token=token)
                 outbox.outbox_enqueue(
                     key=f"invite-reminder:{invitation.pk}:{n}",
                     to=invitation.email,

@@ -6,6 +6,8 @@ Models hold data and constraints only; writes go through :mod:`digifit.survey.se
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -90,7 +92,12 @@ class Wave(models.Model):
 
 
 class Invitation(models.Model):
-    """An invitation of one panel member to one wave; its token is the respondent's only credential."""
+    """An invitation of one panel member to one wave; its token is the respondent's only credential.
+
+    Only the SHA-256 digest of the token is stored (:func:`invitation_token_digest`): the clear token exists in
+    the link e-mailed to the respondent and in the one-time answer that created the invitation, never in the
+    database. A database dump or backup therefore opens no form.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -99,7 +106,7 @@ class Invitation(models.Model):
         COMPLETED = "completed", _("completed")
 
     wave = models.ForeignKey(Wave, on_delete=models.PROTECT, related_name="invitations")
-    token = models.CharField(max_length=64, unique=True, editable=False)
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
     panel_id = models.CharField(_("panel id"), max_length=100)
     email = models.EmailField(_("e-mail"), blank=True)
     language = models.CharField(_("language"), max_length=10, default="de")
@@ -119,6 +126,11 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.wave} · {self.panel_id}"
+
+
+def invitation_token_digest(token: str) -> str:
+    """The stored form of an invitation token: its SHA-256 hex digest (a 192-bit random token needs no salt)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Submission(models.Model):

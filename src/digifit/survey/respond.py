@@ -552,9 +552,10 @@ class Respondent:
         return self.invitation is not None and self.invitation.status == Invitation.Status.COMPLETED
 
 
-def invitation_instance_id(invitation: Invitation) -> uuid.UUID:
-    """The instanceID of the web form's answer to an invitation: the same in every browser and tab."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"digifit:invitation:{invitation.pk}:{invitation.token}")
+def invitation_instance_id(invitation: Invitation, token: str) -> uuid.UUID:
+    """The instanceID of the web form's answer to an invitation (``token``: the clear one of its link): the same
+    in every browser and tab."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"digifit:invitation:{invitation.pk}:{token}")
 
 
 def wave_open_key(wave: Wave) -> str:
@@ -571,7 +572,7 @@ def _invitation_respondent(token: str) -> Respondent:
     invitation = selectors.invitation_get(token=token)
     if invitation is None:
         raise Http404("unknown invitation")
-    uid = invitation_instance_id(invitation)
+    uid = invitation_instance_id(invitation, token)
     draft = (
         Submission.objects.select_related("questionnaire_version")
         .filter(invitation=invitation)

@@ -8,7 +8,14 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from digifit.survey.models import Invitation, Questionnaire, QuestionnaireVersion, Submission, Wave
+from digifit.survey.models import (
+    Invitation,
+    Questionnaire,
+    QuestionnaireVersion,
+    Submission,
+    Wave,
+    invitation_token_digest,
+)
 
 
 def questionnaire_list() -> QuerySet[Questionnaire]:
@@ -92,10 +99,11 @@ def invitation_counts(*, wave: Wave) -> dict[str, int]:
 
 
 def invitation_get(*, token: str) -> Invitation | None:
-    """Return the invitation carrying ``token``, or None."""
+    """Return the invitation whose stored digest is that of ``token``, or None."""
     if not token:
         return None
-    return Invitation.objects.select_related("wave", "wave__questionnaire").filter(token=token).first()
+    digest = invitation_token_digest(token)
+    return Invitation.objects.select_related("wave", "wave__questionnaire").filter(token_digest=digest).first()
 
 
 def submission_list(

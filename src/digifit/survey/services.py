@@ -29,6 +29,7 @@ from digifit.survey.models import (
     Submission,
     SubmissionEdit,
     Wave,
+    invitation_token_digest,
 )
 
 # wave_accepts is a read; it lives with the selectors and is re-exported here (services import selectors only)
@@ -159,9 +160,10 @@ def wave_status_set(*, wave: Wave, status: str) -> Wave:
 
 
 def _invitation_new(*, wave: Wave, panel_id: str, email: str, language: str, where: str) -> Invitation:
+    token = secrets.token_urlsafe(24)
     invitation = Invitation(
         wave=wave,
-        token=secrets.token_urlsafe(24),
+        token_digest=invitation_token_digest(token),
         panel_id=(panel_id or "").strip(),
         email=(email or "").strip(),
         language=(language or "de").strip().lower(),
@@ -184,7 +186,21 @@ def _invitation_new(*, wave: Wave, panel_id: str, email: str, language: str, whe
             problems.append(FieldProblem(field=f"{where}{name}", code="invalid", message=" ".join(messages)))
     if problems:
         raise SubmissionRejected(problems)
+    invitation.token = token  # the clear token: on this object only, never stored
     return invitation
+
+
+def invitation_token_renew(*, invitation: Invitation) -> str:
+    """Give ``invitation`` a new token and return it in clear (its digest replaces the stored one).
+
+    The invitation e-mail needs the clear token, which is not stored: sending makes a new one (the link of the
+    creation answer, if any, then stops working) unless the caller still holds the object from the creation.
+    """
+    token = secrets.token_urlsafe(24)
+    invitation.token_digest = invitation_token_digest(token)
+    Invitation.objects.filter(pk=invitation.pk).update(token_digest=invitation.token_digest)
+    invitation.token = token
+    return token
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from digifit.accounts import roles
-from digifit.survey import selectors, services
+from digifit.survey import invitations, selectors, services
 from digifit.survey.errors import SurveyError
 from digifit.survey.models import Invitation
 from digifit.survey.upload_policy import refusal_message, refusal_of
@@ -25,6 +25,7 @@ class UploadForm(forms.Form):
 
 class InvitationsForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("Panel (CSV: panel_id, email, language)"))
+    send = forms.BooleanField(label=gettext_lazy("Send the invitation e-mails now"), required=False)
 
 
 class WaveForm(forms.Form):
@@ -139,6 +140,7 @@ def wave_detail(request: HttpRequest, wave_id: int) -> HttpResponse:
         raise Http404(str(wave_id))
     can_manage = request.user.has_perm(roles.MANAGE)
     form = InvitationsForm()
+    links: list[tuple[str, str, str]] = []
     if request.method == "POST":
         if not can_manage:
             return render(request, "survey/no_role.html", status=403)
@@ -155,9 +157,14 @@ def wave_detail(request: HttpRequest, wave_id: int) -> HttpResponse:
                 if not exc.problems:
                     form.add_error("file", str(exc))
             else:
+                # only digests are stored: the links are shown now, once (and mailed in the same step if asked)
+                if form.cleaned_data.get("send"):
+                    invitations.invitations_send(wave=wave, invitations=created)
                 messages.success(request, _("%(n)d invitations created.") % {"n": len(created)})
-                return redirect("survey:wave", wave_id=wave.pk)
+                links = [(inv.panel_id, inv.email, invitations.invitation_link(inv)) for inv in created]
+                form = InvitationsForm()
     context = {
+        "links": links,
         "wave": wave,
         "by_status": [
             (Invitation.Status(status).label, n) for status, n in selectors.invitation_counts(wave=wave).items()
