@@ -94,6 +94,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "set_language": {"GET": ALL, "POST": ALL},  # GET only redirects back
     "login": {"GET": ALL},
     "logout": {"POST": ALL},
+    "home": {"GET": LOGGED_IN},  # redirects each user to their role's start page (digifit.web.home)
     # ---------------------------------------------------------------------------------------------- survey
     "survey:dashboard": {"GET": SURVEY_READERS, "POST": MANAGERS},
     "survey:questionnaire": {"GET": SURVEY_READERS, "POST": MANAGERS},
@@ -123,6 +124,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "programme:coach": {"GET": COACHES},
     "programme:coach_session": {"GET": COACHES, "POST": COACHES},
     "programme:attendance": {"POST": COACHES},
+    "programme:attendance_all_present": {"POST": COACHES},
     "programme:reach": {"GET": ORGANISERS},
     "programme:reach_csv": {"GET": ORGANISERS},
     # ---------------------------------------------------------------------------------------------- check
@@ -130,6 +132,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "assessment:result": {"GET": ALL},  # the private link
     "assessment:consent": {"POST": ALL},
     "assessment:delete": {"POST": ALL},
+    "api:checks_get": {"GET": ALL},  # the private token is the only key
     # ---------------------------------------------------------------------------------------------- reports
     "analysis:page": {"GET": SURVEY_READERS},
     "analysis:results": {"GET": SURVEY_READERS},
@@ -159,6 +162,7 @@ TOKEN_ROUTES = {
     "assessment:result": "check",
     "assessment:consent": "check",
     "assessment:delete": "check",
+    "api:checks_get": "check",
 }
 PARAM = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
 
@@ -199,10 +203,16 @@ def _is_login(location: str) -> bool:
     return path.endswith(("/accounts/login/", f"/{settings.DIGIFIT_ADMIN_PATH}login/", "/programme/signup/"))
 
 
+def _is_home(location: str) -> bool:
+    """The user's own start page (digifit.web.home): a role without rights on a page is sent there, shown nothing."""
+    return location.split("?", 1)[0].endswith("/home/")
+
+
 def refused(response) -> bool:
     if response.status_code in (401, 403, 404, 405):
         return True
-    return response.status_code == 302 and _is_login(response.get("Location", ""))
+    location = response.get("Location", "")
+    return response.status_code == 302 and (_is_login(location) or _is_home(location))
 
 
 def _text(response) -> str:
