@@ -78,3 +78,14 @@ def test_names_differing_only_in_case_are_kept(tmp_path):
     assert stats.mean(frame, "A")[0].estimate == 15.0
     with pytest.raises(stats.DesignError, match="'nh' and 'Nh', which differ only in case"):
         stats.design(path, fpc="NH")
+
+
+def test_written_weights_keep_names_differing_only_in_case(tmp_path):
+    from digifit.stats.export import write_weights
+
+    path = _csv(tmp_path, "nh,Nh,w\n2,10,5.0\n2,10,5.0\n")
+    out = tmp_path / "w.parquet"
+    write_weights(stats.design(path, weights="w"), out, name="weight")
+    written = pq.read_table(out)
+    assert written.column_names == ["nh", "Nh", "w", "weight"]
+    assert written.column("Nh").to_pylist() == [10, 10] and written.column("nh").to_pylist() == [2, 2]

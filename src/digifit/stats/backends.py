@@ -124,13 +124,22 @@ class DuckDBSource:
         return result
 
     def to_parquet(self, expr: ir.Table, path: Any) -> None:
-        """Stream ``expr`` into a Parquet file (DuckDB's COPY: rows never pass through Python)."""
+        """Stream ``expr`` into a Parquet file (DuckDB's COPY: rows never pass through Python).
+
+        With names DuckDB cannot hold apart (``nh`` and ``Nh``), batches stream through pyarrow instead, so
+        the file gets the data's own names (DuckDB's COPY would rename one again).
+        """
         sql = self._sql(expr)
-        mapping = self._to_engine
-        if mapping:  # the file gets the data's own column names
-            cols = ", ".join(f"{_sql_identifier(mapping.get(c, c))} AS {_sql_identifier(c)}" for c in expr.columns)
-            sql = f"SELECT {cols} FROM ({sql})"
-        self.con.execute(f"COPY ({sql}) TO {_sql_string(str(path))} (FORMAT parquet)")
+        if not self._to_engine:
+            self.con.execute(f"COPY ({sql}) TO {_sql_string(str(path))} (FORMAT parquet)")
+            return
+        import pyarrow.parquet as pq
+
+        reader = self.con.sql(sql).to_arrow_reader()
+        schema = pa.schema([f.with_name(c) for f, c in zip(reader.schema, expr.columns)])
+        with pq.ParquetWriter(str(path), schema) as writer:
+            for batch in reader:
+                writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
 
     def register(self, data: Any) -> ir.Table:
         name = f"digifit_{os.getpid()}_{next(_names)}"

@@ -939,7 +939,10 @@ def _categorical(
                 )
                 continue
             if ci_method == "likelihood":
-                naive = glm_naive_variance(pj, n, glm_start[(dom, j)]) if 0 < pj < 1 else None
+                # svyglm's weights have mean 1 over every row of the domain, so Σ w̃ over the fitted rows is
+                # W / (mean weight of the domain), not n, when na.rm dropped rows
+                s_w = W * counts[dom_rows].sum() / weights[dom_rows].sum()
+                naive = glm_naive_variance(pj, s_w, glm_start[(dom, j)]) if 0 < pj < 1 else None
                 lo, hi = profile_likelihood_ci(pj, se, df=df, level=level, n=npos, naive=naive)
             else:  # svyciprop's beta takes nrow(design): the rows before na.rm drops any
                 lo, hi = run.interval(pj, se, df, int(counts[dom_rows].sum()))
