@@ -247,6 +247,7 @@ def result(request: HttpRequest, token: str) -> HttpResponse:
         },
         "share_label": _choice_label(form, "share", res.digital_share, language),
         "private_url": request.build_absolute_uri(),
+        "claim_url": selectors.claim_url(assessment),
     }
     response = render(request, "assessment/result.html", context)
     # the address is the credential: never send it to other sites as a referrer, keep it out of search engines
