@@ -177,6 +177,8 @@ def business_register(
         consent_given_at=now,
         feed_token=secrets.token_urlsafe(32),
     )
+    if verified and _verified_owner(business.email) is not None:
+        raise AddressTaken(f"business: {business.email} belongs to another verified business")
     _clean(business, exclude=["user"])
     with transaction.atomic():
         if user is not None and Business.objects.filter(user=user).exists():
