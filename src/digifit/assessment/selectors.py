@@ -106,7 +106,7 @@ def benchmark_wave_get():
 
 
 class ProgrammeCatalogue:
-    """The learning path's catalogue, backed by ``digifit.programme.selectors``."""
+    """The learning path's catalogue, backed by the module of ``DIGIFIT_CHECK_CATALOGUE``."""
 
     def __init__(self, module) -> None:
         self.module = module
@@ -117,16 +117,31 @@ class ProgrammeCatalogue:
     def sessions(self, *, sector, limit):
         return list(self.module.session_upcoming_list(sector=sector, limit=limit))
 
+    def topic_labels(self) -> dict[str, str]:
+        """``{topic code: name}`` when the module provides ``topic_labels()``, else empty."""
+        labels = getattr(self.module, "topic_labels", None)
+        return dict(labels()) if callable(labels) else {}
+
 
 def programme_catalogue() -> ProgrammeCatalogue | None:
-    """Return the programme catalogue, or None while the programme app does not provide its selectors."""
+    """Return the learning path's catalogue, or None while none is configured or importable.
+
+    The catalogue is the module named by the setting ``DIGIFIT_CHECK_CATALOGUE`` (default
+    ``digifit.programme.selectors``), which must provide ``training_list`` and ``session_upcoming_list``. It is
+    named in the settings, not imported here: the programme depends on this app, never the other way round.
+    """
+    import importlib
+
+    name = getattr(settings, "DIGIFIT_CHECK_CATALOGUE", "") or ""
+    if not name:
+        return None
     try:
-        from digifit.programme import selectors as programme_selectors
+        module = importlib.import_module(name)
     except ImportError:
         return None
-    if not all(hasattr(programme_selectors, n) for n in ("training_list", "session_upcoming_list")):
+    if not all(hasattr(module, n) for n in ("training_list", "session_upcoming_list")):
         return None
-    return ProgrammeCatalogue(programme_selectors)
+    return ProgrammeCatalogue(module)
 
 
 def session_register_url(session: Any) -> str | None:

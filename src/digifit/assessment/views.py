@@ -123,12 +123,9 @@ GROUP_LABELS = {
 
 
 def _topic_labels() -> dict[str, str]:
-    """The programme catalogue's names of its topics (codes when the programme app is absent)."""
-    try:
-        from digifit.programme.models import Topic
-    except ImportError:
-        return {}
-    return {str(value): str(label) for value, label in Topic.choices}
+    """The catalogue's names of its topics (codes when no catalogue is configured)."""
+    catalogue = selectors.programme_catalogue()
+    return catalogue.topic_labels() if catalogue is not None else {}
 
 
 @never_cache

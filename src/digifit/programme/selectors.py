@@ -65,6 +65,13 @@ def training_list(
     return qs.prefetch_related(published_stories).order_by("title")
 
 
+def topic_labels() -> dict[str, str]:
+    """``{topic code: name}`` of the catalogue's topics, in the active language (the learning path's labels)."""
+    from digifit.programme.models import Topic
+
+    return {str(value): str(label) for value, label in Topic.choices}
+
+
 def training_get(*, slug: str) -> Training | None:
     return Training.objects.filter(slug=slug, published=True).first()
 
