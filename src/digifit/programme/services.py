@@ -452,7 +452,7 @@ def _own_outbox(business: Business):
 
     cond = Q(key__regex=rf"^programme\.(verify|signup-attempt):{business.pk}(:|$)")
     for pk in business.registrations.values_list("pk", flat=True):
-        cond |= Q(key__regex=rf"^programme\.[a-z]+:({pk}:|{pk}$)")
+        cond |= Q(key__regex=rf"^programme\.(confirmed|promoted|waitlisted|reminder|cancelled):({pk}:|{pk}$)")
         cond |= Q(key__regex=rf"^programme\.recording:[0-9]+:{pk}$")
     if business.user_id is not None:
         from digifit.assessment.models import Assessment
