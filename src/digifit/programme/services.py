@@ -319,7 +319,7 @@ def business_confirm(*, token: str, now: datetime | None = None) -> Business:
         pk, email = int(data["b"]), str(data["e"])
     except (KeyError, TypeError, ValueError):
         raise LinkInvalid("this link is not valid") from None
-    business = Business.objects.select_for_update().select_related("user").filter(pk=pk).first()
+    business = Business.objects.select_for_update(of=("self",)).select_related("user").filter(pk=pk).first()
     if business is None or business.user is None or business.email.strip().lower() != email:
         raise LinkInvalid("this link is not valid (or the sign-up was deleted)")
     if business.verified:
