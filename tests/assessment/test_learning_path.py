@@ -119,7 +119,7 @@ def _rules():
 
 @pytest.mark.django_db
 def test_result_page_recommends_programme_trainings_and_sessions(client):
-    from digifit.assessment import selectors, services
+    from digifit.assessment import services
     from digifit.programme import services as programme
 
     programme.training_upsert(slug="daten", title="Daten nutzen", topic="strategy", sectors="all", language="de")
@@ -138,7 +138,7 @@ def test_result_page_recommends_programme_trainings_and_sessions(client):
         f'action="/programme/sessions/{first.pk}/"' in html
         and '<input type="hidden" name="role" value="follower">' in html
     )
-    # the completion counts for the programme's business registered with that e-mail
+    # a typed e-mail address counts for no business, not even a verified one of that address; a claim does
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.create_user(username="laden", email="laden@example.org", password="pw-X-12345")
@@ -152,6 +152,10 @@ def test_result_page_recommends_programme_trainings_and_sessions(client):
         email="laden@example.org",
         consent=True,
         language="de",
+        verified=True,
     )
-    assert selectors.completed_checks_by_email() == {"laden@example.org": a.completed_at}
-    assert selectors.completed_checks_by_business() == {business.pk: a.completed_at}
+    from digifit.programme import selectors as programme_selectors
+
+    assert programme_selectors.checks_by_business() == {}
+    programme.check_claim(assessment=a, business=business)
+    assert programme_selectors.checks_by_business() == {business.pk: a.completed_at}

@@ -87,13 +87,19 @@ def test_consent_and_export(tmp_path, client):
     assert pq.read_table(out).column("dii_score").to_pylist() == [2]
 
 
-def test_completed_checks_by_business():
-    services.assessment_submit(answers=answers(email="a@example.org"))
+def test_only_claimed_checks_count_per_owner():
+    from django.contrib.auth import get_user_model
+
+    typed = services.assessment_submit(answers=answers(email="a@example.org"))
     services.assessment_submit(answers=answers(email=None))
-    by_email = selectors.completed_checks_by_email()
-    assert list(by_email) == ["a@example.org"]
-    by_business = selectors.completed_checks_by_business()
-    assert all(isinstance(k, int) for k in by_business)  # programme business ids (none registered here)
+    assert selectors.claimed_checks_by_owner() == {}  # a typed e-mail address makes no owner
+    user = get_user_model().objects.create_user(username="a@example.org", email="a@example.org")
+    services.assessment_claim(assessment=typed, owner=user)
+    assert selectors.claimed_checks_by_owner() == {user.pk: typed.completed_at}
+    other = get_user_model().objects.create_user(username="b@example.org")
+    with pytest.raises(services.ClaimConflict):
+        services.assessment_claim(assessment=typed, owner=other)
+    assert services.assessment_claim(assessment=typed, owner=user).owner == user  # twice: no change
 
 
 def test_retake_shows_progress_against_the_previous_result(client):
@@ -227,4 +233,4 @@ def test_the_owner_deletes_a_result(client, tmp_path):
     assert not Assessment.objects.exists()
     assert client.get(f"/check/r/{a.token}/").status_code == 404
     assert services.results_export(target=tmp_path / "x.parquet") == 0
-    assert selectors.completed_checks_by_email() == {}
+    assert selectors.claimed_checks_by_owner() == {}

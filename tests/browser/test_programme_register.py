@@ -7,7 +7,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import os
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -75,8 +77,20 @@ def test_register_for_a_tuesday_session_in_german(browser_page, programme, tmp_p
     _shot(page, tmp_path, "programme-2-signup")
     page.get_by_role("button", name="Anmelden").click()
 
+    # nothing works before the address is confirmed: the link in the e-mail activates the account
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bitte sehen Sie in Ihr Postfach")
+    mail = OutboxMessage.objects.get(to="jana@seitenweise.example")
+    assert mail.subject == "Bitte bestätigen Sie Ihre E-Mail-Adresse"
+    link = re.search(r"https?://\S+/programme/signup/confirm/\S+/", mail.body_text).group(0)
+    page.goto(page.base_url + urlsplit(link).path)  # the e-mail names DIGIFIT_BASE_URL, not the test server
+    expect(page.get_by_role("heading", level=1)).to_have_text("E-Mail-Adresse bestätigt")
+    page.get_by_role("button", name="Anmelden").click()
+    page.locator("input[name=username]").fill("jana@seitenweise.example")
+    page.locator("input[name=password]").fill("lesen-ist-digital-2026")
+    page.get_by_role("button", name="Anmelden").click()
+
     # back on the session page: register as active with the question
-    expect(page.get_by_text("Ihr Betrieb ist registriert.")).to_be_visible()
+    expect(page.get_by_text("Freie aktive Plätze")).to_be_visible()
     page.get_by_label("aktiv (live gecoacht)").check()
     page.locator("textarea[name=question]").fill(
         "Wie verkaufe ich Bücher über Instagram, ohne den Laden zu vernachlässigen?"

@@ -31,6 +31,11 @@ def test_tour_loads_twice_without_duplicates(data_dir):
     first = tour.tour_load(rows=ROWS, n_waves=WAVES)
     assert (first.users, first.waves, first.submissions, first.snapshots) == (5, WAVES, ROWS, WAVES)
     assert first.catalogue_created and first.checks == tour.CHECK_BUSINESSES
+    from digifit.programme import selectors as programme_selectors
+
+    # the demo's checks are claimed by their verified businesses, so they count toward reach
+    assert len(programme_selectors.checks_by_business()) == tour.CHECK_BUSINESSES
+    assert not Business.objects.filter(email_verified_at__isnull=True).exists()
 
     def counts():
         return (

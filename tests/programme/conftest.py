@@ -10,7 +10,15 @@ import pytest
 _counter = itertools.count(1)
 
 
-def make_business(*, sector: str = "retail", region: str = "BY", language: str = "de", email: str | None = None):
+def make_business(
+    *,
+    sector: str = "retail",
+    region: str = "BY",
+    language: str = "de",
+    email: str | None = None,
+    verified: bool = False,
+    company: str | None = None,
+):
     from django.contrib.auth import get_user_model
 
     from digifit.programme import services
@@ -20,7 +28,7 @@ def make_business(*, sector: str = "retail", region: str = "BY", language: str =
     user = get_user_model().objects.create_user(username=email, email=email, password="pw-Secret-123")
     return services.business_register(
         user=user,
-        company=f"Firma {n}",
+        company=company or f"Firma {n}",
         sector=sector,
         size_class="micro",
         region=region,
@@ -28,7 +36,25 @@ def make_business(*, sector: str = "retail", region: str = "BY", language: str =
         email=email,
         consent=True,
         language=language,
+        verified=verified,
     )
+
+
+def confirmation_link(email: str) -> str:
+    """The path of the last confirmation (or claim) link e-mailed to ``email``, read from the outbox."""
+    import re
+
+    from django.conf import settings
+
+    from digifit.notifications.models import OutboxMessage
+
+    message = OutboxMessage.objects.filter(to=email).order_by("-id").first()
+    assert message is not None, f"no e-mail to {email}"
+    found = re.search(
+        re.escape(settings.DIGIFIT_BASE_URL) + r"(/programme/(?:signup/confirm|claim)/[^/\s]+/)", message.body_text
+    )
+    assert found, message.body_text
+    return found.group(1)
 
 
 def make_series(*, slug: str = "dienstag", start: date = date(2026, 1, 6), through: date = date(2026, 12, 29), **kw):

@@ -20,7 +20,7 @@ from ical.calendar_stream import IcsCalendarStream
 from digifit.programme import roles, selectors, services
 from digifit.programme.models import Business, Registration, Session
 
-from .conftest import make_business, make_series
+from .conftest import confirmation_link, make_business, make_series
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -134,9 +134,20 @@ def test_register_through_the_web_and_cancel_by_link(client):
             "next": f"/programme/sessions/{session.pk}/",
         },
     )
-    assert response.status_code == 302 and response["Location"] == f"/programme/sessions/{session.pk}/"
+    assert response.status_code == 302 and response["Location"] == "/programme/signup/sent/"
     business = Business.objects.get(email="anna@example.org")
     assert business.consent_version == services.CONSENT_VERSION and business.consent_given_at
+    assert not business.verified and not business.user.is_active  # nothing works before the address is confirmed
+    confirmed = client.get(confirmation_link("anna@example.org"))
+    assert confirmed.status_code == 200 and "E-Mail-Adresse bestätigt" in confirmed.content.decode()
+    assert f"next=%2Fprogramme%2Fsessions%2F{session.pk}%2F" in confirmed.content.decode()
+    business.refresh_from_db()
+    assert business.verified and business.user.is_active and business.user.username == "anna@example.org"
+    response = client.post(
+        f"/accounts/login/?next=/programme/sessions/{session.pk}/",
+        {"username": "anna@example.org", "password": "ein-langes-Passwort-42"},
+    )
+    assert response.status_code == 302 and response["Location"] == f"/programme/sessions/{session.pk}/"
     response = client.post(f"/programme/sessions/{session.pk}/", {"role": "active", "question": ""})
     assert "question" in response.content.decode()
     client.post(f"/programme/sessions/{session.pk}/", {"role": "active", "question": "Wie verkaufe ich online?"})

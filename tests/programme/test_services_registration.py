@@ -9,7 +9,7 @@ import pytest
 
 from digifit.notifications.models import OutboxMessage
 from digifit.programme import selectors, services
-from digifit.programme.errors import CancellationRefused, RegistrationRefused
+from digifit.programme.errors import CancellationLinkExpired, CancellationRefused, RegistrationRefused
 from digifit.programme.models import Registration, Session
 
 from .conftest import make_business
@@ -121,9 +121,12 @@ def test_cancel_promotes_the_first_waitlisted_once_and_withdraws_reminders(serie
 def test_cancel_by_signed_link_until_the_deadline(series):
     reg = services.session_register(session=_session(series), business=make_business(), role="follower", now=NOW)
     token = services.cancel_token(reg)
-    assert services.registration_from_token(token).pk == reg.pk
+    assert services.registration_from_token(token, now=NOW).pk == reg.pk
     with pytest.raises(CancellationRefused, match="not valid"):
-        services.registration_from_token(token[:-2] + "xx")
+        services.registration_from_token(token[:-2] + "xx", now=NOW)
+    # the link expires with the session: from its start on it is refused
+    with pytest.raises(CancellationLinkExpired, match="expired"):
+        services.registration_from_token(token, now=reg.session.start)
     late = datetime(2026, 3, 24, 8, 30, tzinfo=UTC)  # 09:30 Berlin, deadline 08:00
     with pytest.raises(CancellationRefused, match="deadline"):
         services.registration_cancel(registration=reg, now=late)

@@ -6,6 +6,7 @@ Models hold data and constraints only; writes go through :mod:`digifit.assessmen
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -16,8 +17,11 @@ class Assessment(models.Model):
     ``token`` is the private link (unguessable, 32 URL-safe characters): whoever has it sees the result; there
     is no other way in. ``result`` is :meth:`digifit.assessment.scoring.CheckResult.to_dict` and
     ``rules_version`` the version of the scoring rules that made it. ``previous`` links a re-assessment to the
-    result it was started from (same private link chain). ``email`` is optional and only identifies the business
-    for the programme's "digitally fit" count. A result is used in statistics only with ``consent_statistics``.
+    result it was started from (same private link chain). A result is anonymous until its owner claims it:
+    ``owner`` is the account that claimed it (after proving its e-mail address, see the programme's claim
+    pages) and ``claimed_at`` when. ``email`` is the address typed in the check (optional); it only prefills
+    the claim form behind the private link: nothing is ever looked up by it. A result is used in statistics
+    only with ``consent_statistics``.
     """
 
     token = models.CharField(max_length=64, unique=True, editable=False)
@@ -37,6 +41,15 @@ class Assessment(models.Model):
     dii_level = models.CharField(_("DII level"), max_length=20)
     overall = models.FloatField(_("overall maturity"), null=True, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="assessments",
+        editable=False,
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True, editable=False)
     consent_statistics = models.BooleanField(_("may be used in statistics"), default=False)
     consent_changed_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"))
@@ -46,8 +59,16 @@ class Assessment(models.Model):
         verbose_name_plural = _("Digital-Check results")
         ordering = ["-completed_at", "-id"]  # noqa: RUF012 - Django reads Meta lists
         indexes = [  # noqa: RUF012
-            models.Index(fields=["email", "completed_at"], name="assessment_email"),
+            models.Index(fields=["owner", "completed_at"], name="assessment_owner"),
             models.Index(fields=["consent_statistics", "id"], name="assessment_consent"),
+        ]
+
+        constraints = [  # noqa: RUF012
+            models.CheckConstraint(
+                condition=models.Q(owner__isnull=True, claimed_at__isnull=True)
+                | models.Q(owner__isnull=False, claimed_at__isnull=False),
+                name="assessment_claim_has_owner_and_time",
+            )
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,4 @@
-"""Reads of the Digital-Check: ``<entity>_get`` / ``<entity>_list``, plus the programme's completion count.
+"""Reads of the Digital-Check: ``<entity>_get`` / ``<entity>_list``, plus the claimed checks per account.
 
 Nothing here writes. The check form and the rules are read from files (settings ``DIGIFIT_CHECK_FORM``,
 ``DIGIFIT_CHECK_RULES``, ``DIGIFIT_CHECK_LEARNING_PATH``; default the bundled ones) and kept per process until
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Min
 
 from digifit.assessment.models import Assessment
 
@@ -62,33 +62,27 @@ def assessment_get(*, token: str) -> Assessment | None:
     return Assessment.objects.select_related("previous").filter(token=token).first()
 
 
-def completed_checks_by_email() -> dict[str, Any]:
-    """Return ``{e-mail: completed_at}`` of the latest completed check per e-mail address (lower-case).
+def claimed_checks_by_owner() -> dict[int, Any]:
+    """Return ``{user id: completed_at}`` of the first completed check each account has claimed.
 
-    Checks without an e-mail address are anonymous and not counted.
+    Anonymous (unclaimed) checks are not counted, whatever e-mail address was typed in them. The programme maps
+    accounts to its verified businesses (``digifit.programme.selectors.completed_checks``); this app knows
+    nothing about businesses.
     """
-    rows = Assessment.objects.exclude(email="").values("email").annotate(last=Max("completed_at")).order_by("email")
-    return {row["email"]: row["last"] for row in rows}
+    rows = (
+        Assessment.objects.filter(owner__isnull=False, claimed_at__isnull=False)
+        .values("owner_id")
+        .annotate(first=Min("completed_at"))
+        .order_by("owner_id")
+    )
+    return {row["owner_id"]: row["first"] for row in rows}
 
 
-def completed_checks_by_business() -> dict[Any, Any]:
-    """Return ``{business_id: completed_at}`` of the latest completed check per programme business.
-
-    The programme's "digitally fit" rule calls this. A check belongs to the business whose e-mail address
-    (case-insensitive) the check was given; checks of addresses no business registered with are not counted.
-    Without the programme app the keys are the e-mail addresses (:func:`completed_checks_by_email`).
-    """
-    by_email = completed_checks_by_email()
-    try:
-        from digifit.programme.models import Business
-    except ImportError:
-        return by_email
-    out: dict[Any, Any] = {}
-    for pk, email in Business.objects.values_list("pk", "email"):
-        found = by_email.get((email or "").strip().lower())
-        if found is not None:
-            out[pk] = found
-    return out
+def assessment_list_for_owner(*, owner) -> list[Assessment]:
+    """The results ``owner`` (an account) has claimed, oldest first."""
+    if owner is None or getattr(owner, "pk", None) is None:
+        return []
+    return list(Assessment.objects.filter(owner=owner).order_by("completed_at", "id"))
 
 
 def benchmark_wave_get():
@@ -112,7 +106,7 @@ def benchmark_wave_get():
 
 
 class ProgrammeCatalogue:
-    """The learning path's catalogue, backed by ``digifit.programme.selectors``."""
+    """The learning path's catalogue, backed by the module of ``DIGIFIT_CHECK_CATALOGUE``."""
 
     def __init__(self, module) -> None:
         self.module = module
@@ -123,16 +117,31 @@ class ProgrammeCatalogue:
     def sessions(self, *, sector, limit):
         return list(self.module.session_upcoming_list(sector=sector, limit=limit))
 
+    def topic_labels(self) -> dict[str, str]:
+        """``{topic code: name}`` when the module provides ``topic_labels()``, else empty."""
+        labels = getattr(self.module, "topic_labels", None)
+        return dict(labels()) if callable(labels) else {}
+
 
 def programme_catalogue() -> ProgrammeCatalogue | None:
-    """Return the programme catalogue, or None while the programme app does not provide its selectors."""
+    """Return the learning path's catalogue, or None while none is configured or importable.
+
+    The catalogue is the module named by the setting ``DIGIFIT_CHECK_CATALOGUE`` (default
+    ``digifit.programme.selectors``), which must provide ``training_list`` and ``session_upcoming_list``. It is
+    named in the settings, not imported here: the programme depends on this app, never the other way round.
+    """
+    import importlib
+
+    name = getattr(settings, "DIGIFIT_CHECK_CATALOGUE", "") or ""
+    if not name:
+        return None
     try:
-        from digifit.programme import selectors as programme_selectors
+        module = importlib.import_module(name)
     except ImportError:
         return None
-    if not all(hasattr(programme_selectors, n) for n in ("training_list", "session_upcoming_list")):
+    if not all(hasattr(module, n) for n in ("training_list", "session_upcoming_list")):
         return None
-    return ProgrammeCatalogue(programme_selectors)
+    return ProgrammeCatalogue(module)
 
 
 def session_register_url(session: Any) -> str | None:
@@ -149,6 +158,20 @@ def session_register_url(session: Any) -> str | None:
         except (NoReverseMatch, AttributeError):
             continue
     return None
+
+
+def claim_url(assessment: Assessment) -> str | None:
+    """Return the address where a business claims this result (``programme:check_claim``), or None.
+
+    Claiming needs a business account with a confirmed address, which is the programme's to check; this app
+    only links to the page (by URL name, without importing the programme).
+    """
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("programme:check_claim", args=[assessment.token])
+    except NoReverseMatch:
+        return None
 
 
 def learning_path_get(*, assessment: Assessment, language: str | None = None):

@@ -93,6 +93,40 @@ def assessment_consent_set(*, assessment: Assessment, consent: bool) -> Assessme
     return assessment
 
 
+class ClaimConflict(ValueError):
+    """The result is already claimed by another account."""
+
+
+@transaction.atomic
+def assessment_claim(*, assessment: Assessment, owner, now: dt.datetime | None = None) -> Assessment:
+    """Link a result to the account ``owner`` (the caller has checked that it proved its e-mail address).
+
+    Claiming a result twice for the same account changes nothing.
+
+    Raises
+    ------
+    ClaimConflict
+        The result belongs to another account already.
+    """
+    locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    if locked.owner_id is not None:
+        if locked.owner_id != owner.pk:
+            raise ClaimConflict(f"result {locked.pk} is claimed by another account")
+        return locked
+    locked.owner, locked.claimed_at = owner, now or timezone.now()
+    locked.save(update_fields=["owner", "claimed_at"])
+    assessment.owner, assessment.claimed_at = locked.owner, locked.claimed_at
+    return locked
+
+
+@transaction.atomic
+def assessment_delete_for_owner(*, owner) -> int:
+    """Delete every result ``owner`` has claimed (its erasure); return how many. Re-assessments of other
+    accounts started from one of them keep their own scores and lose only the link."""
+    deleted, _ = Assessment.objects.filter(owner=owner).delete()
+    return deleted
+
+
 @transaction.atomic
 def assessment_delete(*, assessment: Assessment) -> None:
     """Delete a result for good (its owner's request on the private page); later exports no longer contain it.

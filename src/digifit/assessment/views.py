@@ -123,12 +123,9 @@ GROUP_LABELS = {
 
 
 def _topic_labels() -> dict[str, str]:
-    """The programme catalogue's names of its topics (codes when the programme app is absent)."""
-    try:
-        from digifit.programme.models import Topic
-    except ImportError:
-        return {}
-    return {str(value): str(label) for value, label in Topic.choices}
+    """The catalogue's names of its topics (codes when no catalogue is configured)."""
+    catalogue = selectors.programme_catalogue()
+    return catalogue.topic_labels() if catalogue is not None else {}
 
 
 @never_cache
@@ -248,6 +245,7 @@ def result(request: HttpRequest, token: str) -> HttpResponse:
         },
         "share_label": _choice_label(form, "share", res.digital_share, language),
         "private_url": request.build_absolute_uri(),
+        "claim_url": selectors.claim_url(assessment),
     }
     response = render(request, "assessment/result.html", context)
     # the address is the credential: never send it to other sites as a referrer, keep it out of search engines

@@ -143,6 +143,7 @@ def load_catalogue(*, today: date | None = None, businesses: int = 240, seed: in
             email=f"betrieb{i + 1:03d}@example.org",
             consent=True,
             language=rng.choices(["de", "en", "fr"], [0.85, 0.1, 0.05])[0],
+            verified=True,  # synthetic addresses: the loader vouches for them
             now=registered_at,
         )
         Business.objects.filter(pk=business.pk).update(created_at=registered_at)

@@ -11,8 +11,8 @@ new. It loads, in order,
    app's own rules (:func:`digifit.survey.formdef.answers_check`) and inserts in batches, one transaction each;
 4. each wave's Parquet snapshot (:func:`digifit.reports.services.wave_snapshot_ensure`);
 5. the training catalogue (:func:`digifit.demo.catalogue.load_catalogue`);
-6. Digital-Check results for some of the demo businesses (``betrieb001@example.org`` …), so the reach
-   funnel has "digitally fit" businesses.
+6. Digital-Check results for some of the demo businesses (``betrieb001@example.org`` …), claimed by their
+   (verified) accounts, so the reach funnel has "digitally fit" businesses.
 """
 
 from __future__ import annotations
@@ -211,24 +211,49 @@ def _check_answers(rules, i: int, email: str) -> dict[str, Any]:
 
 
 def checks_load(*, n: int = CHECK_BUSINESSES) -> int:
-    """Give the first ``n`` demo businesses (``betrieb001@example.org`` …) a Digital-Check result (idempotent)."""
+    """Give the first ``n`` demo businesses (``betrieb001@example.org`` …) a claimed Digital-Check result.
+
+    A check counts toward reach only when the verified business's account claimed it, so each of these
+    businesses gets an account (``betrieb001`` is the ``betrieb`` demo user; the others have no usable password)
+    and its check is claimed by it. Idempotent: an account that owns a check gets none.
+    """
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
     from digifit.assessment import selectors, services
     from digifit.assessment.models import Assessment
+    from digifit.programme import services as programme
+    from digifit.programme.models import Business
 
+    User = get_user_model()
     rules = selectors.scoring_rules_get()
-    have = set(Assessment.objects.values_list("email", flat=True))
     created = 0
     for i in range(1, n + 1):
         email = f"betrieb{i:03d}@example.org"
-        if email in have:
+        business = Business.objects.filter(email=email).select_related("user").first()
+        if business is None:
+            continue
+        if business.user is None:
+            user = User.objects.filter(username=email).first()
+            if user is None:
+                user = User(username=email, email=email)
+                user.set_unusable_password()
+                user.save()
+            business.user = user
+            business.save(update_fields=["user"])
+        if business.email_verified_at is None:  # a demo database loaded before addresses were verified
+            Business.objects.filter(pk=business.pk).update(email_verified_at=business.created_at)
+            business.refresh_from_db()
+        if Assessment.objects.filter(owner=business.user).exists():
             continue
         answers = _check_answers(rules, i, email)
         try:
-            services.assessment_submit(answers=answers)
+            check = services.assessment_submit(answers=answers)
         except services.CheckRejected:
             answers.pop("sector")
             answers["sector"] = "retail"
-            services.assessment_submit(answers=answers)
+            check = services.assessment_submit(answers=answers)
+        programme.check_claim(assessment=check, business=business, now=timezone.now())
         created += 1
     return created
 

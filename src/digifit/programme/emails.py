@@ -1,5 +1,6 @@
 """The programme's e-mails in German, English and French: confirmation, waitlist, promotion, reminder,
-cancellation, recording. Plain text; the confirmation carries the session's ``.ics``.
+cancellation, recording; and the account e-mails: address confirmation, "someone tried to sign up with your
+address", and the claim link of a Digital-Check result. Plain text; the confirmation carries the session's ``.ics``.
 
 Kept as data (not gettext catalogues) so that a message is rendered in the *registrant's* language whatever
 language the request or the worker runs in.
@@ -124,6 +125,72 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "Enregistrement : {title} du {when}",
             "Bonjour {name},\n\nl'enregistrement de « {title} » du {when} est en ligne : {recording}\n\n"
             "L'équipe digifit",
+        ),
+    },
+    "verify": {
+        "de": (
+            "Bitte bestätigen Sie Ihre E-Mail-Adresse",
+            "Guten Tag {name},\n\nSie (oder jemand mit Ihrer Adresse) haben „{company}“ bei digifit registriert. "
+            "Bitte bestätigen Sie Ihre E-Mail-Adresse mit diesem Link (gültig {hours} Stunden):\n\n{url}\n\n"
+            "Erst danach ist Ihr Konto aktiv. Waren Sie das nicht, ignorieren Sie diese E-Mail: dann wird nichts "
+            "verknüpft und die Angaben werden gelöscht.\n\nIhr digifit-Team",
+        ),
+        "en": (
+            "Please confirm your e-mail address",
+            'Hello {name},\n\nyou (or someone using your address) registered "{company}" with digifit. Please '
+            "confirm your e-mail address with this link (valid for {hours} hours):\n\n{url}\n\nOnly then is "
+            "your account active. If this was not you, ignore this e-mail: nothing is linked and the details are "
+            "deleted.\n\nThe digifit team",
+        ),
+        "fr": (
+            "Veuillez confirmer votre adresse e-mail",
+            "Bonjour {name},\n\nvous (ou quelqu'un utilisant votre adresse) avez inscrit « {company} » sur "
+            "digifit. Veuillez confirmer votre adresse e-mail avec ce lien (valable {hours} heures) :\n\n{url}"
+            "\n\nVotre compte n'est actif qu'ensuite. Si ce n'était pas vous, ignorez cet e-mail : rien n'est "
+            "lié et les données sont supprimées.\n\nL'équipe digifit",
+        ),
+    },
+    "signup_attempt": {
+        "de": (
+            "Registrierungsversuch mit Ihrer E-Mail-Adresse",
+            "Guten Tag,\n\njemand hat versucht, mit Ihrer E-Mail-Adresse einen weiteren Betrieb bei digifit zu "
+            "registrieren. Ihre Adresse gehört bereits zu einem bestätigten Konto; es wurde nichts angelegt und "
+            "nichts verknüpft.\n\nWaren Sie das, melden Sie sich einfach an: {url}\n\nIhr digifit-Team",
+        ),
+        "en": (
+            "Sign-up attempt with your e-mail address",
+            "Hello,\n\nsomeone tried to register another business with digifit using your e-mail address. Your "
+            "address already belongs to a confirmed account; nothing was created and nothing was linked.\n\n"
+            "If this was you, just log in: {url}\n\nThe digifit team",
+        ),
+        "fr": (
+            "Tentative d'inscription avec votre adresse e-mail",
+            "Bonjour,\n\nquelqu'un a essayé d'inscrire une autre entreprise sur digifit avec votre adresse "
+            "e-mail. Votre adresse appartient déjà à un compte confirmé ; rien n'a été créé ni lié.\n\n"
+            "Si c'était vous, connectez-vous simplement : {url}\n\nL'équipe digifit",
+        ),
+    },
+    "claim": {
+        "de": (
+            "Digital-Check-Ergebnis Ihrem Betrieb zuordnen",
+            "Guten Tag,\n\njemand möchte ein Ergebnis des Digital-Checks vom {date} dem Betriebskonto dieser "
+            "E-Mail-Adresse zuordnen. Waren Sie das, öffnen Sie diesen Link (gültig {hours} Stunden) und melden "
+            "Sie sich mit dem bestätigten Konto dieser Adresse an:\n\n{url}\n\nSonst ignorieren Sie diese "
+            "E-Mail: ohne den Link wird nichts zugeordnet.\n\nIhr digifit-Team",
+        ),
+        "en": (
+            "Link a Digital-Check result to your business",
+            "Hello,\n\nsomeone wants to link a Digital-Check result of {date} to the business account of this "
+            "e-mail address. If this was you, open this link (valid for {hours} hours) and log in with the "
+            "confirmed account of this address:\n\n{url}\n\nOtherwise ignore this e-mail: without the link "
+            "nothing is linked.\n\nThe digifit team",
+        ),
+        "fr": (
+            "Associer un résultat du Digital-Check à votre entreprise",
+            "Bonjour,\n\nquelqu'un souhaite associer un résultat du Digital-Check du {date} au compte "
+            "entreprise de cette adresse e-mail. Si c'était vous, ouvrez ce lien (valable {hours} heures) et "
+            "connectez-vous avec le compte confirmé de cette adresse :\n\n{url}\n\nSinon, ignorez cet "
+            "e-mail : sans le lien, rien n'est associé.\n\nL'équipe digifit",
         ),
     },
 }

@@ -6,6 +6,11 @@
      └── ProgrammeError(ValueError)           recurrence/calendar/reach inputs (digifit.programme.recurrence)
           ├── RegistrationRefused             the session is past, cancelled, or the business is registered
           ├── CancellationRefused             the cancellation deadline has passed or the link is invalid
+          │    └── CancellationLinkExpired     the session of the link has started
+          ├── AddressTaken                    the address belongs to another verified business or login
+          ├── LinkInvalid                     a confirmation or claim link was not signed by us (tampered)
+          ├── LinkExpired                     a confirmation or claim link is older than its validity
+          ├── ClaimRefused                    a Digital-Check result cannot be claimed by this account
           └── AttendanceRefused               the session has not started, or the registration is not confirmed
 """
 
@@ -27,4 +32,34 @@ class AttendanceRefused(ProgrammeError):
     confirmed). The message is in the UI language."""
 
 
-__all__ = ["AttendanceRefused", "CancellationRefused", "ProgrammeError", "RegistrationRefused"]
+class CancellationLinkExpired(CancellationRefused):
+    """A cancellation link is used after its session started."""
+
+
+class AddressTaken(ProgrammeError):
+    """The e-mail address belongs to another verified business (or another account's login)."""
+
+
+class LinkInvalid(ProgrammeError):
+    """A signed link (confirmation, claim) was not made by us for this purpose: tampered or truncated."""
+
+
+class LinkExpired(ProgrammeError):
+    """A signed link is ours but older than ``DIGIFIT_CONFIRMATION_MAX_AGE_HOURS``."""
+
+
+class ClaimRefused(ProgrammeError):
+    """A Digital-Check result cannot be claimed (account not verified, another address, already claimed)."""
+
+
+__all__ = [
+    "AddressTaken",
+    "AttendanceRefused",
+    "CancellationLinkExpired",
+    "CancellationRefused",
+    "ClaimRefused",
+    "LinkExpired",
+    "LinkInvalid",
+    "ProgrammeError",
+    "RegistrationRefused",
+]

@@ -42,6 +42,10 @@ class BusinessSignupForm(forms.Form):
         return value
 
 
+class ClaimEmailForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address of your business account"))
+
+
 class RegisterForm(forms.Form):
     role = forms.ChoiceField(
         label=_("How do you want to take part?"), choices=Registration.Role.choices, widget=forms.RadioSelect

@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from digifit.programme import recurrence
@@ -114,7 +115,12 @@ class Training(models.Model):
 
 
 class Business(models.Model):
-    """A registered business with its profile and the consent it gave (GDPR: purpose, text version, time)."""
+    """A registered business with its profile and the consent it gave (GDPR: purpose, text version, time).
+
+    ``email_verified_at`` is set when the owner opened the confirmation link sent to ``email``; only then is the
+    account active and may it claim Digital-Check results. One verified address, one business: a verified
+    address is unique (case-insensitive); unverified rows may repeat an address (pending sign-ups).
+    """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="business"
@@ -125,6 +131,7 @@ class Business(models.Model):
     region = models.CharField(_("federal state"), max_length=2, choices=Region.choices)
     contact_name = models.CharField(_("contact person"), max_length=200)
     email = models.EmailField(_("e-mail"))
+    email_verified_at = models.DateTimeField(_("e-mail confirmed at"), null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=50, blank=True)
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.DE)
     consent_purpose = models.TextField(_("purpose of processing"))
@@ -138,6 +145,17 @@ class Business(models.Model):
         verbose_name = _("business")
         verbose_name_plural = _("businesses")
         ordering = ["company", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=Q(email_verified_at__isnull=False),
+                name="programme_business_verified_email_unique",
+            )
+        ]
+
+    @property
+    def verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def __str__(self) -> str:
         return self.company

@@ -2,10 +2,12 @@
 
 The Digital-Check hook
 ----------------------
-"Digitally fit" needs "completed the Digital-Check" (:mod:`digifit.programme.reach`). :func:`fit_inputs` reads
-completions through ``digifit.assessment.selectors.completed_checks_by_business()`` — expected to return a
-mapping ``{business id: date of the first completed check}`` — when the ``assessment`` app is installed and
-importable; otherwise no business has completed the check, so nobody counts as fit under the default rule
+"Digitally fit" needs "completed the Digital-Check" (:mod:`digifit.programme.reach`). A check counts for a
+business only once the business's verified account has claimed it (``Assessment.owner``, set through the claim
+pages after the account proved its e-mail address); a typed e-mail address never counts. :func:`completed_checks`
+reads the claimed checks per account from ``digifit.assessment.selectors.claimed_checks_by_owner()`` (the
+programme depends on the assessment app, never the other way round) and maps accounts to verified businesses
+here. Without the assessment app nobody has completed the check, so nobody counts as fit under the default rule
 (the funnel still shows registered and attended). The dashboard says which source it used.
 """
 
@@ -61,6 +63,13 @@ def training_list(
         qs = qs.filter(Q(title__icontains=q) | Q(title_en__icontains=q) | Q(title_fr__icontains=q))
     published_stories = Prefetch("stories", queryset=Story.objects.filter(published=True))
     return qs.prefetch_related(published_stories).order_by("title")
+
+
+def topic_labels() -> dict[str, str]:
+    """``{topic code: name}`` of the catalogue's topics, in the active language (the learning path's labels)."""
+    from digifit.programme.models import Topic
+
+    return {str(value): str(label) for value, label in Topic.choices}
 
 
 def training_get(*, slug: str) -> Training | None:
@@ -178,6 +187,13 @@ def business_for_user(user) -> Business | None:
     return Business.objects.filter(user=user).first()
 
 
+def checks_for_business(*, business: Business) -> list:
+    """The Digital-Check results the business's account has claimed (its page)."""
+    from digifit.assessment.selectors import assessment_list_for_owner
+
+    return assessment_list_for_owner(owner=business.user) if business.user_id else []
+
+
 def business_by_feed_token(*, token: str) -> Business | None:
     return Business.objects.filter(feed_token=token).first() if token else None
 
@@ -209,25 +225,29 @@ def reach_target() -> tuple[int, date]:
     return target, deadline
 
 
+def checks_by_business() -> dict[int, datetime]:
+    """``{business id: completed_at}`` of the first check claimed by each verified business's account."""
+    from digifit.assessment.selectors import claimed_checks_by_owner
+
+    by_owner = claimed_checks_by_owner()
+    verified = Business.objects.filter(email_verified_at__isnull=False, user__isnull=False)
+    return {pk: by_owner[user_id] for pk, user_id in verified.values_list("pk", "user_id") if user_id in by_owner}
+
+
 def completed_checks() -> tuple[dict[int, date], str]:
     """Digital-Check completions by business id, and where they came from (see the module docstring)."""
     try:
-        from digifit.assessment.selectors import completed_checks_by_business
+        import digifit.assessment.selectors  # noqa: F401 - only: is the app there?
     except ImportError:
         return {}, "none (the assessment app is not installed: nobody has completed the Digital-Check)"
     try:
-        found = completed_checks_by_business()
+        found = checks_by_business()
     except Exception as exc:  # the other app's tables missing (not migrated) must not break the dashboard
         return {}, f"none (the Digital-Check could not be read: {type(exc).__name__})"
     result: dict[int, date] = {}
-    for key, value in dict(found).items():
-        if isinstance(value, datetime):
-            day = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-        else:
-            day = value
-        if isinstance(day, date):
-            result[int(getattr(key, "pk", key))] = day
-    return result, "digifit.assessment"
+    for pk, value in found.items():
+        result[pk] = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return result, "digifit.assessment (claimed checks of verified businesses)"
 
 
 def fit_inputs(*, as_of: date | None = None) -> list[reach.Business]:

@@ -7,6 +7,7 @@ interleave: no overbooking, and a freed place goes to exactly one waitlisted bus
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -22,8 +23,17 @@ from django.utils.translation import gettext
 
 from digifit.notifications.models import OutboxMessage
 from digifit.notifications.services import outbox_cancel, outbox_enqueue
-from digifit.programme import calendar, emails, recurrence
-from digifit.programme.errors import AttendanceRefused, CancellationRefused, ProgrammeError, RegistrationRefused
+from digifit.programme import calendar, emails, links, recurrence
+from digifit.programme.errors import (
+    AddressTaken,
+    AttendanceRefused,
+    CancellationLinkExpired,
+    CancellationRefused,
+    ClaimRefused,
+    LinkInvalid,
+    ProgrammeError,
+    RegistrationRefused,
+)
 from digifit.programme.models import (
     Business,
     Registration,
@@ -118,6 +128,10 @@ def story_publish(
 # ----------------------------------------------------------------------------------------- businesses
 
 
+#: The user name of an account whose e-mail address is not confirmed yet (it gets the address on confirmation).
+PENDING_USERNAME_PREFIX = "unconfirmed-"
+
+
 def business_register(
     *,
     user,
@@ -130,18 +144,24 @@ def business_register(
     consent: bool,
     phone: str = "",
     language: str = "de",
+    verified: bool = False,
     now: datetime | None = None,
 ) -> Business:
     """Create the business profile of ``user``, recording the consent (purpose, text version and time).
 
+    The address is unconfirmed unless ``verified`` (for loaders and the CLI, which vouch for it themselves); the
+    web sign-up confirms it by link (:func:`business_signup`, :func:`business_confirm`).
+
     Raises
     ------
     ProgrammeError
-        Without consent, on an invalid field, or if the user already has a profile.
+        Without consent, on an invalid field, if the user already has a profile, or if ``verified`` and the
+        address belongs to another verified business.
     """
     if not consent:
         raise ProgrammeError("business: consent is required to register (purpose: " + CONSENT_PURPOSE["en"] + ")")
     language = language if language in CONSENT_TEXT else "de"
+    now = now or timezone.now()
     business = Business(
         user=user,
         company=company.strip(),
@@ -150,55 +170,381 @@ def business_register(
         region=region,
         contact_name=contact_name.strip(),
         email=email.strip(),
+        email_verified_at=now if verified else None,
         phone=phone.strip(),
         language=language,
         consent_purpose=CONSENT_PURPOSE[language],
         consent_version=CONSENT_VERSION,
         consent_text=CONSENT_TEXT[language],
-        consent_given_at=now or timezone.now(),
+        consent_given_at=now,
         feed_token=secrets.token_urlsafe(32),
     )
+    if verified and _verified_owner(business.email) is not None:
+        raise AddressTaken(f"business: {business.email} belongs to another verified business")
     _clean(business, exclude=["user"])
     with transaction.atomic():
         if user is not None and Business.objects.filter(user=user).exists():
             raise ProgrammeError(f"business: user {user} already has a business profile")
-        business.save()
+        try:
+            with transaction.atomic():
+                business.save()
+        except IntegrityError:
+            raise AddressTaken(f"business: {business.email} belongs to another verified business") from None
+    return business
+
+
+def _verified_owner(email: str) -> Business | None:
+    return Business.objects.filter(email__iexact=email, email_verified_at__isnull=False).first()
+
+
+def _pending_signups():
+    """Businesses of web sign-ups whose address is not confirmed yet (inactive accounts)."""
+    return Business.objects.filter(
+        email_verified_at__isnull=True, user__is_active=False, user__username__startswith=PENDING_USERNAME_PREFIX
+    )
+
+
+def _pending_delete(businesses) -> int:
+    """Delete pending sign-ups with their accounts and queued confirmation e-mails."""
+    User = get_user_model()
+    rows = list(businesses.values_list("pk", "user_id"))
+    for pk, _user_id in rows:
+        OutboxMessage.objects.filter(key__regex=rf"^programme\.verify:{pk}(:|$)").exclude(
+            state=OutboxMessage.State.SENDING
+        ).delete()
+    User.objects.filter(pk__in=[u for _, u in rows]).delete()  # cascades to the business
+    return len(rows)
+
+
+def _link_url(name: str, token: str) -> str:
+    return _url(name, token)
+
+
+def business_confirmation_send(
+    *, business: Business, next_url: str = "", now: datetime | None = None
+) -> OutboxMessage | None:
+    """Queue the e-mail with the confirmation link of ``business``'s address (in the business's language).
+
+    ``next_url`` (a path on this site) is where the confirmed page's login leads. At most one e-mail per minute
+    is queued; returns None for a business whose address is confirmed already.
+    """
+    if business.verified:
+        return None
+    now = now or timezone.now()
+    payload = {"b": business.pk, "e": business.email.strip().lower()}
+    if next_url.startswith("/") and not next_url.startswith("//"):
+        payload["n"] = next_url[:300]
+    token = links.link_token(links.SIGNUP, payload)
+    rendered = emails.render(
+        "verify",
+        business.language,
+        name=business.contact_name,
+        company=business.company,
+        url=_link_url("programme:signup_confirm", token),
+        hours=round(links.max_age_seconds() / 3600),
+    )
+    return outbox_enqueue(
+        key=f"programme.verify:{business.pk}:{now:%Y%m%dT%H%M}",
+        to=business.email,
+        subject=rendered.subject,
+        body_text=rendered.body,
+        send_at=now,
+        language=business.language,
+    )
+
+
+def _signup_attempt_notice(*, to: str, language: str, key: str, now: datetime) -> None:
+    rendered = emails.render("signup_attempt", language, url=_url("login"))
+    outbox_enqueue(key=key, to=to, subject=rendered.subject, body_text=rendered.body, send_at=now, language=language)
+
+
+@transaction.atomic
+def business_signup(
+    *, email: str, password: str, next_url: str = "", now: datetime | None = None, **profile: object
+) -> Business | None:
+    """Sign up a business: an inactive account and an unconfirmed profile, and the confirmation e-mail.
+
+    Nothing is linked and the account cannot log in until the link in that e-mail is opened
+    (:func:`business_confirm`). If the address already belongs to a confirmed business (or to another login),
+    nothing is created: that address gets a "someone tried to sign up with your address" notice instead and
+    None is returned. The page says the same in both cases ("check your mailbox"), so it reveals nothing about
+    which addresses are registered. Pending sign-ups older than the link's validity are deleted here.
+    """
+    User = get_user_model()
+    now = now or timezone.now()
+    email = email.strip().lower()
+    cutoff = now - timedelta(seconds=links.max_age_seconds())
+    _pending_delete(_pending_signups().filter(created_at__lt=cutoff))
+    language = str(profile.get("language") or "de")
+    owner = _verified_owner(email)
+    if owner is not None:
+        _signup_attempt_notice(
+            to=owner.email,
+            language=owner.language,
+            key=f"programme.signup-attempt:{owner.pk}:{now:%Y%m%d}",
+            now=now,
+        )
+        return None
+    other = User.objects.filter(username__iexact=email).first()
+    if other is not None:
+        own = Business.objects.filter(user=other).first()
+        key = f"programme.signup-attempt:{own.pk}" if own else f"accounts.signup-attempt:{other.pk}"
+        _signup_attempt_notice(to=email, language=own.language if own else language, key=f"{key}:{now:%Y%m%d}", now=now)
+        return None
+    user = User.objects.create_user(
+        username=PENDING_USERNAME_PREFIX + secrets.token_hex(12), email=email, password=password, is_active=False
+    )
+    business = business_register(user=user, email=email, now=now, **profile)
+    business_confirmation_send(business=business, next_url=next_url, now=now)
     return business
 
 
 @transaction.atomic
-def business_signup(*, email: str, password: str, **profile: object) -> Business:
-    """Create a login (user name = e-mail) and its business profile in one step."""
+def business_confirm(*, token: str, now: datetime | None = None) -> Business:
+    """Confirm a business's address by the link of its confirmation e-mail: activate and link its account.
+
+    Opening the link again changes nothing. Other pending sign-ups with the same address are deleted.
+
+    Raises
+    ------
+    LinkExpired
+        The link is older than ``DIGIFIT_CONFIRMATION_MAX_AGE_HOURS``.
+    LinkInvalid
+        The link is not ours, or its sign-up no longer exists or has another address.
+    AddressTaken
+        The address was confirmed by another business (or is another account's login) in the meantime.
+    """
     User = get_user_model()
+    now = now or timezone.now()
+    data = links.link_payload(links.SIGNUP, token)
+    try:
+        pk, email = int(data["b"]), str(data["e"])
+    except (KeyError, TypeError, ValueError):
+        raise LinkInvalid("this link is not valid") from None
+    business = Business.objects.select_for_update(of=("self",)).select_related("user").filter(pk=pk).first()
+    if business is None or business.user is None or business.email.strip().lower() != email:
+        raise LinkInvalid("this link is not valid (or the sign-up was deleted)")
+    if business.verified:
+        return business
+    user = business.user
+    if _verified_owner(email) is not None or User.objects.filter(username__iexact=email).exclude(pk=user.pk).exists():
+        raise AddressTaken(f"{email} belongs to another account")
+    business.email_verified_at = now
+    try:
+        with transaction.atomic():
+            business.save(update_fields=["email_verified_at"])
+            if user.username.startswith(PENDING_USERNAME_PREFIX):
+                user.username = email
+            user.email, user.is_active = email, True
+            user.save(update_fields=["username", "email", "is_active"])
+    except IntegrityError:
+        raise AddressTaken(f"{email} belongs to another account") from None
+    _pending_delete(_pending_signups().filter(email__iexact=email).exclude(pk=business.pk))
+    return business
+
+
+# ----------------------------------------------------------------------------------------- Digital-Check claims
+
+
+def check_claim(*, assessment, business: Business | None, now: datetime | None = None):
+    """Link a Digital-Check result to the account of a verified ``business``.
+
+    Raises
+    ------
+    ClaimRefused
+        No business, its address is not confirmed, or the result belongs to another account.
+    """
+    from digifit.assessment import services as assessment_services
+
+    if business is None or business.user_id is None or not business.verified:
+        raise ClaimRefused("only a business account with a confirmed e-mail address can claim a result")
+    try:
+        return assessment_services.assessment_claim(assessment=assessment, owner=business.user, now=now)
+    except assessment_services.ClaimConflict:
+        raise ClaimRefused("this result belongs to another account") from None
+
+
+#: At most this many claim e-mails per result and day (whatever the addresses): no mail cannon.
+CLAIM_MAILS_PER_DAY = 3
+
+
+def _address_digest(email: str) -> str:
+    return hashlib.sha256(email.encode()).hexdigest()[:16]
+
+
+def check_claim_link_send(*, assessment, email: str, language: str = "de", now: datetime | None = None) -> bool:
+    """E-mail a claim link for ``assessment`` to ``email``; opened by that address's verified business, it
+    links the result (:func:`check_claim_from_token`). Nothing is looked up by the address.
+
+    Returns whether an e-mail was queued (one per result, address and day; at most
+    :data:`CLAIM_MAILS_PER_DAY` per result and day).
+    """
+    now = now or timezone.now()
     email = email.strip().lower()
-    if User.objects.filter(username=email).exists():
-        raise ProgrammeError(f"business: an account for {email} exists already; log in instead")
-    user = User.objects.create_user(username=email, email=email, password=password)
-    return business_register(user=user, email=email, **profile)
+    language = language if language in CONSENT_TEXT else "de"
+    key = f"programme.claim:{assessment.pk}:{_address_digest(email)}:{now:%Y%m%d}"
+    if OutboxMessage.objects.filter(key=key).exists():
+        return False
+    today = OutboxMessage.objects.filter(
+        key__startswith=f"programme.claim:{assessment.pk}:", key__endswith=f":{now:%Y%m%d}"
+    )
+    if today.count() >= CLAIM_MAILS_PER_DAY:
+        return False
+    token = links.link_token(links.CLAIM, {"a": assessment.pk, "e": email})
+    rendered = emails.render(
+        "claim",
+        language,
+        url=_link_url("programme:check_claim_link", token),
+        date=timezone.localtime(assessment.completed_at).date().isoformat(),
+        hours=round(links.max_age_seconds() / 3600),
+    )
+    outbox_enqueue(key=key, to=email, subject=rendered.subject, body_text=rendered.body, send_at=now, language=language)
+    return True
+
+
+def claim_from_token(token: str):
+    """The result and the address of a claim link.
+
+    Raises
+    ------
+    LinkExpired, LinkInvalid
+        As :func:`digifit.programme.links.link_payload`; also when the result no longer exists.
+    """
+    from digifit.assessment.models import Assessment
+
+    data = links.link_payload(links.CLAIM, token)
+    try:
+        pk, email = int(data["a"]), str(data["e"])
+    except (KeyError, TypeError, ValueError):
+        raise LinkInvalid("this link is not valid") from None
+    assessment = Assessment.objects.filter(pk=pk).first()
+    if assessment is None:
+        raise LinkInvalid("the result of this link was deleted")
+    return assessment, email
+
+
+def check_claim_from_token(*, token: str, business: Business | None, now: datetime | None = None):
+    """Claim the result of a claim link for ``business``: only if the link was sent to its confirmed address.
+
+    Raises
+    ------
+    LinkExpired, LinkInvalid
+        The link is expired, not ours, or its result was deleted.
+    ClaimRefused
+        ``business`` is missing or unconfirmed, the link was sent to another address, or the result belongs to
+        another account.
+    """
+    assessment, email = claim_from_token(token)
+    if business is None or not business.verified:
+        raise ClaimRefused("only a business account with a confirmed e-mail address can claim a result")
+    if business.email.strip().lower() != email:
+        raise ClaimRefused("this link was sent to another address")
+    return check_claim(assessment=assessment, business=business, now=now)
+
+
+# ----------------------------------------------------------------------------------------- GDPR
 
 
 def _own_outbox(business: Business):
-    """The outbox rows of ``business``'s own registrations (by key), never rows matched by an e-mail address.
-
-    Another account may carry the same address; its e-mails are not this business's to see or delete.
+    """The outbox rows sent to ``business``: of its own registrations (by key), its address confirmations and
+    sign-up notices, and the claim links of the results it claimed; never rows matched by an e-mail address
+    alone. Another account may carry the same address; its e-mails are not this business's to see or delete.
     """
     from django.db.models import Q
 
-    ids = list(business.registrations.values_list("pk", flat=True))
-    if not ids:
-        return OutboxMessage.objects.none()
-    cond = Q()
-    for pk in ids:
-        cond |= Q(key__regex=rf"^programme\.[a-z]+:({pk}:|{pk}$)")
+    cond = Q(key__regex=rf"^programme\.(verify|signup-attempt):{business.pk}(:|$)")
+    for pk in business.registrations.values_list("pk", flat=True):
+        cond |= Q(key__regex=rf"^programme\.(confirmed|promoted|waitlisted|reminder|cancelled):({pk}:|{pk}$)")
         cond |= Q(key__regex=rf"^programme\.recording:[0-9]+:{pk}$")
-    return OutboxMessage.objects.filter(cond, to=business.email)
+    if business.user_id is not None:
+        from digifit.assessment.models import Assessment
+
+        digest = _address_digest(business.email.strip().lower())
+        for pk in Assessment.objects.filter(owner_id=business.user_id).values_list("pk", flat=True):
+            cond |= Q(key__startswith=f"programme.claim:{pk}:{digest}:")
+    return OutboxMessage.objects.filter(cond, to__iexact=business.email)
+
+
+def _audit_models():
+    """The login audit trail (django-axes' attempts, logins and failures), when installed."""
+    from django.apps import apps
+
+    out = []
+    for name in ("AccessAttempt", "AccessLog", "AccessFailureLog"):
+        try:
+            out.append(apps.get_model("axes", name))
+        except LookupError:
+            continue
+    return out
+
+
+def _audit_names(business: Business) -> set[str]:
+    names = {business.email.strip().lower()}
+    if business.user is not None:
+        names.add(business.user.username.lower())
+    return names
+
+
+def _login_audit(business: Business) -> list:
+    from django.db.models import Q
+
+    cond = Q()
+    for name in _audit_names(business):
+        cond |= Q(username__iexact=name)
+    return [model.objects.filter(cond) for model in _audit_models()]
+
+
+def _admin_log(business: Business):
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Q
+
+    cond = Q(content_type=ContentType.objects.get_for_model(Business), object_id=str(business.pk))
+    if business.user_id is not None:
+        cond |= Q(content_type=ContentType.objects.get_for_model(get_user_model()), object_id=str(business.user_id))
+        cond |= Q(user_id=business.user_id)
+    return LogEntry.objects.filter(cond)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
 
 
 def business_export(*, business: Business) -> dict:
-    """Everything stored about ``business`` (GDPR Art. 15/20), as a JSON-ready mapping."""
+    """Everything stored about ``business`` (GDPR Art. 15/20), as a JSON-ready mapping.
+
+    Profile, consent, registrations (with questions and attendance), trainings, the Digital-Check results its
+    account claimed (answers and results), the e-mails sent or queued to it, and the audit entries about it
+    (login attempts and logins, admin changes).
+    """
+    from digifit.assessment.selectors import assessment_list_for_owner
+
     regs = business.registrations.select_related("session__series").order_by("created_at", "id")
+    audit = []
+    for qs in _login_audit(business):
+        for row in qs.order_by("attempt_time", "id"):
+            audit.append(
+                {
+                    "kind": row._meta.model_name,
+                    "username": row.username,
+                    "at": _iso(row.attempt_time),
+                    "ip_address": row.ip_address,
+                    "user_agent": row.user_agent,
+                    "path": row.path_info,
+                }
+            )
+    for entry in _admin_log(business).order_by("action_time", "id"):
+        audit.append(
+            {
+                "kind": "admin",
+                "at": _iso(entry.action_time),
+                "object": entry.object_repr,
+                "action": entry.get_action_flag_display(),
+                "change": entry.get_change_message(),
+            }
+        )
     return {
-        "format": "digifit.business-export/1",
+        "format": "digifit.business-export/2",
         "exported_at": timezone.now().isoformat(),
         "profile": {
             "company": business.company,
@@ -207,9 +553,11 @@ def business_export(*, business: Business) -> dict:
             "region": business.region,
             "contact_name": business.contact_name,
             "email": business.email,
+            "email_verified_at": _iso(business.email_verified_at),
             "phone": business.phone,
             "language": business.language,
             "created_at": business.created_at.isoformat(),
+            "username": business.user.username if business.user else None,
         },
         "consent": {
             "purpose": business.consent_purpose,
@@ -225,8 +573,9 @@ def business_export(*, business: Business) -> dict:
                 "status": r.status,
                 "question": r.question,
                 "registered_at": r.created_at.isoformat(),
-                "cancelled_at": r.cancelled_at.isoformat() if r.cancelled_at else None,
+                "cancelled_at": _iso(r.cancelled_at),
                 "attended": r.attended,
+                "coach_note": r.coach_note,
             }
             for r in regs
         ],
@@ -234,25 +583,55 @@ def business_export(*, business: Business) -> dict:
             {"training": p.training.slug, "completed_on": p.completed_on.isoformat()}
             for p in business.trainings_taken.select_related("training")
         ],
+        "checks": [
+            {
+                "completed_at": a.completed_at.isoformat(),
+                "claimed_at": _iso(a.claimed_at),
+                "language": a.language,
+                "form_id": a.form_id,
+                "form_version": a.form_version,
+                "rules_version": a.rules_version,
+                "email": a.email,
+                "answers": a.answers,
+                "result": a.result,
+                "dii_score": a.dii_score,
+                "dii_level": a.dii_level,
+                "overall": a.overall,
+                "consent_statistics": a.consent_statistics,
+                "result_url": _url("assessment:result", a.token),
+            }
+            for a in assessment_list_for_owner(owner=business.user)
+        ],
         "emails": [
-            {"subject": m.subject, "state": m.state, "send_at": m.send_at.isoformat()}
+            {"to": m.to, "subject": m.subject, "body": m.body_text, "state": m.state, "send_at": m.send_at.isoformat()}
             for m in _own_outbox(business).order_by("send_at", "id")
         ],
+        "audit": audit,
     }
 
 
 def business_delete(*, business: Business, now: datetime | None = None) -> None:
-    """Delete ``business`` and its login, registrations and queued e-mails (GDPR Art. 17).
+    """Erase ``business`` (GDPR Art. 17): its login, registrations, the Digital-Check results its account
+    claimed (answers and all), the e-mails queued or sent to it, and the audit entries naming it.
 
-    Its confirmed places in future sessions are cancelled first, so the waitlist moves up.
+    Its confirmed places in future sessions are cancelled first, so the waitlist moves up. Statistics already
+    published (survey snapshots, peer tables, reports) are left as they are; later ones no longer see it.
     """
+    from digifit.assessment import services as assessment_services
+
     now = now or timezone.now()
     for reg in business.registrations.filter(status__in=["confirmed", "waitlisted"], session__start__gt=now):
         registration_cancel(registration=reg, now=now, notify=False, enforce_deadline=False)
     with transaction.atomic():
+        business = Business.objects.select_related("user").get(pk=business.pk)
         _own_outbox(business).exclude(state=OutboxMessage.State.SENDING).delete()
+        for qs in _login_audit(business):
+            qs.delete()
+        _admin_log(business).delete()
         Story.objects.filter(business=business).update(business=None)
         user = business.user
+        if user is not None:
+            assessment_services.assessment_delete_for_owner(owner=user)
         business.delete()
         if user is not None:
             user.delete()
@@ -342,19 +721,24 @@ def cancel_token(registration: Registration) -> str:
     return signing.dumps({"r": registration.pk}, salt=CANCEL_SALT, compress=True)
 
 
-def registration_from_token(token: str) -> Registration:
-    """The registration of a cancellation link.
+def registration_from_token(token: str, *, now: datetime | None = None) -> Registration:
+    """The registration of a cancellation link. A link expires when its session starts.
 
     Raises
     ------
+    CancellationLinkExpired
+        The session has started (or ended): the link no longer works.
     CancellationRefused
         If the token is not one we signed or the registration no longer exists.
     """
     try:
         data = signing.loads(token, salt=CANCEL_SALT)
-        return Registration.objects.select_related("session__series", "business").get(pk=int(data["r"]))
+        reg = Registration.objects.select_related("session__series", "business").get(pk=int(data["r"]))
     except (signing.BadSignature, KeyError, TypeError, ValueError, Registration.DoesNotExist):
         raise CancellationRefused("this cancellation link is not valid (or the registration was deleted)") from None
+    if (now or timezone.now()) >= reg.session.start:
+        raise CancellationLinkExpired(f"this cancellation link expired when the session started ({reg.session.start})")
+    return reg
 
 
 def cancel_deadline(session: Session) -> datetime:

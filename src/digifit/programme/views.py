@@ -7,22 +7,35 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from digifit.programme import calendar, charts, reach, recurrence, roles, selectors, services, tasks
-from digifit.programme.errors import AttendanceRefused, CancellationRefused, ProgrammeError, RegistrationRefused
+from digifit.programme import calendar, charts, links, reach, recurrence, roles, selectors, services, tasks
+from digifit.programme.errors import (
+    AddressTaken,
+    AttendanceRefused,
+    CancellationLinkExpired,
+    CancellationRefused,
+    ClaimRefused,
+    LinkExpired,
+    LinkInvalid,
+    ProgrammeError,
+    RegistrationRefused,
+)
 from digifit.programme.forms import (
     BusinessSignupForm,
     CatalogueFilter,
+    ClaimEmailForm,
     NotesForm,
     RecordingForm,
     RegisterForm,
@@ -160,14 +173,20 @@ def registration_cancel(request: HttpRequest, token: str) -> HttpResponse:
     """Cancel by the signed link from the e-mails: GET asks, POST cancels."""
     try:
         reg = services.registration_from_token(token)
-    except CancellationRefused as exc:
-        return render(request, "programme/cancel.html", {"error": str(exc)}, status=404)
+    except CancellationLinkExpired:
+        error = _("This cancellation link has expired: the session has already started.")
+        return render(request, "programme/cancel.html", {"error": error}, status=410)
+    except CancellationRefused:
+        error = _("This cancellation link is not valid (or the registration was deleted).")
+        return render(request, "programme/cancel.html", {"error": error}, status=404)
     error = ""
     if request.method == "POST":
         try:
             services.registration_cancel(registration=reg)
-        except CancellationRefused as exc:
-            error = str(exc)
+        except CancellationRefused:
+            error = _("The cancellation deadline (%(d)s) has passed.") % {
+                "d": timezone.localtime(services.cancel_deadline(reg.session)).strftime("%Y-%m-%d %H:%M")
+            }
         else:
             messages.success(request, _("Your registration is cancelled."))
             return redirect("programme:registration_cancel", token=token)
@@ -191,19 +210,24 @@ def personal_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def signup(request: HttpRequest) -> HttpResponse:
-    """Register a business: profile, login and consent (purpose and text shown, version and time stored)."""
+    """Register a business: profile, login and consent (purpose and text shown, version and time stored).
+
+    Whatever the address, the answer is the same "check your mailbox" page: the account is active only after
+    the link sent to the address is opened, and an address already registered gets a notice instead.
+    """
     language = request.LANGUAGE_CODE if request.LANGUAGE_CODE in services.CONSENT_TEXT else "de"
     form = BusinessSignupForm(request.POST or None, initial={"language": language})
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
-            business = services.business_signup(**data)
-        except ProgrammeError as exc:
-            form.add_error(None, str(exc))
-        else:
-            login(request, business.user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, _("Your business is registered."))
-            return redirect(_next_url(request, reverse("programme:me")))
+            services.business_signup(**data, next_url=_next_url(request, ""))
+        except AddressTaken:  # confirmed by someone else between the check and the write: say as little
+            pass
+        except ProgrammeError:
+            form.add_error(None, _("The registration could not be stored; please check your details."))
+        if not form.errors:
+            tasks.confirmation_send_soon()
+            return redirect("programme:signup_sent")
     context = {
         "form": form,
         "purpose": services.CONSENT_PURPOSE[language],
@@ -212,6 +236,50 @@ def signup(request: HttpRequest) -> HttpResponse:
         "next": request.GET.get("next", ""),
     }
     return render(request, "programme/signup.html", context)
+
+
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    """The neutral page after a sign-up: the same for a new, a pending and an already registered address."""
+    return render(request, "programme/signup_sent.html", {"hours": round(links.max_age_seconds() / 3600)})
+
+
+def _link_refused(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The page of an expired (410), foreign or tampered (400) link, in the visitor's language."""
+    if isinstance(exc, LinkExpired):
+        message, status = _("This link has expired. Please ask for a new one."), 410
+    else:
+        message, status = _("This link is not valid. Please use the complete link from the e-mail."), 400
+    return render(request, "programme/link_refused.html", {"error": message}, status=status)
+
+
+@never_cache
+def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """Open the confirmation link: the address is confirmed, the account activated and linked to the business."""
+    try:
+        business = services.business_confirm(token=token)
+    except (LinkExpired, LinkInvalid) as exc:
+        return _link_refused(request, exc)
+    except AddressTaken:
+        error = _("This e-mail address already belongs to a business account. Please log in with it.")
+        return render(request, "programme/link_refused.html", {"error": error}, status=409)
+    target = links.link_payload(links.SIGNUP, token).get("n") or reverse("programme:me")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("programme:me")
+    context = {"business": business, "login_url": f"{reverse('login')}?{urlencode({'next': target})}"}
+    return render(request, "programme/signup_confirmed.html", context)
+
+
+@login_required
+@require_POST
+def me_confirm(request: HttpRequest) -> HttpResponse:
+    """Send the confirmation link of the business's address again (its page's button)."""
+    business = selectors.business_for_user(request.user)
+    if business is None:
+        raise Http404("business")
+    if services.business_confirmation_send(business=business) is not None:
+        tasks.confirmation_send_soon()
+    messages.info(request, _("We have sent a confirmation link to %(email)s.") % {"email": business.email})
+    return redirect("programme:me")
 
 
 @login_required
@@ -224,9 +292,89 @@ def me(request: HttpRequest) -> HttpResponse:
     context = {
         "business": business,
         "registrations": regs,
+        "checks": selectors.checks_for_business(business=business),
         "feed_url": request.build_absolute_uri(reverse("programme:personal_feed", args=[business.feed_token])),
     }
     return render(request, "programme/me.html", context)
+
+
+# ----------------------------------------------------------------------------------------- Digital-Check claims
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["Referrer-Policy"] = "same-origin"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@never_cache
+def check_claim(request: HttpRequest, token: str) -> HttpResponse:
+    """Claim the result behind a private link: a logged-in verified business links it at once (POST); anyone
+    else can have a claim link sent to an address (POST ``email``), which links it when that address's verified
+    business opens it. The answer to an address is the same whoever owns it."""
+    from digifit.assessment.selectors import assessment_get
+
+    assessment = assessment_get(token=token)
+    if assessment is None:
+        raise Http404("no result behind this link")
+    business = selectors.business_for_user(request.user)
+    form = ClaimEmailForm(request.POST or None, initial={"email": assessment.email})
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("action") == "claim":
+            try:
+                services.check_claim(assessment=assessment, business=business)
+            except ClaimRefused:
+                error = _("Only a business account with a confirmed e-mail address can claim a result it does not own.")
+            else:
+                messages.success(request, _("The result is linked to your business account."))
+                return redirect("assessment:result", token=assessment.token)
+        elif form.is_valid():
+            language = request.LANGUAGE_CODE if request.LANGUAGE_CODE in services.CONSENT_TEXT else "de"
+            if services.check_claim_link_send(
+                assessment=assessment, email=form.cleaned_data["email"], language=language
+            ):
+                tasks.confirmation_send_soon()
+            context = {"email": form.cleaned_data["email"], "hours": round(links.max_age_seconds() / 3600)}
+            return _private(render(request, "programme/claim_sent.html", context))
+    context = {
+        "a": assessment,
+        "business": business,
+        "mine": business is not None and assessment.owner_id is not None and assessment.owner_id == business.user_id,
+        "form": form,
+        "error": error,
+        "login_url": f"{reverse('login')}?{urlencode({'next': request.path})}",
+    }
+    return _private(render(request, "programme/claim.html", context, status=403 if error else 200))
+
+
+@never_cache
+def check_claim_link(request: HttpRequest, token: str) -> HttpResponse:
+    """Open a claim link: shown to the verified business of the address it was sent to, linked on POST."""
+    try:
+        assessment, email = services.claim_from_token(token)
+    except (LinkExpired, LinkInvalid) as exc:
+        return _link_refused(request, exc)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    business = selectors.business_for_user(request.user)
+    error = ""
+    if business is None or not business.verified:
+        error = _("Only a business account with a confirmed e-mail address can claim a result.")
+    elif business.email.strip().lower() != email:
+        error = _("This link was sent to another e-mail address. Log in with the account of that address.")
+    elif assessment.owner_id is not None and assessment.owner_id != business.user_id:
+        error = _("This result belongs to another account.")
+    if not error and request.method == "POST":
+        try:
+            services.check_claim_from_token(token=token, business=business)
+        except ClaimRefused:
+            error = _("This result belongs to another account.")
+        else:
+            messages.success(request, _("The result is linked to your business account."))
+            return redirect("programme:me")
+    context = {"a": assessment, "business": business, "error": error}
+    return _private(render(request, "programme/claim_link.html", context, status=403 if error else 200))
 
 
 @login_required
@@ -249,6 +397,7 @@ def me_delete(request: HttpRequest) -> HttpResponse:
     if request.POST.get("confirm") != "yes":
         messages.error(request, _("Tick the box to confirm the deletion."))
         return redirect("programme:me")
+    logout(request)
     services.business_delete(business=business)
     messages.success(request, _("Your business and all its data are deleted."))
     return redirect("programme:catalogue")

@@ -277,6 +277,10 @@ DIGIFIT_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("DIGIFIT_OUTBOX_MAX_ATTEMPTS", 
 DIGIFIT_REMINDER_OFFSETS_HOURS = [
     float(h) for h in os.environ.get("DIGIFIT_REMINDER_OFFSETS_HOURS", "24,1").split(",") if h.strip()
 ]
+# Confirmation links (sign-up) and claim links of Digital-Check results are valid this long.
+DIGIFIT_CONFIRMATION_MAX_AGE_HOURS = float(os.environ.get("DIGIFIT_CONFIRMATION_MAX_AGE_HOURS", "72"))
+# The Digital-Check's learning path reads trainings and sessions from this module (the layer above it).
+DIGIFIT_CHECK_CATALOGUE = "digifit.programme.selectors"
 DIGIFIT_CANCEL_DEADLINE_HOURS = float(os.environ.get("DIGIFIT_CANCEL_DEADLINE_HOURS", "2"))
 DIGIFIT_REACH_TARGET = int(os.environ.get("DIGIFIT_REACH_TARGET", "10000"))
 DIGIFIT_REACH_DEADLINE = os.environ.get("DIGIFIT_REACH_DEADLINE", "")  # YYYY-MM-DD; default 31 Dec this year
