@@ -118,6 +118,11 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "programme:registration_cancel": {"GET": ALL, "POST": ALL},  # the signed link from the e-mail
     "programme:personal_feed": {"GET": ALL},  # the secret feed URL
     "programme:signup": {"GET": ALL},
+    "programme:signup_sent": {"GET": ALL},  # the same neutral "check your mailbox" page for every address
+    "programme:signup_confirm": {"GET": ALL},  # the signed, expiring link from the e-mail is the credential
+    "programme:me_confirm": {"POST": OWNER},  # send the confirmation link again
+    "programme:check_claim": {"GET": ALL, "POST": ALL},  # behind the check's private link
+    "programme:check_claim_link": {"GET": ALL, "POST": ALL},  # signed link; links only for the address's owner
     "programme:me": {"GET": OWNER},
     "programme:me_export": {"GET": OWNER},
     "programme:me_delete": {"POST": OWNER},
@@ -163,6 +168,7 @@ TOKEN_ROUTES = {
     "assessment:consent": "check",
     "assessment:delete": "check",
     "api:checks_get": "check",
+    "programme:check_claim": "check",
 }
 PARAM = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
 
