@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -123,12 +124,17 @@ GROUP_LABELS = {
 
 
 def _topic_labels() -> dict[str, str]:
-    """The programme catalogue's names of its topics (codes when the programme app is absent)."""
+    """The programme catalogue's names of its topics (codes when the programme app is absent).
+
+    Asked of the programme's app config (``ProgrammeConfig.topic_labels``), not imported: the programme is the
+    layer above the assessment (docs/architecture.md).
+    """
     try:
-        from digifit.programme.models import Topic
-    except ImportError:
+        config = django_apps.get_app_config("programme")
+    except LookupError:
         return {}
-    return {str(value): str(label) for value, label in Topic.choices}
+    provider = getattr(config, "topic_labels", None)
+    return dict(provider()) if provider is not None else {}
 
 
 @never_cache

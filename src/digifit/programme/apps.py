@@ -13,3 +13,9 @@ class ProgrammeConfig(AppConfig):
         from digifit.programme.roles import roles_sync_after_migrate
 
         post_migrate.connect(roles_sync_after_migrate, sender=self)
+
+    def topic_labels(self) -> dict[str, str]:
+        """The catalogue's topics ``{code: name}`` in the active language (shown on the Digital-Check's result)."""
+        from digifit.programme.models import Topic
+
+        return {str(value): str(label) for value, label in Topic.choices}
