@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 import pytest
+from demo_inputs import DEMO
 from django.test import Client
 from django.utils import timezone
 
@@ -58,7 +59,7 @@ def client_for(username: str | None) -> Client:
 def test_analysis_by_country_equals_the_headline_report(demo):
     wave = demo[0]
     (path,) = selectors.wave_snapshots([wave])
-    report = headline_report(path)
+    report = headline_report(path, **DEMO)
     a = selectors.analysis_get(waves=[wave], indicator="digital25", by=("country",))
     assert [dict(r.domain)["country"] for r in a.rows] == [ln.key for ln in report.headline if ln.key != "all"]
     for r in a.rows:
@@ -103,7 +104,9 @@ def test_trend_rakes_each_wave_on_its_own(demo):
     assert [dict(r.domain)["wave"] for r in a.rows] == [w.name for w in demo]
     for r, wave in zip(a.rows, demo, strict=True):
         (path,) = selectors.wave_snapshots([wave])
-        assert r.estimate.estimate == pytest.approx(headline_report(path).line("headline", "all").estimate.estimate)
+        assert r.estimate.estimate == pytest.approx(
+            headline_report(path, **DEMO).line("headline", "all").estimate.estimate
+        )
     crossed = selectors.analysis_get(waves=demo, indicator="loss", by=("wave", "size"))
     assert {dict(r.domain)["wave"] for r in crossed.rows} == {w.name for w in demo}
 
@@ -253,8 +256,8 @@ def test_dashboard_wave_picker_and_pooled_headline(demo):
     paths = sorted(str(p) for p in selectors.wave_snapshots(demo))
     con = duckdb.connect()
     # the pooled design built by the library on the concatenated snapshots (business = cluster)
-    pooled = headline_report(con.read_parquet(paths, union_by_name=True), con=con)
-    assert pooled.n_rows == sum(headline_report(p).n_rows for p in paths)
+    pooled = headline_report(con.read_parquet(paths, union_by_name=True), con=con, **DEMO)
+    assert pooled.n_rows == sum(headline_report(p, **DEMO).n_rows for p in paths)
     assert pooled.line("headline", "all").estimate.estimate == pytest.approx(
         selectors.headline_get(waves=demo).line("headline", "all").estimate.estimate, rel=1e-12
     )
