@@ -79,7 +79,6 @@ def margins_list(*, wave) -> list[WaveMargins]:
     return list(WaveMargins.objects.filter(wave=wave).select_related("uploaded_by").order_by("-version"))
 
 
-@functools.lru_cache(maxsize=64)
 def _margins_cells(margins_id: int) -> dict:
     out: dict[tuple[str, ...], dict[tuple[str, ...], float]] = {}
     rows = WaveMargins.objects.get(pk=margins_id).cells.order_by("id").values_list("variables", "level", "count")
