@@ -175,7 +175,7 @@ def test_cli_takes_a_margins_csv_and_labels_from_the_form(small_snapshot, tmp_pa
     assert "Germany" in html and "Office of Statistics 2021" in html
     assert "Germany" not in codes and ">DE<" in codes
     from_folder = headline_report(small_snapshot, **DEMO)
-    from digifit.reports.margins import margins_parse
+    from digifit.survey.margins import margins_parse
 
     from_csv = headline_report(small_snapshot, margins=margins_parse(margins.read_bytes()))
     assert from_csv.line("headline", "DE").estimate.estimate == from_folder.line("headline", "DE").estimate.estimate

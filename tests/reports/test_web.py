@@ -291,7 +291,7 @@ def test_demo_waves_have_their_margins_through_the_upload_service(demo):
 
 def test_an_uploaded_version_is_used_by_reports_and_recorded(demo):
     from digifit.demo.waves import margins, margins_csv_bytes
-    from digifit.reports.margins import margins_csv
+    from digifit.survey.margins import margins_csv
 
     before = selectors.headline_get(wave=demo[0])
     changed = margins()
@@ -335,7 +335,7 @@ def test_an_uploaded_version_is_used_by_reports_and_recorded(demo):
     ],
 )
 def test_a_bad_margins_file_is_a_400_naming_row_and_column_and_stores_nothing(demo, text, where, what):
-    from digifit.reports.models import WaveMargins
+    from digifit.survey.models import WaveMargins
 
     count = WaveMargins.objects.count()
     r = client_for("analyst").post("/reports/margins/", {"wave": demo[0].pk, "file": _margins_file("m.csv", text)},
@@ -347,7 +347,7 @@ def test_a_bad_margins_file_is_a_400_naming_row_and_column_and_stores_nothing(de
 
 
 def test_a_margins_file_above_the_upload_limit_is_refused(demo, settings):
-    from digifit.reports.models import WaveMargins
+    from digifit.survey.models import WaveMargins
     from digifit.uploads import UploadLimits
 
     big = "country,size,sector,Freq\n" + "DE,micro,,1\n" * (UploadLimits().max_bytes // 12 + 10)
@@ -373,7 +373,7 @@ def test_only_who_may_start_reports_uploads_margins(demo):
     [("de", "Noch keine Randverteilungen"), ("en", "No population margins"), ("fr", "Pas encore de marges")],
 )
 def test_a_wave_without_margins_says_so_in_the_users_language(demo, lang, text):
-    from digifit.reports.models import WaveMargins
+    from digifit.survey.models import WaveMargins
 
     WaveMargins.objects.filter(wave=demo[1]).delete()
     analyst = client_for("analyst")

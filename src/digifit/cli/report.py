@@ -96,7 +96,7 @@ def report(wave: str, fmt: str | None, lang: str, out: str | None, min_n: int, m
         if Path(margins).is_dir():
             kw["margins_dir"] = margins
         else:
-            from digifit.reports.margins import margins_parse
+            from digifit.survey.margins import margins_parse
 
             kw["margins"] = margins_parse(Path(margins).read_bytes())
         if form is not None:

@@ -10,7 +10,7 @@ new. It loads, in order,
    panel part) as real ``Submission`` rows: :func:`submissions_bulk_load` checks every answer with the survey
    app's own rules (:func:`digifit.survey.formdef.answers_check`) and inserts in batches, one transaction each;
 4. each wave's population margins, the bundled illustrative counts, uploaded through the same service as an
-   analyst's CSV file (:func:`digifit.reports.services.margins_upload`; once per wave), and its Parquet snapshot
+   analyst's CSV file (:func:`digifit.survey.services.margins_upload`; once per wave), and its Parquet snapshot
    (:func:`digifit.reports.services.wave_snapshot_ensure`);
 5. the training catalogue (:func:`digifit.demo.catalogue.load_catalogue`);
 6. Digital-Check results for some of the demo businesses (``betrieb001@example.org`` …), so the reach
@@ -241,10 +241,10 @@ def checks_load(*, n: int = CHECK_BUSINESSES) -> int:
 
 def margins_load(*, waves: Iterable[Any]) -> int:
     """Give each wave without margins the demo's illustrative margins, uploaded as an analyst uploads a CSV file
-    (:func:`digifit.reports.services.margins_upload`); return how many were stored (idempotent)."""
+    (:func:`digifit.survey.services.margins_upload`); return how many were stored (idempotent)."""
     from digifit.demo.waves import margins_csv_bytes
-    from digifit.reports.models import WaveMargins
-    from digifit.reports.services import margins_upload
+    from digifit.survey.models import WaveMargins
+    from digifit.survey.services import margins_upload
 
     stored = 0
     for wave in waves:

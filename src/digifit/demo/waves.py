@@ -154,8 +154,8 @@ def margins(directory: str | Path | None = None) -> dict[tuple[str, ...], dict[t
 
 
 def margins_csv_bytes(directory: str | Path | None = None) -> bytes:
-    """The demo margins as one CSV file of the format an analyst uploads (:mod:`digifit.reports.margins`)."""
-    from digifit.reports.margins import margins_csv
+    """The demo margins as one CSV file of the format an analyst uploads (:mod:`digifit.survey.margins`)."""
+    from digifit.survey.margins import margins_csv
 
     return margins_csv(margins(directory)).encode("utf-8")
 

@@ -2,7 +2,7 @@
 
 :func:`headline_report` reads a Parquet wave snapshot (the columns of
 :func:`digifit.survey.exports.snapshot_write` of a questionnaire with these questions),
-builds the design and rakes it to the population margins the analyst gave (:mod:`digifit.reports.margins`: stored per
+builds the design and rakes it to the population margins the analyst gave (:mod:`digifit.survey.margins`: stored per
 wave, or a folder of two CSV files), and returns a :class:`HeadlineReport` of tables whose
 numbers are :class:`~digifit.stats.Estimate` rows. The renderers (:mod:`.render_html`, :mod:`.render_pdf`,
 :mod:`.render_xlsx`) only format them.
@@ -449,7 +449,7 @@ def headline_report(
         A Parquet snapshot (or anything :func:`digifit.stats.design` reads) of the bundled questionnaire.
     margins : dict, optional
         The population margins ``{("country", "size"): {("DE", "micro"): count, …}, ("sector",): {…}}``
-        (:func:`digifit.reports.margins.margins_parse`; the web app passes the wave's newest stored version).
+        (:func:`digifit.survey.margins.margins_parse`; the web app passes the wave's newest stored version).
     margins_dir : path, optional
         Instead of ``margins``: a folder with ``enterprises_country_size.csv`` and ``enterprises_sector.csv``.
         One of the two is required: the report never weights to margins nobody gave.

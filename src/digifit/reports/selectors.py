@@ -7,7 +7,7 @@ for "online before the crisis vs not" (:func:`~digifit.reports.headline.differen
 statistic; results are cached per process by the snapshot files they read (a new submission makes a new
 snapshot, so a new cache key) and the margins version they are weighted to.
 
-The margins are the newest uploaded version (:class:`~digifit.reports.models.WaveMargins`) of the newest chosen wave;
+The margins are the newest uploaded version (:class:`~digifit.survey.models.WaveMargins`) of the newest chosen wave;
 without one the reads raise :class:`NoMargins`, which the pages turn into a message to upload them. Level labels
 come from the questionnaire versions the wave's responses answered (:func:`level_labels_get`).
 """
@@ -20,8 +20,14 @@ from pathlib import Path
 
 from digifit.reports import headline as hl
 from digifit.reports.locale import labels_from_schema
-from digifit.reports.models import ReportJob, WaveMargins
+from digifit.reports.models import ReportJob
 from digifit.stats import Estimate
+from digifit.survey.models import WaveMargins
+from digifit.survey.selectors import margins_cells
+from digifit.survey.selectors import margins_description as margins_description  # the wave's margins, re-exported
+from digifit.survey.selectors import margins_latest as margins_latest
+from digifit.survey.selectors import margins_list as margins_list
+from digifit.survey.selectors import margins_of as margins_of
 
 #: indicator → 0/1 column of the report library's prepared table
 INDICATORS: dict[str, str] = {
@@ -61,42 +67,6 @@ class Analysis:
 
 class NoMargins(hl.ReportError):
     """None of the chosen waves has population margins yet (the analyst uploads them on the margins page)."""
-
-
-def margins_latest(*, waves) -> WaveMargins | None:
-    """The newest margins version of the newest of ``waves`` that has margins, or None."""
-    ids = [w.pk for w in waves]
-    return (
-        WaveMargins.objects.select_related("wave", "uploaded_by")
-        .filter(wave_id__in=ids)
-        .order_by("-wave__opens_at", "-wave_id", "-version")
-        .first()
-    )
-
-
-def margins_list(*, wave) -> list[WaveMargins]:
-    """All margins versions of ``wave``, newest first."""
-    return list(WaveMargins.objects.filter(wave=wave).select_related("uploaded_by").order_by("-version"))
-
-
-def _margins_cells(margins_id: int) -> dict:
-    out: dict[tuple[str, ...], dict[tuple[str, ...], float]] = {}
-    rows = WaveMargins.objects.get(pk=margins_id).cells.order_by("id").values_list("variables", "level", "count")
-    for variables, level, count in rows:
-        out.setdefault(tuple(variables.split(",")), {})[tuple(level.split(","))] = float(count)
-    return out
-
-
-def margins_of(margins: WaveMargins) -> dict:
-    """The cells of a margins version as ``{("country", "size"): {("DE", "micro"): count, …}, …}``."""
-    return {k: dict(v) for k, v in _margins_cells(margins.pk).items()}
-
-
-def margins_description(margins: WaveMargins) -> str:
-    """What the weighting note says about the margins: the analyst's source, the wave, the version and date."""
-    when = margins.uploaded_at.date().isoformat() if margins.uploaded_at else ""
-    where = f"{margins.wave.name}, v{margins.version}" + (f", {when}" if when else "")
-    return f"{margins.source} ({where})" if margins.source else where
 
 
 def _margins_required(waves) -> WaveMargins:
@@ -160,7 +130,7 @@ def _design_of(paths: tuple[str, ...], margins_id: int):
     """The report library's raked design on the given snapshots (one DuckDB connection)."""
     import duckdb
 
-    margins = _margins_cells(margins_id)
+    margins = margins_cells(margins_id)
     con = duckdb.connect()
     rel = con.read_parquet(list(paths), union_by_name=True)
     _full, table = hl._prepare(rel, margins, con)
@@ -268,7 +238,7 @@ def _headline(paths: tuple[str, ...], margins_id: int, source: str, labels_json:
 
     import duckdb
 
-    margins = _margins_cells(margins_id)
+    margins = margins_cells(margins_id)
     kw = {"margins": margins, "margins_source": source, "labels": json.loads(labels_json)}
     if len(paths) == 1:
         return hl.headline_report(paths[0], **kw)

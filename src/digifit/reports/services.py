@@ -1,5 +1,5 @@
 """Writes of the reports' web part: wave snapshots for analysis, population margins per wave, report jobs and
-their background run.
+their background run (the margins are the survey wave's: :func:`digifit.survey.services.margins_upload`).
 
 Names follow ``<entity>_<action>``; arguments are keyword-only. No statistics here: the numbers come from
 :func:`digifit.reports.headline.headline_report` (which calls :mod:`digifit.stats`), the files from its renderers.
@@ -13,13 +13,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
 from django.dispatch import Signal
 from django.utils import timezone
 
 from digifit.errors import DigifitError
-from digifit.reports.models import Margin, ReportJob, WaveMargins
+from digifit.reports.models import ReportJob
 from digifit.reports.snapshots import _data_dir, wave_snapshot_ensure
+from digifit.survey.services import margins_upload  # the analyst's margins page is in this app
 
 __all__ = [
     "ReportJobError", "job_queued", "margins_upload", "report_timeout", "reportjob_claim", "reportjob_create",
@@ -34,48 +34,6 @@ class ReportJobError(ValueError, DigifitError):
 def report_timeout() -> int:
     """Seconds after which a ``running`` job without a heartbeat counts as stale (its worker died)."""
     return int(getattr(settings, "DIGIFIT_REPORT_TIMEOUT", None) or os.environ.get("DIGIFIT_REPORT_TIMEOUT", 900))
-
-
-# ------------------------------------------------------------------------------------------- margins
-
-
-def margins_upload(*, wave, content: bytes, filename: str = "", source: str = "", user=None) -> WaveMargins:
-    """Store a new version of ``wave``'s population margins from a CSV file (:mod:`digifit.reports.margins`).
-
-    The file is checked whole before anything is stored; the new version is the wave's previous one plus one,
-    and reports made from now on are weighted to it.
-
-    Raises
-    ------
-    MarginsError
-        The file is not a margins CSV (the message names the row and the column).
-    UploadRefused
-        The file is larger than the upload limits.
-    """
-    from digifit.reports.margins import margins_parse
-
-    parsed = margins_parse(bytes(content))
-    text = bytes(content).decode("utf-8-sig")
-    with transaction.atomic():
-        # lock the wave's row so that two uploads at once get consecutive versions
-        type(wave).objects.select_for_update().filter(pk=wave.pk).first()
-        last = WaveMargins.objects.filter(wave=wave).aggregate(v=Max("version"))["v"] or 0
-        found = WaveMargins(
-            wave=wave,
-            version=last + 1,
-            source=(source or "").strip()[:500],
-            filename=(filename or "")[:255],
-            csv=text,
-            uploaded_by=user if getattr(user, "is_authenticated", False) else None,
-        )
-        found.full_clean()
-        found.save()
-        Margin.objects.bulk_create(
-            Margin(margins=found, variables=",".join(margin), level=",".join(level), count=value)
-            for margin, cells in parsed.items()
-            for level, value in cells.items()
-        )
-    return found
 
 
 # ------------------------------------------------------------------------------------------- report jobs

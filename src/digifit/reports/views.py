@@ -462,7 +462,7 @@ def margins(request: HttpRequest) -> HttpResponse:
             return _forbidden(request)
         form = MarginsForm(request.POST, request.FILES)
         if form.is_valid():
-            from digifit.reports.margins import MarginsError
+            from digifit.survey.margins import MarginsError
             from digifit.uploads import UploadLimits, UploadRefused
 
             upload = form.cleaned_data["file"]

@@ -11,7 +11,10 @@ variables it fills; the other variable cells stay empty. The headline report nee
     ,,retail,4092000
 
 :func:`margins_parse` returns ``{("country", "size"): {("DE", "micro"): 2135000.0, …}, ("sector",): {…}}``, the
-shape :func:`digifit.reports.headline.headline_report` and :func:`digifit.stats.rake` take. Bad input raises
+shape :func:`digifit.reports.headline.headline_report`, the Digital-Check's peer benchmark
+(:func:`digifit.assessment.benchmark.weighted_design`) and :func:`digifit.stats.rake` take. The margins belong to
+a survey wave (:class:`digifit.survey.models.WaveMargins`), so both the reports and the assessment read them.
+Bad input raises
 :class:`MarginsError` naming the row and the column, with a stable ``code`` that the web page translates.
 """
 
@@ -73,7 +76,7 @@ def margins_parse(
     >>> margins_parse(b"country,size,sector,Freq\\nDE,micro,,ten\\n")
     Traceback (most recent call last):
     ...
-    digifit.reports.margins.MarginsError: row 2, column 'Freq': 'ten' is not a number.
+    digifit.survey.margins.MarginsError: row 2, column 'Freq': 'ten' is not a number.
     """
     limits = limits or UploadLimits()
     if len(data) > limits.max_bytes:
