@@ -406,3 +406,25 @@ def test_labels_come_from_the_questionnaire_version_answered(demo):
     page = client_for("analyst").get(f"/dashboard/?wave={demo[0].pk}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Federal Republic of Germany" in page
     selectors._headline.cache_clear()
+
+
+def test_the_cli_loads_a_margins_version_through_the_same_service(demo, tmp_path):
+    from click.testing import CliRunner
+
+    from digifit.cli import main
+    from digifit.demo.waves import margins_csv_bytes
+    from digifit.survey.models import WaveMargins
+
+    good, bad = tmp_path / "m.csv", tmp_path / "bad.csv"
+    good.write_bytes(margins_csv_bytes())
+    bad.write_text("country,size,sector,Freq\nDE,micro,,-5\n", encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(main, ["margins", "load", demo[1].name, str(bad)])
+    assert result.exit_code == 2 and "row 2, column 'Freq'" in result.output
+    assert WaveMargins.objects.filter(wave=demo[1]).count() == 1
+    result = runner.invoke(main, ["margins", "load", str(demo[1].pk), str(good), "--source", "Landesamt"])
+    assert result.exit_code == 0, result.output
+    latest = selectors.margins_latest(waves=[demo[1]])
+    assert latest.version == 2 and latest.source == "Landesamt"
+    selectors._headline.cache_clear()
+    selectors._analysis.cache_clear()

@@ -119,9 +119,7 @@ def _fingerprint(wave) -> str:
     qs = Submission.objects.filter(wave=wave, status=Submission.Status.COMPLETE)
     agg = qs.aggregate(n=Max("id"), last=Max("updated_at"))
     margins = WaveMargins.objects.filter(wave=wave).aggregate(m=Max("id"))["m"] or 0  # a new upload: a new table
-    return (
-        f"v{PEER_TABLE_VERSION}:{qs.count()}:{agg['n']}:{agg['last'].isoformat() if agg['last'] else '-'}:m{margins}"
-    )
+    return f"v{PEER_TABLE_VERSION}:{qs.count()}:{agg['n']}:{agg['last'].isoformat() if agg['last'] else '-'}:m{margins}"
 
 
 def peer_table_get(*, wave, now: dt.datetime | None = None) -> PeerTable:

@@ -65,4 +65,3 @@ class ReportJob(models.Model):
             if self.lang == "de"
             else (f"report-{self.wave.name}-{self.lang}.{self.format}")
         )
-

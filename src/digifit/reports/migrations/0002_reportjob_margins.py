@@ -5,16 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0001_initial'),
-        ('survey', '0005_wave_margins'),
+        ("reports", "0001_initial"),
+        ("survey", "0005_wave_margins"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='reportjob',
-            name='margins',
-            field=models.ForeignKey(blank=True, help_text='the margins version the report was weighted to', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='report_jobs', to='survey.wavemargins'),
+            model_name="reportjob",
+            name="margins",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="the margins version the report was weighted to",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="report_jobs",
+                to="survey.wavemargins",
+            ),
         ),
     ]

@@ -6,56 +6,90 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('survey', '0004_webhook_log_without_reply_bodies'),
+        ("survey", "0004_webhook_log_without_reply_bodies"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WaveMargins',
+            name="WaveMargins",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(verbose_name='version')),
-                ('source', models.CharField(blank=True, help_text='where the counts come from, e.g. a statistics table', max_length=500, verbose_name='source')),
-                ('filename', models.CharField(blank=True, max_length=255)),
-                ('csv', models.TextField(help_text='the uploaded CSV file')),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True)),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('wave', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='margins_versions', to='survey.wave')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField(verbose_name="version")),
+                (
+                    "source",
+                    models.CharField(
+                        blank=True,
+                        help_text="where the counts come from, e.g. a statistics table",
+                        max_length=500,
+                        verbose_name="source",
+                    ),
+                ),
+                ("filename", models.CharField(blank=True, max_length=255)),
+                ("csv", models.TextField(help_text="the uploaded CSV file")),
+                ("uploaded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "wave",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="margins_versions", to="survey.wave"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'population margins',
-                'verbose_name_plural': 'population margins',
-                'ordering': ('wave', '-version'),
+                "verbose_name": "population margins",
+                "verbose_name_plural": "population margins",
+                "ordering": ("wave", "-version"),
             },
         ),
         migrations.CreateModel(
-            name='Margin',
+            name="Margin",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('variables', models.CharField(help_text='comma-separated, e.g. country,size', max_length=200, verbose_name='variables')),
-                ('level', models.CharField(help_text='comma-separated, e.g. DE,micro', max_length=500, verbose_name='level')),
-                ('count', models.FloatField(verbose_name='population count')),
-                ('margins', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cells', to='survey.wavemargins')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "variables",
+                    models.CharField(
+                        help_text="comma-separated, e.g. country,size", max_length=200, verbose_name="variables"
+                    ),
+                ),
+                (
+                    "level",
+                    models.CharField(help_text="comma-separated, e.g. DE,micro", max_length=500, verbose_name="level"),
+                ),
+                ("count", models.FloatField(verbose_name="population count")),
+                (
+                    "margins",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="cells", to="survey.wavemargins"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'margin cell',
-                'verbose_name_plural': 'margin cells',
-                'ordering': ('margins', 'id'),
+                "verbose_name": "margin cell",
+                "verbose_name_plural": "margin cells",
+                "ordering": ("margins", "id"),
             },
         ),
         migrations.AddConstraint(
-            model_name='wavemargins',
-            constraint=models.UniqueConstraint(fields=('wave', 'version'), name='survey_margins_version_unique'),
+            model_name="wavemargins",
+            constraint=models.UniqueConstraint(fields=("wave", "version"), name="survey_margins_version_unique"),
         ),
         migrations.AddConstraint(
-            model_name='margin',
-            constraint=models.UniqueConstraint(fields=('margins', 'variables', 'level'), name='survey_margin_cell_unique'),
+            model_name="margin",
+            constraint=models.UniqueConstraint(
+                fields=("margins", "variables", "level"), name="survey_margin_cell_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='margin',
-            constraint=models.CheckConstraint(condition=models.Q(('count__gte', 0)), name='survey_margin_count_nonnegative'),
+            model_name="margin",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("count__gte", 0)), name="survey_margin_count_nonnegative"
+            ),
         ),
     ]
