@@ -54,10 +54,11 @@ sysdeps:
 
 test: install sysdeps postgres
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	env -u DATABASE_URL $(VENV)/bin/pytest -q
 	# the Django tests again, on PostgreSQL (fails, never skips, if the server is unreachable)
 	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -q tests/survey tests/accounts tests/web tests/programme tests/notifications tests/assessment
-	$(VENV)/bin/pytest -q --doctest-modules src/digifit/stats
+	$(VENV)/bin/pytest -q --doctest-modules src/digifit/stats src/digifit/forms
 
 lint: install
 	$(VENV)/bin/ruff check .

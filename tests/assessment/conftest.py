@@ -55,8 +55,9 @@ def survey_answers(rng, *, country: str, sector: str, size: str) -> dict:
 
 
 def make_wave(*, name: str = "2026-1", cells: dict | None = None, per_cell: int = 40, seed: int = 7):
-    """Store the bundled survey questionnaire, an open wave and complete submissions: ``per_cell`` per
-    country × sector × size cell, or ``cells[(country, sector, size)]`` for the cells given."""
+    """Store the bundled survey questionnaire, an open wave with the demo's population margins and complete
+    submissions: ``per_cell`` per country × sector × size cell, or ``cells[(country, sector, size)]`` for the
+    cells given."""
     import uuid
 
     import numpy as np
@@ -88,4 +89,7 @@ def make_wave(*, name: str = "2026-1", cells: dict | None = None, per_cell: int 
                 )
             )
     Submission.objects.bulk_create(rows)
+    from digifit.demo.waves import margins_csv_bytes
+
+    survey_services.margins_upload(wave=wave, content=margins_csv_bytes(), source="demo")
     return wave

@@ -12,6 +12,7 @@ import pytest
 from digifit import stats
 from digifit.assessment import benchmark
 from digifit.assessment.benchmark import GROUPS, peer_benchmark, peer_table, weighted_design
+from digifit.demo.waves import MARGINS_DIR, margins
 
 PROFILE = {"country": "DE", "sector": "retail", "size": "micro"}
 
@@ -113,19 +114,22 @@ def test_absent_survey_columns_are_said():
 def test_weighting_notes():
     t = snapshot({("DE", "retail", "micro"): (40, 0.5), ("FR", "ict", "small"): (40, 0.5)})
     weighted = t.append_column("weight", pa.array([2.0] * t.num_rows))
-    assert weighted_design(weighted)[1] == "weights"
-    d, note = weighted_design(t)  # the sample lacks most levels of the margins: post-stratified on its cells
+    assert weighted_design(weighted, margins=MARGINS_DIR)[1] == "weights"
+    d, note = weighted_design(t, margins=MARGINS_DIR)  # the sample lacks most levels: post-stratified on its cells
     assert note == "poststratified"
     population = stats.total(d, "digital25")[0].estimate / stats.mean(d, "digital25")[0].estimate
     assert population == pytest.approx(2_135_000 + 160_000, rel=1e-9)  # the margins' DE micro + FR small
-    assert weighted_design(t.drop_columns(["size"]))[1] == "unweighted"
+    stored, _note = weighted_design(t, margins=margins())  # the margins as stored per wave: the same weights
+    assert stats.total(stored, "digital25")[0].estimate == pytest.approx(stats.total(d, "digital25")[0].estimate)
+    assert weighted_design(t.drop_columns(["size"]), margins=MARGINS_DIR)[1] == "unweighted"
+    assert weighted_design(t)[1] == "unweighted"  # no margins given: never someone else's
 
 
 def test_demo_waves_are_raked():
     from digifit.demo.waves import waves_table
 
     t = waves_table(n=3000, seed=1)
-    d, note = weighted_design(t)
+    d, note = weighted_design(t, margins=margins())
     assert note == "raked"
     table = peer_table(d)
     row = peer_benchmark(table, result())[0]

@@ -132,7 +132,9 @@ def _snapshot_design(wave, tmp_path):
 
     path = tmp_path / "wave.parquet"
     snapshot_write(ExportSpec(questionnaire=wave.questionnaire, wave=wave), path)
-    return benchmark.weighted_design(path)
+    from digifit.survey.selectors import margins_latest, margins_of
+
+    return benchmark.weighted_design(path, margins=margins_of(margins_latest(waves=[wave])))
 
 
 def test_benchmark_values_equal_the_stats_core(tmp_path):
@@ -234,3 +236,18 @@ def test_the_owner_deletes_a_result(client, tmp_path):
     assert client.get(f"/check/r/{a.token}/").status_code == 404
     assert services.results_export(target=tmp_path / "x.parquet") == 0
     assert selectors.claimed_checks_by_owner() == {}
+
+
+def test_benchmark_is_weighted_to_the_waves_stored_margins_only():
+    """The peer table uses the wave's own margins (the analyst's upload); without them it is unweighted, never
+    weighted to margins bundled anywhere else."""
+    from digifit.survey.models import WaveMargins
+
+    wave = make_wave(per_cell=40)
+    a = services.assessment_submit(answers=answers(country="DE", sector="retail", size="micro"))
+    assert services.assessment_benchmark(assessment=a).weighting == "poststratified"
+    WaveMargins.objects.filter(wave=wave).delete()
+    from digifit.assessment.models import PeerTable
+
+    PeerTable.objects.all().delete()
+    assert services.assessment_benchmark(assessment=a).weighting == "unweighted"

@@ -50,11 +50,12 @@ def test_analysis_page_updates_table_and_chart(browser_page, demo_wave, tmp_path
     page.wait_for_selector("#analysis-chart svg")
     page.wait_for_selector("#analysis-chart[data-rendered='1'] svg")
     a = selectors.analysis_get(waves=[demo_wave], indicator="loss25", by=("size",))
+    labels = selectors.level_labels_get(waves=[demo_wave])  # the questionnaire version's choice labels
     rows = page.locator("[data-testid=estimates] tbody tr")
     assert rows.count() == len(a.rows) + 1
     for i, r in enumerate(a.rows):
         cells = rows.nth(i).locator("td")
-        assert cells.nth(0).inner_text() == level_label("size", dict(r.domain)["size"], "de")
+        assert cells.nth(0).inner_text() == level_label("size", dict(r.domain)["size"], "de", labels)
         assert cells.nth(1).inner_text() == fmt_pct(r.estimate.estimate, "de")
     # bars and whiskers: one bar per shown cell
     assert page.locator("#analysis-chart svg g.mark-rect path").count() == len(a.rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from demo_inputs import DEMO
 
 from digifit.demo.waves import waves_write
 from digifit.reports.headline import headline_report
@@ -16,7 +17,7 @@ def demo_snapshot(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def demo_report(demo_snapshot):
-    return headline_report(demo_snapshot)
+    return headline_report(demo_snapshot, **DEMO)
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from demo_inputs import DEMO
 
 from digifit.demo.waves import MARGINS_DIR, waves_table
 from digifit.reports.headline import headline_report
@@ -56,7 +57,7 @@ def case(tmp_path_factory):
         with (MARGINS_DIR / src).open() as fh:
             (out / dst).write_text(fh.read())
     subprocess.run(["Rscript", str(HERE / "difference_reference.R"), str(out)], check=True, capture_output=True)
-    return headline_report(out / "waves.parquet"), json.loads((out / "r.json").read_text())
+    return headline_report(out / "waves.parquet", **DEMO), json.loads((out / "r.json").read_text())
 
 
 def test_headline_equals_r(case):

@@ -72,6 +72,7 @@ def test_sparse_cell_gives_estimates_with_the_note_in_german(settings, tmp_path)
         status="open",
     )
     tour.submissions_bulk_load(version=version, wave=wave, rows=submissions(waves_table(60, seed=3, n_waves=1), seed=3))
+    tour.margins_load(waves=[wave])
     selectors._headline.cache_clear()
     report = selectors.headline_get(wave=wave)
     assert report.collapsed  # 60 responses leave some country × size cells empty

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from demo_inputs import DEMO
 
 from digifit import stats
 from digifit.demo.waves import MARGINS_DIR, TARGETS, waves_table
@@ -112,16 +113,16 @@ def test_reliability_thresholds(n, cv, status):
 
 
 def test_thresholds_in_the_report_are_exact(small_snapshot):
-    base = headline_report(small_snapshot)
+    base = headline_report(small_snapshot, **DEMO)
     line = min(base.by_size, key=lambda ln: ln.estimate.n)
     # n is exact; a CV recomputed in another run may differ in the last bits (DuckDB sums in parallel), so the
     # report-level check brackets it by 1e-9 — the exact boundary is test_reliability_thresholds'
     n, cv = line.estimate.n, line.estimate.cv
-    at = headline_report(small_snapshot, min_n=n, max_cv=cv * (1 + 1e-9))
+    at = headline_report(small_snapshot, min_n=n, max_cv=cv * (1 + 1e-9), **DEMO)
     assert at.line("by_size", line.key).status == "ok"
-    above = headline_report(small_snapshot, min_n=n + 1, max_cv=cv * (1 - 1e-9))
+    above = headline_report(small_snapshot, min_n=n + 1, max_cv=cv * (1 - 1e-9), **DEMO)
     assert above.line("by_size", line.key).status == "suppressed"
-    flagged = headline_report(small_snapshot, min_n=n, max_cv=cv * (1 - 1e-9))
+    flagged = headline_report(small_snapshot, min_n=n, max_cv=cv * (1 - 1e-9), **DEMO)
     assert flagged.line("by_size", line.key).status == "flagged"
 
 
@@ -132,20 +133,20 @@ def test_rows_outside_the_margins_are_left_out(tmp_path):
     t = t.set_column(t.column_names.index("country"), "country", pa.array(country))
     path = tmp_path / "w.parquet"
     pq.write_table(t, path)
-    rep = headline_report(path)
+    rep = headline_report(path, **DEMO)
     assert (rep.n_rows, rep.excluded) == (4993, 7)
 
 
 def test_errors(tmp_path):
     with pytest.raises(ReportError, match="does not exist"):
-        headline_report(tmp_path / "nope.parquet")
+        headline_report(tmp_path / "nope.parquet", **DEMO)
     pq.write_table(pa.table({"x": [1]}), tmp_path / "x.parquet")
     with pytest.raises(ReportError, match="lacks column"):
-        headline_report(tmp_path / "x.parquet")
+        headline_report(tmp_path / "x.parquet", **DEMO)
     with pytest.raises(ReportError, match=r"enterprises_country_size\.csv is missing"):
         headline_report(tmp_path / "x.parquet", margins_dir=tmp_path)
     with pytest.raises(ReportError, match="min_n"):
-        headline_report(tmp_path / "x.parquet", min_n=0)
+        headline_report(tmp_path / "x.parquet", min_n=0, **DEMO)
 
 
 def test_report_is_a_value(demo_report):
@@ -161,14 +162,14 @@ def test_a_web_snapshot_without_design_weight_and_with_empty_panel_ids(tmp_path)
     t = t.set_column(t.column_names.index("panel_id"), "panel_id", panel)
     path = tmp_path / "web.parquet"
     pq.write_table(t, path)
-    rep = headline_report(path)
+    rep = headline_report(path, **DEMO)
     assert "weights=enterprises/responses per country" in rep.design_note and "clusters=business" in rep.design_note
     # raking from equal weights reaches the same population as from the country expansion factors
     assert sum(s.weighted_total.estimate for s in rep.sample) == pytest.approx(18_600_000)
     # the demo's design weight is that same expansion factor: the same report
     with_weight = tmp_path / "demo.parquet"
     pq.write_table(waves_table(n=5000, seed=11), with_weight)
-    same = headline_report(with_weight)
+    same = headline_report(with_weight, **DEMO)
     for a, b in zip(rep.headline + rep.by_sector, same.headline + same.by_sector, strict=True):
         assert a.estimate.estimate == pytest.approx(b.estimate.estimate, rel=1e-9)
         assert a.estimate.se == pytest.approx(b.estimate.se, rel=1e-6)
@@ -182,7 +183,7 @@ def test_a_germany_only_wave_rakes_to_germany(tmp_path):
     t = t.filter(pc.equal(t["country"], "DE"))
     path = tmp_path / "de.parquet"
     pq.write_table(t, path)
-    rep = headline_report(path)
+    rep = headline_report(path, **DEMO)
     assert [s.country for s in rep.sample] == ["DE"]
     assert rep.sample[0].weighted_total.estimate == pytest.approx(2_600_000)
     assert rep.sector_scaled and "scaled" in rep.design_note
@@ -192,7 +193,7 @@ def test_a_germany_only_wave_rakes_to_germany(tmp_path):
 
 def test_progress_is_reported_in_order(small_snapshot):
     seen = []
-    headline_report(small_snapshot, progress=lambda step, fraction: seen.append((step, fraction)))
+    headline_report(small_snapshot, progress=lambda step, fraction: seen.append((step, fraction)), **DEMO)
     assert [s for s, _ in seen] == ["weighting", "headline", "by_sector", "weighting_comparison", "online", "sample",
                                     "done"]  # fmt: skip
     fractions = [f for _, f in seen]

@@ -8,11 +8,12 @@ import subprocess
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from demo_inputs import DEMO, MARGINS_DIR
 
 from digifit.cli import main
 from digifit.reports.charts import headline_chart, to_svg
 from digifit.reports.headline import headline_report
-from digifit.reports.locale import STRINGS, fmt_ci, fmt_pct, fmt_pp
+from digifit.reports.locale import STRINGS, fmt_ci, fmt_pct, fmt_pp, level_label
 from digifit.reports.render_html import render_html
 from digifit.reports.render_pdf import render_pdf
 from digifit.reports.render_xlsx import render_xlsx
@@ -99,9 +100,9 @@ def test_xlsx_numbers_are_numbers(demo_report, tmp_path):
 
 
 def test_suppressed_and_flagged_cells_are_marked(small_snapshot, tmp_path):
-    base = headline_report(small_snapshot)
+    base = headline_report(small_snapshot, **DEMO)
     smallest = min(base.by_size, key=lambda ln: ln.estimate.n)
-    rep = headline_report(small_snapshot, min_n=smallest.estimate.n + 1, max_cv=0.05)
+    rep = headline_report(small_snapshot, min_n=smallest.estimate.n + 1, max_cv=0.05, **DEMO)
     html = render_html(rep, "en")
     assert 'class="suppressed"' in html and 'class="flagged"' in html
     assert f"fewer than {smallest.estimate.n + 1} responses" in html
@@ -129,7 +130,7 @@ def test_cli_writes_each_format(demo_snapshot, tmp_path):
     for fmt in ("html", "xlsx", "pdf"):
         out = tmp_path / f"r.{fmt}"
         result = runner.invoke(main, ["report", str(demo_snapshot), "--format", fmt, "--lang", "en", "--out", str(out),
-                                      "--min-n", "30"])  # fmt: skip
+                                      "--min-n", "30", "--margins", str(MARGINS_DIR)])  # fmt: skip
         assert result.exit_code == 0, result.output
         assert out.stat().st_size > 1000
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
@@ -137,13 +138,59 @@ def test_cli_writes_each_format(demo_snapshot, tmp_path):
 
 def test_cli_errors_are_one_line(tmp_path):
     runner = CliRunner()
-    result = runner.invoke(main, ["report", str(tmp_path / "missing.parquet"), "--out", str(tmp_path / "r.html")])
+    result = runner.invoke(main, ["report", str(tmp_path / "missing.parquet"), "--out", str(tmp_path / "r.html"),
+                                  "--margins", str(MARGINS_DIR)])  # fmt: skip
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0 and "does not exist" in result.output
+    result = runner.invoke(main, ["report", str(tmp_path / "missing.parquet"), "--out", str(tmp_path / "r.html")])
+    assert result.exit_code == 2 and "--margins is required" in result.output
     result = runner.invoke(main, ["report", "x.parquet", "--format", "pdf", "--out", "-"])
     assert result.exit_code == 2 and "stdout" in result.output
     result = runner.invoke(main, ["report", "x.parquet", "--margins", str(tmp_path)])
     assert result.exit_code == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text("country,size,Freq\nDE,micro,lots\n", encoding="utf-8")
+    result = runner.invoke(main, ["report", "x.parquet", "--margins", str(bad)])
+    assert result.exit_code == 2 and "row 2, column 'Freq'" in result.output
+
+
+def test_cli_takes_a_margins_csv_and_labels_from_the_form(small_snapshot, tmp_path):
+    """The margins as the analyst uploads them (one CSV file) weight exactly as the two-file folder does; the
+    labels come from the XLSForm given with --form, and without it the report shows the codes."""
+    from digifit.demo.questionnaire import QUESTIONNAIRE_PATH
+    from digifit.demo.waves import margins_csv_bytes
+
+    margins = tmp_path / "margins.csv"
+    margins.write_bytes(margins_csv_bytes())
+    runner = CliRunner()
+    labelled, plain = tmp_path / "labelled.html", tmp_path / "plain.html"
+    result = runner.invoke(main, ["report", str(small_snapshot), "--margins", str(margins), "--lang", "en",
+                                  "--form", str(QUESTIONNAIRE_PATH), "--out", str(labelled),
+                                  "--margins-source", "Office of Statistics 2021"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["report", str(small_snapshot), "--margins", str(margins), "--lang", "en",
+                                  "--out", str(plain)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    html, codes = labelled.read_text(encoding="utf-8"), plain.read_text(encoding="utf-8")
+    assert "Germany" in html and "Office of Statistics 2021" in html
+    assert "Germany" not in codes and ">DE<" in codes
+    from_folder = headline_report(small_snapshot, **DEMO)
+    from digifit.survey.margins import margins_parse
+
+    from_csv = headline_report(small_snapshot, margins=margins_parse(margins.read_bytes()))
+    assert from_csv.line("headline", "DE").estimate.estimate == from_folder.line("headline", "DE").estimate.estimate
+
+
+def test_labels_follow_the_reported_form_and_language(small_snapshot):
+    """A form that names Germany differently labels the report so; a language the form lacks falls back to the
+    form's default language, a level it does not list shows its code."""
+    labels = {"country": {"DE": {"de": "Bundesrepublik", "en": "Federal Republic"}}}
+    rep = headline_report(small_snapshot, margins_dir=MARGINS_DIR, labels=labels)
+    de, en = render_html(rep, "de"), render_html(rep, "en")
+    assert "Bundesrepublik" in de and "Deutschland" not in de
+    assert "Federal Republic" in en and "Germany" not in en
+    assert level_label("country", "DE", "fr", rep.labels) == "Bundesrepublik"
+    assert level_label("country", "FR", "de", rep.labels) == "FR"
 
 
 FORMULAS = ['=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\tfoo", "\rfoo"]

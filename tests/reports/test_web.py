@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 import pytest
+from demo_inputs import DEMO
 from django.test import Client
 from django.utils import timezone
 
@@ -58,7 +59,7 @@ def client_for(username: str | None) -> Client:
 def test_analysis_by_country_equals_the_headline_report(demo):
     wave = demo[0]
     (path,) = selectors.wave_snapshots([wave])
-    report = headline_report(path)
+    report = headline_report(path, **DEMO)
     a = selectors.analysis_get(waves=[wave], indicator="digital25", by=("country",))
     assert [dict(r.domain)["country"] for r in a.rows] == [ln.key for ln in report.headline if ln.key != "all"]
     for r in a.rows:
@@ -103,7 +104,9 @@ def test_trend_rakes_each_wave_on_its_own(demo):
     assert [dict(r.domain)["wave"] for r in a.rows] == [w.name for w in demo]
     for r, wave in zip(a.rows, demo, strict=True):
         (path,) = selectors.wave_snapshots([wave])
-        assert r.estimate.estimate == pytest.approx(headline_report(path).line("headline", "all").estimate.estimate)
+        assert r.estimate.estimate == pytest.approx(
+            headline_report(path, **DEMO).line("headline", "all").estimate.estimate
+        )
     crossed = selectors.analysis_get(waves=demo, indicator="loss", by=("wave", "size"))
     assert {dict(r.domain)["wave"] for r in crossed.rows} == {w.name for w in demo}
 
@@ -121,7 +124,7 @@ def test_pooled_difference_is_the_library_difference(demo):
     from digifit.reports import headline as hl
 
     paths = tuple(str(p) for p in selectors.wave_snapshots(demo))
-    design, *_ = selectors._design_of(paths)
+    design, *_ = selectors._design_of(paths, selectors.margins_latest(waves=demo).pk)
     _on, _off, diff = difference(design, "loss", "online_before")
     a = selectors.analysis_get(waves=demo, indicator="loss", by=("country",))
     assert a.comparison.difference.estimate.estimate == pytest.approx(diff.estimate)
@@ -253,8 +256,8 @@ def test_dashboard_wave_picker_and_pooled_headline(demo):
     paths = sorted(str(p) for p in selectors.wave_snapshots(demo))
     con = duckdb.connect()
     # the pooled design built by the library on the concatenated snapshots (business = cluster)
-    pooled = headline_report(con.read_parquet(paths, union_by_name=True), con=con)
-    assert pooled.n_rows == sum(headline_report(p).n_rows for p in paths)
+    pooled = headline_report(con.read_parquet(paths, union_by_name=True), con=con, **DEMO)
+    assert pooled.n_rows == sum(headline_report(p, **DEMO).n_rows for p in paths)
     assert pooled.line("headline", "all").estimate.estimate == pytest.approx(
         selectors.headline_get(waves=demo).line("headline", "all").estimate.estimate, rel=1e-12
     )
@@ -265,3 +268,163 @@ def test_dashboard_wave_picker_and_pooled_headline(demo):
     assert fmt_pct(first, "de") in one
     assert fmt_pct(pooled.line("weighted_vs_unweighted", "DE").estimate.estimate, "de") in both
     assert 'data-testid="wave-picker"' in both
+
+
+# ------------------------------------------------------------------------------------------------ margins
+
+
+def _margins_file(name: str, text: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")
+
+
+def test_demo_waves_have_their_margins_through_the_upload_service(demo):
+    from digifit.demo.waves import MARGINS_DIR
+    from digifit.reports.headline import read_margins
+
+    for wave in demo:
+        latest = selectors.margins_latest(waves=[wave])
+        assert latest is not None and latest.version == 1 and latest.source == tour.MARGINS_SOURCE
+        assert selectors.margins_of(latest) == read_margins(MARGINS_DIR)
+
+
+def test_an_uploaded_version_is_used_by_reports_and_recorded(demo):
+    from digifit.demo.waves import margins, margins_csv_bytes
+    from digifit.survey.margins import margins_csv
+
+    before = selectors.headline_get(wave=demo[0])
+    changed = margins()
+    changed[("country", "size")] = {k: v * (3 if k[0] == "DE" else 1) for k, v in changed[("country", "size")].items()}
+    factor = sum(changed[("country", "size")].values()) / sum(changed[("sector",)].values())
+    changed[("sector",)] = {k: v * factor for k, v in changed[("sector",)].items()}
+    analyst = client_for("analyst")
+    r = analyst.post("/reports/margins/", {"wave": demo[0].pk, "source": "Amt für Statistik 2024",
+                                           "file": _margins_file("m.csv", margins_csv(changed))})  # fmt: skip
+    assert r.status_code == 302
+    latest = selectors.margins_latest(waves=[demo[0]])
+    assert latest.version == 2 and latest.uploaded_by.username == "analyst"
+    after = selectors.headline_get(wave=demo[0])
+    # Germany has three times the weight: the pooled share moves towards Germany's
+    de = after.line("headline", "DE").estimate.estimate
+    assert abs(after.line("headline", "all").estimate.estimate - de) < abs(
+        before.line("headline", "all").estimate.estimate - before.line("headline", "DE").estimate.estimate
+    )
+    assert "Amt für Statistik 2024" in after.margins_source and "v2" in after.margins_source
+    assert selectors.margins_latest(waves=[demo[1]]).version == 1  # the other wave keeps its own
+    page = analyst.get("/reports/margins/").content.decode()
+    assert "Amt für Statistik 2024" in page and "v2" in page
+    job = services.reportjob_create(wave=demo[0], format="html", lang="de", enqueue=False)
+    assert job.margins == latest
+    done = services.reportjob_run(job_id=job.pk)
+    assert done.status == "done", done.error
+    html = (services.reportjob_file(done)).read_text(encoding="utf-8")
+    assert "Amt für Statistik 2024" in html and "Deutschland" in html
+    services.margins_upload(wave=demo[0], content=margins_csv_bytes(), source=tour.MARGINS_SOURCE)
+    selectors._headline.cache_clear()
+    selectors._analysis.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        ("country,size,Freq\nDE,micro,viele\n", "Zeile 2, Spalte „Freq“", "keine Zahl"),
+        ("country,size,Anzahl\nDE,micro,1\n", "Zeile 1", "Freq"),
+        ("country,size,sector,Freq\nDE,micro,,1\nDE,micro,,2\n,,retail,3\n", "Zeile 3", "zweimal"),
+        ("country,size,Freq\nDE,micro,1\n", "", "sector"),
+    ],
+)
+def test_a_bad_margins_file_is_a_400_naming_row_and_column_and_stores_nothing(demo, text, where, what):
+    from digifit.survey.models import WaveMargins
+
+    count = WaveMargins.objects.count()
+    r = client_for("analyst").post("/reports/margins/", {"wave": demo[0].pk, "file": _margins_file("m.csv", text)},
+                                   HTTP_ACCEPT_LANGUAGE="de")  # fmt: skip
+    assert r.status_code == 400
+    body = r.content.decode()
+    assert where in body and what in body
+    assert WaveMargins.objects.count() == count
+
+
+def test_a_margins_file_above_the_upload_limit_is_refused(demo, settings):
+    from digifit.survey.models import WaveMargins
+    from digifit.uploads import UploadLimits
+
+    big = "country,size,sector,Freq\n" + "DE,micro,,1\n" * (UploadLimits().max_bytes // 12 + 10)
+    r = client_for("analyst").post("/reports/margins/", {"wave": demo[0].pk, "file": _margins_file("m.csv", big)},
+                                   HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
+    assert r.status_code == 400 and "larger than 10 MB" in r.content.decode()
+    assert not WaveMargins.objects.filter(wave=demo[0], version__gt=1).exists()
+
+
+def test_only_who_may_start_reports_uploads_margins(demo):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_user("nobody", password="pw-nobody-1")
+    c = Client()
+    assert c.login(username="nobody", password="pw-nobody-1")
+    assert c.get("/reports/margins/").status_code == 403
+    r = c.post("/reports/margins/", {"wave": demo[0].pk, "file": _margins_file("m.csv", "country,Freq\nDE,1\n")})
+    assert r.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [("de", "Noch keine Randverteilungen"), ("en", "No population margins"), ("fr", "Pas encore de marges")],
+)
+def test_a_wave_without_margins_says_so_in_the_users_language(demo, lang, text):
+    from digifit.survey.models import WaveMargins
+
+    WaveMargins.objects.filter(wave=demo[1]).delete()
+    analyst = client_for("analyst")
+    r = analyst.get(f"/dashboard/?wave={demo[1].pk}", HTTP_ACCEPT_LANGUAGE=lang)
+    assert r.status_code == 200 and text in r.content.decode()
+    assert "/reports/margins/" in r.content.decode()
+    r = analyst.get(f"/analysis/results?wave={demo[1].pk}&indicator=digital25&by=country", HTTP_ACCEPT_LANGUAGE=lang)
+    assert r.status_code == 200 and text in r.content.decode()
+    with pytest.raises(services.ReportJobError):
+        services.reportjob_create(wave=demo[1], format="pdf", lang="de", enqueue=False)
+    r = analyst.post("/reports/start", {"wave": demo[1].pk, "format": "pdf", "lang": "de"})
+    assert r.status_code == 400
+
+
+def test_labels_come_from_the_questionnaire_version_answered(demo):
+    from digifit.survey.models import QuestionnaireVersion
+
+    labels = selectors.level_labels_get(waves=demo)
+    assert labels["country"]["DE"] == {"de": "Deutschland", "en": "Germany", "fr": "Allemagne"}
+    version = QuestionnaireVersion.objects.get()
+    schema = dict(version.schema)
+    schema["choices"] = {k: [dict(c) for c in v] for k, v in schema["choices"].items()}
+    country_list = next(f["list_name"] for f in schema["fields"] if f["name"] == "country")
+    for choice in schema["choices"][country_list]:
+        if choice["name"] == "DE":
+            choice["labels"] = {"de": "Bundesrepublik Deutschland", "en": "Federal Republic of Germany"}
+    QuestionnaireVersion.objects.filter(pk=version.pk).update(schema=schema)
+    assert selectors.level_labels_get(waves=demo)["country"]["DE"]["en"] == "Federal Republic of Germany"
+    selectors._headline.cache_clear()
+    page = client_for("analyst").get(f"/dashboard/?wave={demo[0].pk}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Federal Republic of Germany" in page
+    selectors._headline.cache_clear()
+
+
+def test_the_cli_loads_a_margins_version_through_the_same_service(demo, tmp_path):
+    from click.testing import CliRunner
+
+    from digifit.cli import main
+    from digifit.demo.waves import margins_csv_bytes
+    from digifit.survey.models import WaveMargins
+
+    good, bad = tmp_path / "m.csv", tmp_path / "bad.csv"
+    good.write_bytes(margins_csv_bytes())
+    bad.write_text("country,size,sector,Freq\nDE,micro,,-5\n", encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(main, ["margins", "load", demo[1].name, str(bad)])
+    assert result.exit_code == 2 and "row 2, column 'Freq'" in result.output
+    assert WaveMargins.objects.filter(wave=demo[1]).count() == 1
+    result = runner.invoke(main, ["margins", "load", str(demo[1].pk), str(good), "--source", "Landesamt"])
+    assert result.exit_code == 0, result.output
+    latest = selectors.margins_latest(waves=[demo[1]])
+    assert latest.version == 2 and latest.source == "Landesamt"
+    selectors._headline.cache_clear()
+    selectors._analysis.cache_clear()

@@ -5,7 +5,8 @@ role             may
 ===============  ==========================================================================
 survey_manager   upload questionnaires, run waves, invite, collect (OpenRosa), read, edit and
                  export submissions
-analyst          read submissions and export them; nothing that changes data
+analyst          read submissions and export them, upload a wave's population margins (the
+                 reports' weighting); nothing that changes the survey data
 respondent       no account: an invitation token lets them answer their own questionnaire
 ===============  ==========================================================================
 

@@ -4,8 +4,9 @@ Where the numbers come from
 ---------------------------
 The survey wave's Parquet snapshot (``digifit.survey.exports.snapshot_write``), weighted by
 :func:`weighted_design` as the reports weight it: stratified by country, starting from ``design_weight`` and
-raked (:func:`digifit.stats.rake`) to enterprise counts by country × size class and by sector (the margins in
-``digifit/demo/margins``); post-stratified by country × size when the sample lacks a level of the margins.
+raked (:func:`digifit.stats.rake`) to enterprise counts by country × size class and by sector (the wave's
+population margins, :class:`digifit.survey.models.WaveMargins`, as the analyst uploaded them); post-stratified by
+country × size when the sample lacks a level of the margins; unweighted when the wave has no margins.
 Every number is an :class:`digifit.stats.Estimate` of :func:`digifit.stats.mean` of a 0/1 variable (a weighted
 share) with its logit confidence interval; nothing is computed here on its own.
 
@@ -88,7 +89,7 @@ def weighted_design(
     *,
     weights: str | None = "weight",
     base_weights: str = "design_weight",
-    margins: str | Path | None = None,
+    margins: str | Path | Mapping | None = None,
 ) -> tuple[Any, str]:
     """Return the weighted design of a wave snapshot and a note saying how it was weighted.
 
@@ -100,9 +101,11 @@ def weighted_design(
         Final weights: used as they are when the snapshot has this column.
     base_weights : str, default 'design_weight'
         Starting weights for the calibration when the snapshot has this column (else 1).
-    margins : path, optional
-        A folder with ``enterprises_country_size.csv`` (``country, size, Freq``) and ``enterprises_sector.csv``
-        (``sector, Freq``); default the bundled demo margins. Respondents whose country, size or sector has no
+    margins : mapping or path, optional
+        The population margins ``{("country", "size"): {("DE", "micro"): count, …}, ("sector",): {…}}`` (the
+        wave's stored ones, :func:`digifit.survey.selectors.margins_of`), or a folder with
+        ``enterprises_country_size.csv`` (``country, size, Freq``) and ``enterprises_sector.csv``
+        (``sector, Freq``). Without margins the design is unweighted. Respondents whose country, size or sector has no
         count (such as ``other``) are left out. The design is stratified by country and raked to both margins,
         as the reports do; when the sample lacks a level of the margins (raking needs every level on both
         sides), it is post-stratified to the country × size cells present in the sample instead.
@@ -125,18 +128,28 @@ def weighted_design(
         table = pa.table(table)
     if weights and weights in table.column_names:
         return stats.design(table, weights=weights), "weights"
-    folder = Path(margins) if margins else Path(__file__).resolve().parent.parent / "demo" / "margins"
-    cs_path, sector_path = folder / "enterprises_country_size.csv", folder / "enterprises_sector.csv"
-    if not cs_path.exists() or not {"country", "size"} <= set(table.column_names):
+    if margins is None or not {"country", "size"} <= set(table.column_names):
         return stats.design(table), "unweighted"
-    strings = {c: pa.string() for c in ("country", "size", "sector")}
+    if isinstance(margins, Mapping):
+        country_size = dict(margins.get(("country", "size")) or {})
+        sector = dict(margins.get(("sector",)) or {}) or None
+    else:
+        folder = Path(margins)
+        cs_path, sector_path = folder / "enterprises_country_size.csv", folder / "enterprises_sector.csv"
+        if not cs_path.exists():
+            return stats.design(table), "unweighted"
+        strings = {c: pa.string() for c in ("country", "size", "sector")}
 
-    def read(path: Path, cols: tuple[str, ...]) -> dict[tuple, float]:
-        rows = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=strings)).to_pylist()
-        return {tuple(r[c] for c in cols): float(r["Freq"]) for r in rows}
+        def read(path: Path, cols: tuple[str, ...]) -> dict[tuple, float]:
+            rows = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=strings)).to_pylist()
+            return {tuple(r[c] for c in cols): float(r["Freq"]) for r in rows}
 
-    country_size = read(cs_path, ("country", "size"))
-    sector = read(sector_path, ("sector",)) if sector_path.exists() and "sector" in table.column_names else None
+        country_size = read(cs_path, ("country", "size"))
+        sector = read(sector_path, ("sector",)) if sector_path.exists() else None
+    if not country_size:
+        return stats.design(table), "unweighted"
+    if "sector" not in table.column_names:
+        sector = None
     if base_weights not in table.column_names:
         # an explicit base weight of 1 (the core calibrates designs with a weight column)
         table = table.append_column(base_weights, pa.array([1.0] * table.num_rows))

@@ -139,12 +139,21 @@ def assessment_delete(*, assessment: Assessment) -> None:
 # ----------------------------------------------------------------------------------------- peer benchmark
 
 
+def _margins(wave):
+    """The wave's newest population margins (the analyst's upload), or None: the peer table is then unweighted."""
+    from digifit.survey.selectors import margins_latest, margins_of
+
+    latest = margins_latest(waves=[wave])
+    return margins_of(latest) if latest is not None else None
+
+
 def _fingerprint(wave) -> str:
-    from digifit.survey.models import Submission
+    from digifit.survey.models import Submission, WaveMargins
 
     qs = Submission.objects.filter(wave=wave, status=Submission.Status.COMPLETE)
     agg = qs.aggregate(n=Max("id"), last=Max("updated_at"))
-    return f"v{PEER_TABLE_VERSION}:{qs.count()}:{agg['n']}:{agg['last'].isoformat() if agg['last'] else '-'}"
+    margins = WaveMargins.objects.filter(wave=wave).aggregate(m=Max("id"))["m"] or 0  # a new upload: a new table
+    return f"v{PEER_TABLE_VERSION}:{qs.count()}:{agg['n']}:{agg['last'].isoformat() if agg['last'] else '-'}:m{margins}"
 
 
 def peer_table_get(*, wave, now: dt.datetime | None = None) -> PeerTable:
@@ -171,7 +180,7 @@ def peer_table_get(*, wave, now: dt.datetime | None = None) -> PeerTable:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "wave.parquet"
         snapshot_write(ExportSpec(questionnaire=wave.questionnaire, wave=wave), path)
-        design, weighting = benchmark.weighted_design(path)
+        design, weighting = benchmark.weighted_design(path, margins=_margins(wave))
         table = benchmark.peer_table(design)
     try:
         with transaction.atomic():

@@ -57,6 +57,10 @@ def _register() -> None:
 
     main.add_command(_check.check)
 
+    from digifit.cli import margins as _margins
+
+    main.add_command(_margins.margins)
+
     from digifit.cli import demo as _demo
 
     main.add_command(_demo.demo)

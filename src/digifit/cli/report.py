@@ -43,14 +43,28 @@ LANGS = ("de", "en")
 @click.option(
     "--margins",
     "margins",
-    type=click.Path(file_okay=False),
+    type=click.Path(),
     default=None,
-    help="Folder with enterprises_country_size.csv and enterprises_sector.csv "
-    "(default: the bundled, illustrative margins).",
+    help="The population margins (required): a CSV file of the format the margins page takes (the variables and "
+    "Freq), or a folder with enterprises_country_size.csv and enterprises_sector.csv.",
+)
+@click.option(
+    "--margins-source",
+    default="",
+    help="Where the margins come from, for the weighting note (default: the file or folder name).",
+)
+@click.option(
+    "--form",
+    "form",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The XLSForm the snapshot's questionnaire version was built from: its choice labels name the countries, "
+    "sectors and size classes (default: the codes).",
 )
 def report(wave: str, fmt: str | None, lang: str, out: str | None, min_n: int, max_cv: float,
-           margins: str | None) -> None:  # fmt: skip
-    """Write the headline report of WAVE: a Parquet wave snapshot (``digifit snapshot``, or demo waves).
+           margins: str | None, margins_source: str, form: str | None) -> None:  # fmt: skip
+    """Write the headline report of WAVE: a Parquet wave snapshot (``digifit snapshot``, or demo waves),
+    weighted to the population margins given with ``--margins`` and labelled from ``--form``.
 
     The tables: sample and method, the share with at least 25 % digital revenue by country (with CI, n, CV and
     reliability marks), by sector, by size, online before the crisis vs not (with the difference and its CI),
@@ -66,12 +80,31 @@ def report(wave: str, fmt: str | None, lang: str, out: str | None, min_n: int, m
         raise UserError(f"--min-n must be at least 1; got {min_n}.")
     if not max_cv > 0:
         raise UserError(f"--max-cv must be positive; got {max_cv}.")
+    if margins is None:
+        raise UserError(
+            "--margins is required: a CSV file with the population counts (the variables and Freq), or a folder "
+            "with enterprises_country_size.csv and enterprises_sector.csv."
+        )
+    if not Path(margins).exists():
+        raise UserError(f"--margins {margins!r}: no such file or folder.")
     target = out or f"report.{fmt}"
 
     def run() -> str:
         from digifit.reports.headline import headline_report
 
-        rep = headline_report(wave, margins_dir=margins, min_n=min_n, max_cv=max_cv)
+        kw: dict = {"margins_source": margins_source or Path(margins).name}
+        if Path(margins).is_dir():
+            kw["margins_dir"] = margins
+        else:
+            from digifit.survey.margins import margins_parse
+
+            kw["margins"] = margins_parse(Path(margins).read_bytes())
+        if form is not None:
+            from digifit.forms import load_xlsform
+            from digifit.reports.locale import labels_from_form
+
+            kw["labels"] = labels_from_form(load_xlsform(Path(form)))
+        rep = headline_report(wave, min_n=min_n, max_cv=max_cv, **kw)
         if fmt == "html":
             from digifit.reports.render_html import render_html
 

@@ -9,7 +9,9 @@ new. It loads, in order,
 3. the synthetic waves of :mod:`digifit.demo.waves` (default 20,000 responses over four monthly waves with a
    panel part) as real ``Submission`` rows: :func:`submissions_bulk_load` checks every answer with the survey
    app's own rules (:func:`digifit.survey.formdef.answers_check`) and inserts in batches, one transaction each;
-4. each wave's Parquet snapshot (:func:`digifit.reports.services.wave_snapshot_ensure`);
+4. each wave's population margins, the bundled illustrative counts, uploaded through the same service as an
+   analyst's CSV file (:func:`digifit.survey.services.margins_upload`; once per wave), and its Parquet snapshot
+   (:func:`digifit.reports.services.wave_snapshot_ensure`);
 5. the training catalogue (:func:`digifit.demo.catalogue.load_catalogue`);
 6. Digital-Check results for some of the demo businesses (``betrieb001@example.org`` …), claimed by their
    (verified) accounts, so the reach funnel has "digitally fit" businesses.
@@ -32,6 +34,8 @@ DEMO_USERS: tuple[tuple[str, str | None, str], ...] = (
     ("betrieb", None, "business owner (betrieb001@example.org)"),
 )
 DEMO_PASSWORD = "demo"
+#: the source the demo's margins are stored with (the reports' weighting note quotes it)
+MARGINS_SOURCE = "Demo: rounded approximations of Eurostat SBS (sbs_sc_ovw) 2021, illustrative only"
 CHECK_BUSINESSES = 80  # betrieb001 … betrieb080 get a Digital-Check result
 
 
@@ -157,7 +161,8 @@ def submissions_bulk_load(*, version, wave, rows: Iterable[dict[str, Any]], batc
 
 
 def waves_load(*, version, rows: int = 20_000, n_waves: int = 4, seed: int = 2029, progress=None) -> tuple[int, int]:
-    """Generate the synthetic waves and store them as submissions; return (new waves, new submissions)."""
+    """Generate the synthetic waves and store them as submissions, each wave with the demo's population margins
+    (:func:`margins_load`); return (new waves, new submissions)."""
     import datetime as dt
 
     import pyarrow.compute as pc
@@ -185,6 +190,7 @@ def waves_load(*, version, rows: int = 20_000, n_waves: int = 4, seed: int = 202
         # the row index keeps the tool details of a row the same as in the whole table
         n = submissions_bulk_load(version=version, wave=wave, rows=submissions(part, seed=seed + i))
         new_subs += n
+        margins_load(waves=[wave])
         _say(progress, f"  wave {name}: {part.num_rows:,} responses ({n:,} new)")
     return new_waves, new_subs
 
@@ -256,6 +262,21 @@ def checks_load(*, n: int = CHECK_BUSINESSES) -> int:
         programme.check_claim(assessment=check, business=business, now=timezone.now())
         created += 1
     return created
+
+
+def margins_load(*, waves: Iterable[Any]) -> int:
+    """Give each wave without margins the demo's illustrative margins, uploaded as an analyst uploads a CSV file
+    (:func:`digifit.survey.services.margins_upload`); return how many were stored (idempotent)."""
+    from digifit.demo.waves import margins_csv_bytes
+    from digifit.survey.models import WaveMargins
+    from digifit.survey.services import margins_upload
+
+    stored = 0
+    for wave in waves:
+        if not WaveMargins.objects.filter(wave=wave).exists():
+            margins_upload(wave=wave, content=margins_csv_bytes(), filename="demo-margins.csv", source=MARGINS_SOURCE)
+            stored += 1
+    return stored
 
 
 def tour_load(*, rows: int = 20_000, n_waves: int = 4, seed: int = 2029, progress=None) -> TourLoaded:

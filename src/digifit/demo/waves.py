@@ -153,6 +153,13 @@ def margins(directory: str | Path | None = None) -> dict[tuple[str, ...], dict[t
     }
 
 
+def margins_csv_bytes(directory: str | Path | None = None) -> bytes:
+    """The demo margins as one CSV file of the format an analyst uploads (:mod:`digifit.survey.margins`)."""
+    from digifit.survey.margins import margins_csv
+
+    return margins_csv(margins(directory)).encode("utf-8")
+
+
 def _band_probs(eta: np.ndarray) -> np.ndarray:
     """Ordered-logit band probabilities, shape eta.shape + (6,)."""
     ge = _logistic(eta[..., None] - CUTPOINTS)  # P(k >= 1..5)

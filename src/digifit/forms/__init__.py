@@ -10,6 +10,8 @@
 The expression language (relevance, constraints, calculations) lives in ``digifit.forms.expressions``.
 """
 
+from pathlib import Path
+
 from digifit.forms.model import (
     Choice,
     Field,
@@ -22,7 +24,11 @@ from digifit.forms.model import (
 from digifit.forms.validation import CheckedAnswers, FieldError, check_answers, validate_answers
 from digifit.forms.xlsform import load_xlsform
 
+#: a tiny example form shipped with the product (country, employees; German, English, French), for examples
+EXAMPLE_FORM = Path(__file__).with_name("example_form.xlsx")
+
 __all__ = [
+    "EXAMPLE_FORM",
     "CheckedAnswers",
     "Choice",
     "Field",

@@ -553,8 +553,8 @@ def validate_answers(
 
     Examples
     --------
-    >>> from digifit.demo.questionnaire import load_questionnaire
-    >>> q = load_questionnaire()
+    >>> from digifit.forms import EXAMPLE_FORM, load_xlsform
+    >>> q = load_xlsform(EXAMPLE_FORM)
     >>> [e.code for e in validate_answers(q, {"country": "XX"}, language="en")][:2]
     ['choice', 'required']
     """

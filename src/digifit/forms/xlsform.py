@@ -707,10 +707,10 @@ def load_xlsform(
 
     Examples
     --------
-    >>> from digifit.demo.questionnaire import QUESTIONNAIRE_PATH
-    >>> q = load_xlsform(QUESTIONNAIRE_PATH)
-    >>> q.form_id, q.languages
-    ('future_of_business', ('de', 'en', 'fr'))
+    >>> from digifit.forms import EXAMPLE_FORM
+    >>> q = load_xlsform(EXAMPLE_FORM)
+    >>> q.form_id, q.languages, q.choice_label("country", "DE", "en")
+    ('example', ('de', 'en', 'fr'), 'Germany')
     """
     data, source_name = _read_bytes(source)
     filename = filename or source_name

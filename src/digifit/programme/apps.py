@@ -13,3 +13,4 @@ class ProgrammeConfig(AppConfig):
         from digifit.programme.roles import roles_sync_after_migrate
 
         post_migrate.connect(roles_sync_after_migrate, sender=self)
+

@@ -37,7 +37,7 @@ def headline_chart(report: HeadlineReport, lang: str) -> dict[str, Any]:
     """Horizontal bars: the weighted share with ≥ 25 % digital revenue per country, with the 95 % CI."""
     values = [
         {
-            "label": level_label("country", ln.key, lang),
+            "label": level_label("country", ln.key, lang, report.labels),
             "estimate": ln.estimate.estimate,
             "low": float(ln.estimate.ci_low),
             "high": float(ln.estimate.ci_high),

@@ -1,8 +1,9 @@
 """The headline report: which tables, each computed by :mod:`digifit.stats` — nothing is re-computed here.
 
 :func:`headline_report` reads a Parquet wave snapshot (the columns of
-:func:`digifit.survey.exports.snapshot_write` for the bundled questionnaire, or :mod:`digifit.demo.waves`),
-builds the design and rakes it to the population margins, and returns a :class:`HeadlineReport` of tables whose
+:func:`digifit.survey.exports.snapshot_write` of a questionnaire with these questions),
+builds the design and rakes it to the population margins the analyst gave (:mod:`digifit.survey.margins`: stored per
+wave, or a folder of two CSV files), and returns a :class:`HeadlineReport` of tables whose
 numbers are :class:`~digifit.stats.Estimate` rows. The renderers (:mod:`.render_html`, :mod:`.render_pdf`,
 :mod:`.render_xlsx`) only format them.
 
@@ -43,7 +44,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,6 @@ __all__ = [
     "HeadlineReport",
     "Line",
     "ReportError",
-    "default_margins_dir",
     "difference",
     "headline_report",
     "rake_margins",
@@ -83,13 +83,6 @@ _WEIGHT_NAMES = {"__one": "1", "__w0": "enterprises/responses per country"}
 
 class ReportError(ValueError, DigifitError):
     """The report cannot be made from these inputs (missing file or column, no rows)."""
-
-
-def default_margins_dir() -> Path:
-    """Return the bundled (illustrative) margins folder, ``digifit/demo/margins``."""
-    from digifit.demo.waves import MARGINS_DIR
-
-    return MARGINS_DIR
 
 
 def reliability(estimate: Estimate, *, min_n: int = MIN_N, max_cv: float = MAX_CV) -> str:
@@ -154,7 +147,7 @@ class HeadlineReport:
     min_n: int
     max_cv: float
     level: float
-    margins_dir: str
+    margins_dir: str  # the margins folder, or "" when the margins came as data (``margins=``)
     margins: dict[str, dict[str, float]]
     sample: tuple[SampleLine, ...]
     headline: tuple[Line, ...]
@@ -166,6 +159,8 @@ class HeadlineReport:
     sector_scaled: bool = False
     collapsed: tuple[stats.Collapse, ...] = ()  # weighting: empty margin levels merged into neighbours
     generated: str = field(default_factory=lambda: dt.date.today().isoformat())
+    margins_source: str = ""  # where the margins come from, as the analyst described them (the weighting note)
+    labels: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)  # reports.locale.LevelLabels
 
     def line(self, table: str, key: str) -> Line:
         """Return the line ``key`` of ``table`` (``'headline'``, ``'by_sector'``, …)."""
@@ -434,7 +429,10 @@ def _lines(rows: Sequence[Estimate], column: str | None, min_n: int, max_cv: flo
 def headline_report(
     source: str | Path | Any,
     *,
+    margins: Mapping | None = None,
     margins_dir: str | Path | None = None,
+    margins_source: str = "",
+    labels: Mapping | None = None,
     min_n: int = MIN_N,
     max_cv: float = MAX_CV,
     level: float = 0.95,
@@ -449,9 +447,17 @@ def headline_report(
     ----------
     source : path or table
         A Parquet snapshot (or anything :func:`digifit.stats.design` reads) of the bundled questionnaire.
+    margins : dict, optional
+        The population margins ``{("country", "size"): {("DE", "micro"): count, …}, ("sector",): {…}}``
+        (:func:`digifit.survey.margins.margins_parse`; the web app passes the wave's newest stored version).
     margins_dir : path, optional
-        Folder with ``enterprises_country_size.csv`` and ``enterprises_sector.csv`` (default: the bundled,
-        illustrative ones).
+        Instead of ``margins``: a folder with ``enterprises_country_size.csv`` and ``enterprises_sector.csv``.
+        One of the two is required: the report never weights to margins nobody gave.
+    margins_source : str, optional
+        Where the margins come from (shown in the weighting note); default the folder.
+    labels : mapping, optional
+        The level labels of the reported questionnaire version (:func:`digifit.reports.locale.labels_from_schema`);
+        without them the report shows the codes.
     min_n : int, default 30
         Cells with fewer responses are suppressed.
     max_cv : float, default 0.30
@@ -485,8 +491,14 @@ def headline_report(
 
     if not max_cv > 0:
         raise ReportError(f"max_cv must be positive; got {max_cv!r}.")
-    mdir = Path(margins_dir) if margins_dir is not None else default_margins_dir()
-    margins = read_margins(mdir)
+    if margins is None and margins_dir is None:
+        raise ReportError("no population margins: give margins (stored per wave) or margins_dir (a folder).")
+    mdir = Path(margins_dir) if margins is None else None
+    if margins is None:
+        margins = read_margins(mdir)
+    missing = [" × ".join(m) for m in MARGIN_FILES if m not in margins]
+    if missing:
+        raise ReportError(f"the margins lack {', '.join(missing)}; expected country × size and sector.")
     full, table = _prepare(source, margins, con)
 
     # counts that describe the input (not estimates): rows, exclusions, waves, businesses per country
@@ -592,7 +604,9 @@ def headline_report(
         min_n=min_n,
         max_cv=max_cv,
         level=level,
-        margins_dir=str(mdir),
+        margins_dir=str(mdir) if mdir is not None else "",
+        margins_source=margins_source or (str(mdir) if mdir is not None else ""),
+        labels=dict(labels or {}),
         margins=margins_out,
         sample=sample,
         headline=tuple(head_lines),

@@ -2,15 +2,25 @@
 
 The report's strings live here rather than in the web app's gettext catalogue so that the library renders without
 Django; each key has both languages (a test checks that). Level labels (countries, sectors, size classes) come from
-the bundled questionnaire's choice labels, so they read exactly as the respondents saw them.
+the choice labels of the questionnaire version being reported (:func:`labels_from_schema` for a stored version,
+:func:`labels_from_form` for an XLSForm file), so they read exactly as the respondents saw them.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["LANGUAGES", "STRINGS", "fmt_int", "fmt_num", "fmt_pct", "fmt_pp", "label", "level_label"]
+__all__ = [
+    "LANGUAGES", "LEVEL_COLUMNS", "STRINGS", "LevelLabels", "fmt_int", "fmt_num", "fmt_pct", "fmt_pp", "label",
+    "labels_from_form", "labels_from_schema", "level_label",
+]  # fmt: skip
+
+#: ``{column: {value: {language: label}}}``, the default language first in each value's labels
+LevelLabels = Mapping[str, Mapping[str, Mapping[str, str]]]
+#: the columns whose levels the report labels (the breakdowns and the margins)
+LEVEL_COLUMNS = ("country", "sector", "size")
 
 LANGUAGES = ("de", "en")
 
@@ -98,11 +108,6 @@ STRINGS: dict[str, dict[str, str]] = {
             "Die Branchen-Randverteilung gilt für alle Länder der Randverteilungen; für die Länder dieser Stichprobe "
             "wurde sie auf deren Unternehmenszahl skaliert (Annahme: gleiche Branchenstruktur)."
         ),
-        "note_demo": (
-            "Demonstrationsdaten: synthetische Antworten und gerundete, illustrative Randverteilungen – keine "
-            "amtlichen Ergebnisse."
-        ),
-        "margins_bundled": "gerundete Näherungswerte nach Eurostat SBS (sbs_sc_ovw) 2021, nur zur Demonstration",
         "chart_headline": "Anteil mit mindestens 25 % digitalem Umsatz (95 %-KI)",
         "chart_online": "Anteil mit Umsatzrückgang von 25 % oder mehr (95 %-KI)",
         "page": "Seite",
@@ -187,10 +192,6 @@ STRINGS: dict[str, dict[str, str]] = {
             "The sector margin covers all countries of the margins; for the countries in this sample it was scaled "
             "to their number of enterprises (assuming the same sector mix)."
         ),
-        "note_demo": (
-            "Demonstration data: synthetic responses and rounded, illustrative margins – not official results."
-        ),
-        "margins_bundled": "rounded approximations of Eurostat SBS (sbs_sc_ovw) 2021, for demonstration only",
         "chart_headline": "Share with at least 25% digital revenue (95% CI)",
         "chart_online": "Share with a revenue fall of 25% or more (95% CI)",
         "page": "Page",
@@ -204,17 +205,66 @@ def label(key: str, lang: str, **kwargs: Any) -> str:
     return text.format(**kwargs) if kwargs else text
 
 
-def level_label(column: str, value: str, lang: str) -> str:
-    """Return the questionnaire's label of a choice (``country``/``sector``/``size``), or the value itself."""
+def level_label(column: str, value: str, lang: str, labels: LevelLabels | None = None) -> str:
+    """Return the questionnaire's label of a level of ``column`` in ``lang``, or the value itself.
+
+    ``labels`` are the reported questionnaire version's (:func:`labels_from_schema`). A level the form labels
+    only in other languages gets the form's default-language label; the code is the fallback only when the form
+    has no label for it.
+
+    >>> labels = {"country": {"DE": {"de": "Deutschland", "en": "Germany"}}}
+    >>> level_label("country", "DE", "en", labels), level_label("country", "DE", "fr", labels)
+    ('Germany', 'Deutschland')
+    >>> level_label("country", "XX", "de", labels), level_label("country", "DE", "de")
+    ('XX', 'DE')
+    """
     if value == "all":
         return label("all", lang)
-    from digifit.demo.questionnaire.build import CHOICES
+    found = ((labels or {}).get(column) or {}).get(value) or {}
+    return found.get(lang) or next((text for text in found.values() if text), None) or value
 
-    index = {"de": 0, "en": 1, "fr": 2}[lang]
-    for name, labels, _extra in CHOICES.get(column, []):
-        if name == value:
-            return labels[index]
-    return value
+
+def _ordered(labels: Mapping[str, str], default: str | None) -> dict[str, str]:
+    out = {default: labels[default]} if default and labels.get(default) else {}
+    out.update((lang, text) for lang, text in labels.items() if text and lang not in out)
+    return out
+
+
+def labels_from_schema(schema: Mapping[str, Any], columns: tuple[str, ...] = LEVEL_COLUMNS) -> dict:
+    """The level labels of ``columns`` from a stored questionnaire version's schema (``QuestionnaireVersion.schema``:
+    its ``fields`` name their choice list, ``choices`` hold each choice's labels per language).
+
+    >>> schema = {"default_language": "de", "fields": [{"name": "country", "list_name": "c"}],
+    ...           "choices": {"c": [{"name": "DE", "labels": {"en": "Germany", "de": "Deutschland"}}]}}
+    >>> labels_from_schema(schema)
+    {'country': {'DE': {'de': 'Deutschland', 'en': 'Germany'}}}
+    """
+    lists = {f.get("name"): f.get("list_name") for f in schema.get("fields", ()) if f.get("list_name")}
+    default = schema.get("default_language")
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    for column in columns:
+        choices = schema.get("choices", {}).get(lists.get(column) or "", ())
+        levels = {str(c["name"]): _ordered(c.get("labels") or {}, default) for c in choices}
+        if levels:
+            out[column] = levels
+    return out
+
+
+def labels_from_form(questionnaire: Any, columns: tuple[str, ...] = LEVEL_COLUMNS) -> dict:
+    """The level labels of ``columns`` from a loaded XLSForm (:class:`digifit.forms.Questionnaire`)."""
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    for column in columns:
+        try:
+            list_name = questionnaire.field(column).list_name
+        except KeyError:
+            continue
+        levels = {
+            str(c.name): _ordered(c.label, questionnaire.default_language)
+            for c in questionnaire.choices.get(list_name or "", ())
+        }
+        if levels:
+            out[column] = levels
+    return out
 
 
 def _missing(x: Any) -> bool:

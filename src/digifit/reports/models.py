@@ -39,6 +39,10 @@ class ReportJob(models.Model):
     file = models.CharField(max_length=500, blank=True, help_text=_("path of the made report under DIGIFIT_DATA_DIR"))
     error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    margins = models.ForeignKey(
+        "survey.WaveMargins", null=True, blank=True, on_delete=models.SET_NULL, related_name="report_jobs",
+        help_text=_("the margins version the report was weighted to"),
+    )  # fmt: skip
     attempts = models.PositiveSmallIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -78,7 +78,7 @@ def context(report: HeadlineReport, lang: str, *, mode: str = "screen") -> dict[
     tables = report_tables(report, lang)
     key_figures = [
         {
-            "label": level_label("country", ln.key, lang),
+            "label": level_label("country", ln.key, lang, report.labels),
             "share": fmt_pct(ln.estimate.estimate, lang),
             "ci": fmt_ci(ln.estimate.ci_low, ln.estimate.ci_high, lang),
         }

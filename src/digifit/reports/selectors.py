@@ -5,7 +5,11 @@ same derived indicators, the same design (strata = country, clusters = business,
 margins), the same reliability rule (:func:`~digifit.reports.headline.reliability`) and the same difference
 for "online before the crisis vs not" (:func:`~digifit.reports.headline.difference`). Nothing here computes a
 statistic; results are cached per process by the snapshot files they read (a new submission makes a new
-snapshot, so a new cache key).
+snapshot, so a new cache key) and the margins version they are weighted to.
+
+The margins are the newest uploaded version (:class:`~digifit.survey.models.WaveMargins`) of the newest chosen wave;
+without one the reads raise :class:`NoMargins`, which the pages turn into a message to upload them. Level labels
+come from the questionnaire versions the wave's responses answered (:func:`level_labels_get`).
 """
 
 from __future__ import annotations
@@ -15,8 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digifit.reports import headline as hl
+from digifit.reports.locale import labels_from_schema
 from digifit.reports.models import ReportJob
 from digifit.stats import Estimate
+from digifit.survey.models import WaveMargins
+from digifit.survey.selectors import margins_cells
+from digifit.survey.selectors import margins_description as margins_description  # the wave's margins, re-exported
+from digifit.survey.selectors import margins_latest as margins_latest
+from digifit.survey.selectors import margins_list as margins_list
+from digifit.survey.selectors import margins_of as margins_of
 
 #: indicator → 0/1 column of the report library's prepared table
 INDICATORS: dict[str, str] = {
@@ -54,9 +65,48 @@ class Analysis:
     collapsed: tuple = ()  # weighting: empty margin levels merged into neighbours (digifit.stats.Collapse)
 
 
+class NoMargins(hl.ReportError):
+    """None of the chosen waves has population margins yet (the analyst uploads them on the margins page)."""
+
+
+def _margins_required(waves) -> WaveMargins:
+    found = margins_latest(waves=waves)
+    if found is None:
+        raise NoMargins(f"no population margins for wave(s) {', '.join(w.name for w in waves)}.")
+    return found
+
+
+def level_labels_get(*, waves) -> dict:
+    """The level labels (country, sector, size) of the questionnaire versions the waves' responses answered.
+
+    The version answered most recently wins where versions differ; a wave without responses uses its
+    questionnaire's newest version.
+    """
+    from django.db.models import Max
+
+    from digifit.survey.models import QuestionnaireVersion
+
+    ids = [w.pk for w in waves]
+    versions = list(
+        QuestionnaireVersion.objects.filter(submissions__wave_id__in=ids, submissions__status="complete")
+        .annotate(last=Max("submissions__id"))
+        .order_by("last")
+        .only("schema")
+    )
+    if not versions:
+        versions = list(
+            QuestionnaireVersion.objects.filter(questionnaire__waves__id__in=ids).order_by("created_at", "id")
+        )
+    out: dict = {}
+    for version in versions:
+        for column, levels in labels_from_schema(version.schema or {}).items():
+            out.setdefault(column, {}).update(levels)
+    return out
+
+
 def wave_snapshots(waves) -> list[Path]:
     """The Parquet snapshots of the waves (written when missing or stale)."""
-    from digifit.reports.services import wave_snapshot_ensure
+    from digifit.reports.snapshots import wave_snapshot_ensure
 
     return [wave_snapshot_ensure(wave=w)[0] for w in waves]
 
@@ -76,11 +126,11 @@ def _sort_key(column: str, value: str, sector_order: list[str]):
     return (0, value)
 
 
-def _design_of(paths: tuple[str, ...]):
+def _design_of(paths: tuple[str, ...], margins_id: int):
     """The report library's raked design on the given snapshots (one DuckDB connection)."""
     import duckdb
 
-    margins = hl.read_margins(hl.default_margins_dir())
+    margins = margins_cells(margins_id)
     con = duckdb.connect()
     rel = con.read_parquet(list(paths), union_by_name=True)
     _full, table = hl._prepare(rel, margins, con)
@@ -99,11 +149,13 @@ def _design_of(paths: tuple[str, ...]):
 
 
 @functools.lru_cache(maxsize=64)
-def _analysis(paths: tuple[str, ...], indicator: str, by: tuple[str, ...], compare: bool, level: float) -> Analysis:
+def _analysis(
+    paths: tuple[str, ...], margins_id: int, indicator: str, by: tuple[str, ...], compare: bool, level: float
+) -> Analysis:
     from digifit import stats
 
     column = INDICATORS[indicator]
-    design, n_rows, note, sector_order = _design_of(paths)
+    design, n_rows, note, sector_order = _design_of(paths, margins_id)
     kw = {"level": level, "ci_method": "logit", "na_rm": True}
     by_list = list(by)
     rows = []
@@ -136,6 +188,8 @@ def analysis_get(*, waves, indicator: str, by: tuple[str, ...] = ("country",), c
 
     Raises
     ------
+    NoMargins
+        None of the waves has population margins.
     ReportError
         No wave, an unknown indicator or breakdown, more than two breakdowns, or no usable responses.
     """
@@ -151,9 +205,10 @@ def analysis_get(*, waves, indicator: str, by: tuple[str, ...] = ("country",), c
     if len(by) > 2:
         raise hl.ReportError(f"at most two breakdowns; got {len(by)}.")
     names = tuple(w.name for w in waves)
+    margins_id = _margins_required(waves).pk
     paths = [str(p) for p in wave_snapshots(waves)]
     if "wave" not in by:
-        a = _analysis(tuple(paths), indicator, by, True, 0.95)
+        a = _analysis(tuple(paths), margins_id, indicator, by, True, 0.95)
         return Analysis(a.indicator, a.by, names, a.rows, a.overall, a.comparison, a.n_rows, a.design_note, a.collapsed)
     # the trend: each wave raked on its own
     other = tuple(b for b in by if b != "wave")
@@ -162,7 +217,8 @@ def analysis_get(*, waves, indicator: str, by: tuple[str, ...] = ("country",), c
     note = ""
     collapsed: list = []
     for w, p in sorted(zip(waves, paths, strict=True), key=lambda wp: _sort_key("wave", wp[0].name, [])):
-        a = _analysis((p,), indicator, other, False, 0.95)
+        own = margins_latest(waves=[w])  # each wave raked on its own: to its own margins where it has them
+        a = _analysis((p,), own.pk if own is not None else margins_id, indicator, other, False, 0.95)
         n_rows += a.n_rows
         collapsed.extend(a.collapsed)
         note = a.design_note + ", each wave raked on its own"
@@ -170,35 +226,44 @@ def analysis_get(*, waves, indicator: str, by: tuple[str, ...] = ("country",), c
         for r in cells:
             domain = tuple((c, w.name) if c == "wave" else (c, dict(r.domain)[c]) for c in by)
             rows.append(AnalysisRow(domain, r.estimate, r.status))
-    pooled = _analysis(tuple(paths), indicator, (), True, 0.95)
+    pooled = _analysis(tuple(paths), margins_id, indicator, (), True, 0.95)
     return Analysis(
         indicator, by, names, tuple(rows), pooled.overall, pooled.comparison, n_rows, note, tuple(collapsed)
     )
 
 
 @functools.lru_cache(maxsize=16)
-def _headline(path: str) -> hl.HeadlineReport:
-    return hl.headline_report(path)
+def _headline(paths: tuple[str, ...], margins_id: int, source: str, labels_json: str) -> hl.HeadlineReport:
+    import json
 
-
-@functools.lru_cache(maxsize=16)
-def _headline_pooled(paths: tuple[str, ...]) -> hl.HeadlineReport:
     import duckdb
 
+    margins = margins_cells(margins_id)
+    kw = {"margins": margins, "margins_source": source, "labels": json.loads(labels_json)}
+    if len(paths) == 1:
+        return hl.headline_report(paths[0], **kw)
     con = duckdb.connect()
-    return hl.headline_report(con.read_parquet(list(paths), union_by_name=True), con=con)
+    return hl.headline_report(con.read_parquet(list(paths), union_by_name=True), con=con, **kw)
 
 
 def headline_get(*, wave=None, waves=None) -> hl.HeadlineReport:
     """The headline report of ``wave``, or of ``waves`` pooled (the library's
     :func:`~digifit.reports.headline.headline_report` on their snapshots read together: the same design, a
-    business answering several waves one cluster).
+    business answering several waves one cluster), weighted to the newest margins (:func:`margins_latest`) and
+    labelled as the waves' questionnaire versions label the levels.
+
+    Raises
+    ------
+    NoMargins
+        None of the waves has population margins.
     """
+    import json
+
     chosen = list(waves) if waves else [wave]
-    paths = sorted(str(p) for p in wave_snapshots(chosen))
-    if len(paths) == 1:
-        return _headline(paths[0])
-    return _headline_pooled(tuple(paths))
+    margins = _margins_required(chosen)
+    paths = tuple(sorted(str(p) for p in wave_snapshots(chosen)))
+    labels = json.dumps(level_labels_get(waves=chosen), sort_keys=True)
+    return _headline(paths, margins.pk, margins_description(margins), labels)
 
 
 def analysis_waves():

@@ -1,4 +1,5 @@
-"""Writes of the reports' web part: wave snapshots for analysis, report jobs and their background run.
+"""Writes of the reports' web part: wave snapshots for analysis, population margins per wave, report jobs and
+their background run (the margins are the survey wave's: :func:`digifit.survey.services.margins_upload`).
 
 Names follow ``<entity>_<action>``; arguments are keyword-only. No statistics here: the numbers come from
 :func:`digifit.reports.headline.headline_report` (which calls :mod:`digifit.stats`), the files from its renderers.
@@ -8,17 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max
 from django.dispatch import Signal
 from django.utils import timezone
 
 from digifit.errors import DigifitError
 from digifit.reports.models import ReportJob
+from digifit.reports.snapshots import _data_dir, wave_snapshot_ensure
+from digifit.survey.services import margins_upload  # the analyst's margins page is in this app
+
+__all__ = [
+    "ReportJobError", "job_queued", "margins_upload", "report_timeout", "reportjob_claim", "reportjob_create",
+    "reportjob_file", "reportjob_requeue_stale", "reportjob_run", "reportjob_task_record", "wave_snapshot_ensure",
+]  # fmt: skip
 
 
 class ReportJobError(ValueError, DigifitError):
@@ -28,50 +34,6 @@ class ReportJobError(ValueError, DigifitError):
 def report_timeout() -> int:
     """Seconds after which a ``running`` job without a heartbeat counts as stale (its worker died)."""
     return int(getattr(settings, "DIGIFIT_REPORT_TIMEOUT", None) or os.environ.get("DIGIFIT_REPORT_TIMEOUT", 900))
-
-
-def _data_dir() -> Path:
-    return Path(getattr(settings, "DATA_DIR", "var"))
-
-
-# ------------------------------------------------------------------------------------------- snapshots
-
-
-def _fingerprint(wave) -> str:
-    from digifit.survey.models import Submission
-
-    agg = Submission.objects.filter(wave=wave, status=Submission.Status.COMPLETE).aggregate(
-        n=Count("id"), last=Max("id"), changed=Max("updated_at")
-    )
-    changed = agg["changed"].strftime("%Y%m%d%H%M%S%f") if agg["changed"] else "0"
-    return f"{agg['n']}-{agg['last'] or 0}-{changed}"
-
-
-def wave_snapshot_ensure(*, wave) -> tuple[Path, bool]:
-    """Return the Parquet snapshot of ``wave``'s complete submissions, writing it when missing or stale.
-
-    The file is ``snapshots/wave-<id>-<fingerprint>/<form_id>-<wave>.parquet`` under ``DIGIFIT_DATA_DIR``; the
-    fingerprint (count, last id, last change of the wave's submissions) makes a new or edited submission write a
-    new snapshot; older ones of the wave are removed. Returns ``(path, written)``.
-    """
-    import shutil
-
-    from digifit.survey import exports
-
-    root = _data_dir() / "snapshots"
-    folder = root / f"wave-{wave.pk}-{_fingerprint(wave)}"
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in f"{wave.questionnaire.form_id}-{wave.name}")
-    path = folder / f"{safe}.parquet"
-    if path.exists():
-        return path, False
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-    exports.snapshot_write(exports.ExportSpec(questionnaire=wave.questionnaire, wave=wave), tmp)
-    tmp.replace(path)
-    for old in root.glob(f"wave-{wave.pk}-*"):
-        if old != folder:
-            shutil.rmtree(old, ignore_errors=True)
-    return path, True
 
 
 # ------------------------------------------------------------------------------------------- report jobs
@@ -100,9 +62,23 @@ def reportjob_create(*, wave, format: str, lang: str, user=None, enqueue: bool =
             _("Not enough responses yet (n = %(n)s). Estimates are shown from %(min)s responses on.")
             % {"n": n, "min": minimum}
         )
+    from digifit.reports.selectors import margins_latest
+
+    margins = margins_latest(waves=[wave])
+    if margins is None:
+        from django.utils.translation import gettext as _
+
+        raise ReportJobError(
+            _("Wave %(wave)s has no population margins yet. Upload them on the margins page first.")
+            % {"wave": wave.name}
+        )
     with transaction.atomic():
         job = ReportJob(
-            wave=wave, format=format, lang=lang, created_by=user if getattr(user, "is_authenticated", False) else None
+            wave=wave,
+            format=format,
+            lang=lang,
+            margins=margins,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
         )
         job.full_clean()
         job.save()
@@ -164,10 +140,22 @@ def reportjob_run(*, job_id: int) -> ReportJob | None:
         _progress(job.pk, 5, "snapshot")
         snapshot, _written = wave_snapshot_ensure(wave=job.wave)
         _progress(job.pk, 25, "estimates")
+        from digifit.reports import selectors
         from digifit.reports.headline import headline_report
 
+        margins = job.margins or selectors.margins_latest(waves=[job.wave])
+        if margins is None:
+            raise selectors.NoMargins(f"wave {job.wave.name!r} has no population margins.")
+        if job.margins_id != margins.pk:
+            ReportJob.objects.filter(pk=job.pk).update(margins=margins)
         # the library reports its steps (fraction 0…1 of the estimates): 25 % … 70 % of the job, and a heartbeat
-        report = headline_report(snapshot, progress=lambda step, f: _progress(job.pk, 25 + int(45 * f), step))
+        report = headline_report(
+            snapshot,
+            margins=selectors.margins_of(margins),
+            margins_source=selectors.margins_description(margins),
+            labels=selectors.level_labels_get(waves=[job.wave]),
+            progress=lambda step, f: _progress(job.pk, 25 + int(45 * f), step),
+        )
         _progress(job.pk, 70, "render")
         folder = _data_dir() / "reports"
         folder.mkdir(parents=True, exist_ok=True)

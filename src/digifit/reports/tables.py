@@ -45,12 +45,12 @@ class ReportTable:
     notes: tuple[str, ...] = field(default=())
 
 
-def _share_row(line: Line, column: str, lang: str) -> Row:
+def _share_row(line: Line, column: str, lang: str, labels=None) -> Row:
     e = line.estimate
     hidden = line.status == "suppressed"
     return Row(
         {
-            "label": level_label(column, line.key, lang),
+            "label": level_label(column, line.key, lang, labels),
             "share": None if hidden else e.estimate,
             "ci": None if hidden else (float(e.ci_low), float(e.ci_high)),
             "n": e.n,
@@ -60,7 +60,7 @@ def _share_row(line: Line, column: str, lang: str) -> Row:
     )
 
 
-def _share_table(key: str, title: str, first: str, column: str, lines, lang: str) -> ReportTable:
+def _share_table(key: str, title: str, first: str, column: str, lines, lang: str, labels=None) -> ReportTable:
     cols = (
         Column("label", label(first, lang), "text"),
         Column("share", label("c_share", lang), "pct"),
@@ -68,13 +68,13 @@ def _share_table(key: str, title: str, first: str, column: str, lines, lang: str
         Column("n", label("c_n", lang), "int"),
         Column("cv", label("c_cv", lang), "pct"),
     )
-    return ReportTable(key, label(title, lang), cols, tuple(_share_row(ln, column, lang) for ln in lines))
+    return ReportTable(key, label(title, lang), cols, tuple(_share_row(ln, column, lang, labels) for ln in lines))
 
 
 def report_tables(report: HeadlineReport, lang: str) -> list[ReportTable]:
     """Return the report's tables, in order, with titles in ``lang``."""
     tables = [
-        _share_table("headline", "t_headline", "c_country", "country", report.headline, lang),
+        _share_table("headline", "t_headline", "c_country", "country", report.headline, lang, report.labels),
     ]
     cols = (
         Column("label", label("c_indicator", lang), "text"),
@@ -102,8 +102,8 @@ def report_tables(report: HeadlineReport, lang: str) -> list[ReportTable]:
                 status = line.status
         rows.append(Row(values, status))
     tables.append(ReportTable("online", label("t_online", lang), cols, tuple(rows)))
-    tables.append(_share_table("by_sector", "t_sector", "c_sector", "sector", report.by_sector, lang))
-    tables.append(_share_table("by_size", "t_size", "c_size", "size", report.by_size, lang))
+    tables.append(_share_table("by_sector", "t_sector", "c_sector", "sector", report.by_sector, lang, report.labels))
+    tables.append(_share_table("by_size", "t_size", "c_size", "size", report.by_size, lang, report.labels))
     cols = (
         Column("label", label("c_country", lang), "text"),
         Column("unweighted", label("c_unweighted", lang), "pct"),
@@ -119,7 +119,7 @@ def report_tables(report: HeadlineReport, lang: str) -> list[ReportTable]:
         rows.append(
             Row(
                 {
-                    "label": level_label("country", line.key, lang),
+                    "label": level_label("country", line.key, lang, report.labels),
                     "unweighted": None if hidden else u.estimate,
                     "unweighted_ci": None if hidden else (float(u.ci_low), float(u.ci_high)),
                     "weighted": None if hidden else w.estimate,
@@ -142,7 +142,7 @@ def report_tables(report: HeadlineReport, lang: str) -> list[ReportTable]:
     rows = [
         Row(
             {
-                "label": level_label("country", s.country, lang),
+                "label": level_label("country", s.country, lang, report.labels),
                 "responses": s.n,
                 "businesses": s.businesses,
                 "panel": s.panel_rows,
@@ -163,13 +163,15 @@ def report_tables(report: HeadlineReport, lang: str) -> list[ReportTable]:
     sizes.sort(key=lambda z: order.index(z) if z in order else len(order))
     cols = (
         Column("label", label("c_country", lang), "text"),
-        *(Column(z, level_label("size", z, lang), "int") for z in sizes),
+        *(Column(z, level_label("size", z, lang, report.labels), "int") for z in sizes),
     )
-    rows = [Row({"label": level_label("country", c, lang), **values}) for c, values in by_country.items()]
+    rows = [
+        Row({"label": level_label("country", c, lang, report.labels), **values}) for c, values in by_country.items()
+    ]
     tables.append(ReportTable("margins_country_size", label("t_margins_cs", lang), cols, tuple(rows)))
     cols = (Column("label", label("c_sector", lang), "text"), Column("population", label("c_population", lang), "int"))
     rows = [
-        Row({"label": level_label("sector", sector, lang), "population": value})
+        Row({"label": level_label("sector", sector, lang, report.labels), "population": value})
         for sector, value in report.margins["sector"].items()
     ]
     tables.append(ReportTable("margins_sector", label("t_margins_sector", lang), cols, tuple(rows)))
@@ -178,10 +180,7 @@ def report_tables(report: HeadlineReport, lang: str) -> list[ReportTable]:
 
 def report_notes(report: HeadlineReport, lang: str) -> list[str]:
     """Return the footnotes: marks, what a CI means, weighting, variance, the difference, the data."""
-    from digifit.reports.headline import default_margins_dir
-
-    bundled = str(default_margins_dir()) == report.margins_dir
-    margins = label("margins_bundled", lang) if bundled else report.margins_dir
+    margins = report.margins_source or report.margins_dir
     max_cv = f"{report.max_cv:.0%}".replace("%", " %" if lang == "de" else "%")
     notes = [
         label("note_suppressed", lang, min_n=report.min_n),
@@ -194,6 +193,4 @@ def report_notes(report: HeadlineReport, lang: str) -> list[str]:
     ]
     if report.sector_scaled:
         notes.append(label("note_sector_scaled", lang))
-    if bundled:
-        notes.append(label("note_demo", lang))
     return notes

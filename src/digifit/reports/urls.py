@@ -8,6 +8,7 @@ urlpatterns = [
     path("start", views.report_start, name="start"),
     path("<int:job_id>/status", views.report_status, name="status"),
     path("<int:job_id>/download", views.report_download, name="download"),
+    path("margins/", views.margins, name="margins"),
 ]
 
 analysis_patterns = (

@@ -1,14 +1,17 @@
-"""The reports' pages: the dashboard, the analysis page (HTMX + Vega-Lite) and report jobs. Views stay thin:
+"""The reports' pages: the dashboard, the analysis page (HTMX + Vega-Lite), report jobs and the population margins
+per wave (upload). Views stay thin:
 numbers come from :mod:`digifit.reports.selectors` (the report library, hence :mod:`digifit.stats`); the views
 only choose labels and formats.
 """
 
 from __future__ import annotations
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -71,6 +74,9 @@ def _error_message(exc: Exception) -> str:
     """A translated message that says what to do; the library's exception text never reaches the page."""
     from digifit.errors import CalibrationError, DesignError, EstimationError
 
+    if isinstance(exc, selectors.NoMargins):
+        return _("No population margins for this wave yet, so the responses cannot be weighted. An analyst "
+                 "uploads them on the margins page.")  # fmt: skip
     if isinstance(exc, CalibrationError):
         return _("The responses cannot be weighted to the population margins yet. Wait for more responses or "
                  "check the margins files.")  # fmt: skip
@@ -79,11 +85,11 @@ def _error_message(exc: Exception) -> str:
     return _("The analysis could not be computed. Choose other waves or ask an administrator to check the data.")
 
 
-def _collapse_notes(collapsed, lang: str) -> list[str]:
+def _collapse_notes(collapsed, lang: str, labels=None) -> list[str]:
     """The weighting notes under a table, in the UI language, built from :class:`digifit.stats.Collapse`."""
 
     def label(margin, key) -> str:
-        return " / ".join(rl.level_label(c, str(v), lang) for c, v in zip(margin, key))
+        return " / ".join(rl.level_label(c, str(v), lang, labels) for c, v in zip(margin, key))
 
     out = []
     for note in collapsed:
@@ -101,8 +107,8 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/web/no_access.html", status=403)
 
 
-def _level(column: str, value: str, lang: str) -> str:
-    return value if column == "wave" else rl.level_label(column, value, lang)
+def _level(column: str, value: str, lang: str, labels=None) -> str:
+    return value if column == "wave" else rl.level_label(column, value, lang, labels)
 
 
 def _row(estimate, status: str, lang: str, label: str) -> dict:
@@ -118,7 +124,7 @@ def _row(estimate, status: str, lang: str, label: str) -> dict:
     }
 
 
-def _chart_spec(analysis, lang: str) -> dict:
+def _chart_spec(analysis, lang: str, labels=None) -> dict:
     """A Vega-Lite spec of the shown (not suppressed) cells: bars with CI whiskers, or a line for the trend."""
     by = analysis.by
     values = []
@@ -128,8 +134,8 @@ def _chart_spec(analysis, lang: str) -> dict:
         d = dict(r.domain)
         values.append(
             {
-                "x": _level(by[0], d[by[0]], lang) if by else "",
-                "g": _level(by[1], d[by[1]], lang) if len(by) > 1 else "",
+                "x": _level(by[0], d[by[0]], lang, labels) if by else "",
+                "g": _level(by[1], d[by[1]], lang, labels) if len(by) > 1 else "",
                 "estimate": r.estimate.estimate,
                 "low": r.estimate.ci_low,
                 "high": r.estimate.ci_high,
@@ -140,7 +146,9 @@ def _chart_spec(analysis, lang: str) -> dict:
     order = list(dict.fromkeys(v["x"] for v in values))
     # the second breakdown in the rows' order (sizes small to large, sectors as the margins), not alphabetical
     g_order = (
-        list(dict.fromkeys(_level(by[1], dict(r.domain)[by[1]], lang) for r in analysis.rows)) if len(by) > 1 else []
+        list(dict.fromkeys(_level(by[1], dict(r.domain)[by[1]], lang, labels) for r in analysis.rows))
+        if len(by) > 1
+        else []
     )
     title_y = INDICATOR_LABELS[lang][analysis.indicator] + (" (95 %-KI)" if lang == "de" else " (95% CI)")
     x = {"field": "x", "type": "ordinal", "sort": order, "title": BREAKDOWN_LABELS[lang][by[0]] if by else None}
@@ -220,10 +228,12 @@ def _analysis_context(request: HttpRequest) -> dict:
         a = selectors.analysis_get(waves=chosen, indicator=indicator, by=by)
     except DigifitError as exc:
         ctx["error"] = _error_message(exc)
+        ctx["no_margins"] = isinstance(exc, selectors.NoMargins)
         return ctx
+    labels = selectors.level_labels_get(waves=chosen)
     rows = []
     for r in a.rows:
-        label = " · ".join(_level(c, v, lang) for c, v in r.domain)
+        label = " · ".join(_level(c, v, lang, labels) for c, v in r.domain)
         rows.append(_row(r.estimate, r.status, lang, label))
     comparison = None
     if a.comparison is not None:
@@ -245,10 +255,10 @@ def _analysis_context(request: HttpRequest) -> dict:
         rows=rows,
         overall=_row(a.overall.estimate, a.overall.status, lang, _("All")),
         comparison=comparison,
-        chart=_chart_spec(a, lang),
+        chart=_chart_spec(a, lang, labels),
         n_rows=rl.fmt_int(a.n_rows, lang),
         wave_names=", ".join(a.waves),
-        notes=_collapse_notes(a.collapsed, lang),
+        notes=_collapse_notes(a.collapsed, lang, labels),
     )
     return ctx
 
@@ -327,10 +337,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             report = selectors.headline_get(waves=chosen)
         except DigifitError as exc:
             ctx["error"] = _error_message(exc)
+            ctx["no_margins"] = isinstance(exc, selectors.NoMargins)
         else:
             rows = []
             for line in report.weighted_vs_unweighted:
-                r = _row(line.estimate, line.status, lang, rl.level_label("country", line.key, lang))
+                r = _row(line.estimate, line.status, lang, rl.level_label("country", line.key, lang, report.labels))
                 u = line.unweighted
                 r["unweighted"] = rl.fmt_pct(u.estimate, lang) if u is not None else ""
                 r["gap"] = rl.fmt_pp(line.estimate.estimate - u.estimate, lang) if u is not None else ""
@@ -342,7 +353,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 rows=rows,
                 n_rows=rl.fmt_int(report.n_rows, lang),
                 chart=headline_chart(report, lang),
-                notes=_collapse_notes(report.collapsed, lang),
+                notes=_collapse_notes(report.collapsed, lang, report.labels),
+                margins_source=report.margins_source,
             )
     return render(request, "reports/web/dashboard.html", ctx)
 
@@ -382,6 +394,105 @@ def report_start(request: HttpRequest) -> HttpResponse:
     except services.ReportJobError as exc:
         return HttpResponse(str(exc), status=400)
     return redirect("reports:list")
+
+
+# ------------------------------------------------------------------------------------------------ margins
+
+
+class MarginsForm(forms.Form):
+    wave = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Wave"), empty_label=None)
+    file = forms.FileField(label=gettext_lazy("Margins (CSV: the variables and Freq)"))
+    source = forms.CharField(
+        label=gettext_lazy("Source"), max_length=500, required=False,
+        help_text=gettext_lazy("Where the counts come from (shown in the reports' weighting note)."),
+    )  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from digifit.survey.models import Wave
+
+        self.fields["wave"].queryset = Wave.objects.select_related("questionnaire").order_by("-pk")
+
+
+def _margins_message(exc: Exception) -> str:
+    """The translated message of a refused margins file: what is wrong and where (row, column)."""
+    from digifit.uploads import UploadRefused
+
+    if isinstance(exc, UploadRefused):
+        if exc.code == "too_large":
+            return _("The file is larger than %(max_mb)s MB.") % exc.params
+        if exc.code == "too_many_rows":
+            return _("The file has more than %(n)s rows.") % exc.params
+        return _("The file was refused.")
+    texts = {
+        "encoding": _("The file is not UTF-8 text; save it as “CSV UTF-8”."),
+        "empty": _("The file is empty."),
+        "csv": _("The file is not a CSV file."),
+        "no_count": _("Expected exactly one count column, “Freq” or “count”."),
+        "empty_header": _("A column has no name."),
+        "duplicate_column": _("The column appears twice."),
+        "no_variables": _("Expected at least one variable column (such as country, size, sector) next to Freq."),
+        "width": _("This row has a different number of cells than the header."),
+        "count": _("The count is not a number ≥ 0."),
+        "no_level": _("The row gives no level of any variable."),
+        "duplicate_level": _("This level is given twice."),
+        "zero": _("This margin sums to zero."),
+        "missing_margin": _("The margins the reports need are missing: %(margins)s.")
+        % {"margins": exc.params.get("margins", "") if hasattr(exc, "params") else ""},
+    }
+    text = texts.get(getattr(exc, "code", ""), _("The file is not a margins file."))
+    where = []
+    if getattr(exc, "row", None):
+        where.append(_("row %(row)s") % {"row": exc.row})
+    if getattr(exc, "column", None):
+        where.append(_("column “%(column)s”") % {"column": exc.column})
+    return f"{', '.join(where)}: {text}" if where else text
+
+
+@login_required
+def margins(request: HttpRequest) -> HttpResponse:
+    """The population margins per wave: the versions stored, and an upload form for analysts."""
+    if not _can_view(request.user):
+        return _forbidden(request)
+    can_upload = request.user.has_perm(START)
+    form = MarginsForm(initial={"wave": request.GET.get("wave")} if request.GET.get("wave") else None)
+    status = 200
+    if request.method == "POST":
+        if not can_upload:
+            return _forbidden(request)
+        form = MarginsForm(request.POST, request.FILES)
+        if form.is_valid():
+            from digifit.survey.margins import MarginsError
+            from digifit.uploads import UploadLimits, UploadRefused
+
+            upload = form.cleaned_data["file"]
+            wave = form.cleaned_data["wave"]
+            limit = UploadLimits().max_bytes
+            try:
+                if upload.size > limit:  # before reading it: the parser checks the size again
+                    raise UploadRefused("too_large", "The file is larger than {max_mb} MB.", max_mb=limit // 2**20)
+                stored = services.margins_upload(
+                    wave=wave, content=upload.read(), filename=upload.name,
+                    source=form.cleaned_data["source"], user=request.user,
+                )  # fmt: skip
+            except (MarginsError, UploadRefused) as exc:
+                form.add_error("file", _margins_message(exc))
+            else:
+                messages.success(
+                    request,
+                    _("Stored the margins of wave %(wave)s as version %(version)s.")
+                    % {"wave": wave.name, "version": stored.version},
+                )
+                return redirect("reports:margins")
+        status = 400
+    from digifit.survey.models import Wave
+
+    waves = [
+        {"wave": w, "versions": selectors.margins_list(wave=w)}
+        for w in Wave.objects.select_related("questionnaire").order_by("-pk")
+    ]
+    ctx = {"form": form, "waves": waves, "can_upload": can_upload}
+    return render(request, "reports/web/margins.html", ctx, status=status)
 
 
 @login_required

@@ -633,7 +633,3 @@ api.add_router("/submissions", submissions)
 from digifit.survey.webhooks_api import router as webhooks_router  # noqa: E402 (a router of its own module)
 
 api.add_router("/webhooks", webhooks_router)
-
-from digifit.assessment.api import router as checks_router  # noqa: E402 (the Digital-Check's own module)
-
-api.add_router("/checks", checks_router)

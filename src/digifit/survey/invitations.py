@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
@@ -26,7 +27,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from digifit.survey.models import Invitation, ReminderSchedule, Wave
+from digifit.survey.models import Invitation, ReminderSchedule, Wave, invitation_token_digest
 
 logger = logging.getLogger("digifit.survey.invitations")
 
@@ -68,7 +69,7 @@ def _clear_token(invitation: Invitation, token: str | None) -> str:
     if not token:
         raise ValueError(
             f"invitation {invitation.pk}: its token is stored as a digest only; pass the clear token "
-            "(from the creation) or renew it with services.invitation_token_renew"
+            "(from the creation) or renew it with invitation_token_renew"
         )
     return token
 
@@ -102,6 +103,19 @@ def invitation_message(invitation: Invitation, *, reminder: int = 0, token: str 
     return subject, text, html
 
 
+def invitation_token_renew(*, invitation: Invitation) -> str:
+    """Give ``invitation`` a new token and return it in clear (its digest replaces the stored one).
+
+    The invitation e-mail needs the clear token, which is not stored: sending makes a new one (the link of the
+    creation answer, if any, then stops working) unless the caller still holds the object from the creation.
+    """
+    token = secrets.token_urlsafe(24)
+    invitation.token_digest = invitation_token_digest(token)
+    Invitation.objects.filter(pk=invitation.pk).update(token_digest=invitation.token_digest)
+    invitation.token = token
+    return token
+
+
 def invitations_send(
     *, wave: Wave, invitations: Iterable[Invitation] | None = None, now: dt.datetime | None = None
 ) -> int:
@@ -112,8 +126,6 @@ def invitations_send(
     mailed with its token; any other gets a new token now (its digest is stored in the same transaction as the
     e-mails), so the link is made and mailed in one step.
     """
-    from digifit.survey.services import invitation_token_renew
-
     outbox = _outbox()
     now = now or timezone.now()
     days = reminder_days(wave)

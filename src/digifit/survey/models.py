@@ -1,4 +1,5 @@
-"""Survey data: questionnaires and their versions, waves, invitations, submissions and their edits.
+"""Survey data: questionnaires and their versions, waves (with their population margins), invitations,
+submissions and their edits.
 
 Models hold data and constraints only; writes go through :mod:`digifit.survey.services`, reads through
 :mod:`digifit.survey.selectors`.
@@ -278,3 +279,52 @@ class ReminderSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.wave}: {self.offsets_days}"
+
+
+class WaveMargins(models.Model):
+    """One uploaded version of a wave's population margins (what the wave's responses are raked to).
+
+    A new upload is a new version (``version`` counts up per wave); the reports and the Digital-Check's peer
+    benchmark use the newest, and a report job records which (``reports.ReportJob.margins``). The cells are
+    :class:`Margin` rows; the uploaded file is kept as it came (:mod:`digifit.survey.margins` reads it).
+    """
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="margins_versions")
+    version = models.PositiveIntegerField(_("version"))
+    source = models.CharField(
+        _("source"), max_length=500, blank=True, help_text=_("where the counts come from, e.g. a statistics table")
+    )
+    filename = models.CharField(max_length=255, blank=True)
+    csv = models.TextField(help_text=_("the uploaded CSV file"))
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        verbose_name = _("population margins")
+        verbose_name_plural = _("population margins")
+        ordering = ("wave", "-version")
+        constraints = [models.UniqueConstraint(fields=["wave", "version"], name="survey_margins_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.wave} · margins v{self.version}"
+
+
+class Margin(models.Model):
+    """One cell of a margin: the level of its variables (``country,size`` = ``DE,micro``) and its count."""
+
+    margins = models.ForeignKey(WaveMargins, on_delete=models.CASCADE, related_name="cells")
+    variables = models.CharField(_("variables"), max_length=200, help_text=_("comma-separated, e.g. country,size"))
+    level = models.CharField(_("level"), max_length=500, help_text=_("comma-separated, e.g. DE,micro"))
+    count = models.FloatField(_("population count"))
+
+    class Meta:
+        verbose_name = _("margin cell")
+        verbose_name_plural = _("margin cells")
+        ordering = ("margins", "id")
+        constraints = [
+            models.UniqueConstraint(fields=["margins", "variables", "level"], name="survey_margin_cell_unique"),
+            models.CheckConstraint(condition=models.Q(count__gte=0), name="survey_margin_count_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variables}={self.level}: {self.count:g}"

@@ -14,6 +14,7 @@ from digifit.survey.models import (
     QuestionnaireVersion,
     Submission,
     Wave,
+    WaveMargins,
     invitation_token_digest,
 )
 
@@ -142,3 +143,43 @@ def submission_get(*, instance_id: Any) -> Submission | None:
         .filter(instance_id=uid)
         .first()
     )
+
+
+# ------------------------------------------------------------------------------------------- margins
+
+
+def margins_latest(*, waves) -> WaveMargins | None:
+    """The newest margins version of the newest of ``waves`` that has margins, or None."""
+    ids = [w.pk for w in waves]
+    return (
+        WaveMargins.objects.select_related("wave", "uploaded_by")
+        .filter(wave_id__in=ids)
+        .order_by("-wave__opens_at", "-wave_id", "-version")
+        .first()
+    )
+
+
+def margins_list(*, wave) -> list[WaveMargins]:
+    """All margins versions of ``wave``, newest first."""
+    return list(WaveMargins.objects.filter(wave=wave).select_related("uploaded_by").order_by("-version"))
+
+
+def margins_cells(margins_id: int) -> dict:
+    """The cells of the margins version ``margins_id`` (see :func:`margins_of`)."""
+    out: dict[tuple[str, ...], dict[tuple[str, ...], float]] = {}
+    rows = WaveMargins.objects.get(pk=margins_id).cells.order_by("id").values_list("variables", "level", "count")
+    for variables, level, count in rows:
+        out.setdefault(tuple(variables.split(",")), {})[tuple(level.split(","))] = float(count)
+    return out
+
+
+def margins_of(margins: WaveMargins) -> dict:
+    """The cells of a margins version as ``{("country", "size"): {("DE", "micro"): count, …}, …}``."""
+    return {k: dict(v) for k, v in margins_cells(margins.pk).items()}
+
+
+def margins_description(margins: WaveMargins) -> str:
+    """What the weighting note says about the margins: the analyst's source, the wave, the version and date."""
+    when = margins.uploaded_at.date().isoformat() if margins.uploaded_at else ""
+    where = f"{margins.wave.name}, v{margins.version}" + (f", {when}" if when else "")
+    return f"{margins.source} ({where})" if margins.source else where

@@ -18,17 +18,21 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from digifit.survey import formdef
 from digifit.survey.errors import Conflict, FieldProblem, NotAllowed, SubmissionRejected, SurveyError
+from digifit.survey.margins import margins_parse
 from digifit.survey.models import (
     Invitation,
+    Margin,
     Questionnaire,
     QuestionnaireVersion,
     Submission,
     SubmissionEdit,
     Wave,
+    WaveMargins,
     invitation_token_digest,
 )
 
@@ -190,17 +194,6 @@ def _invitation_new(*, wave: Wave, panel_id: str, email: str, language: str, whe
     return invitation
 
 
-def invitation_token_renew(*, invitation: Invitation) -> str:
-    """Give ``invitation`` a new token and return it in clear (its digest replaces the stored one).
-
-    The invitation e-mail needs the clear token, which is not stored: sending makes a new one (the link of the
-    creation answer, if any, then stops working) unless the caller still holds the object from the creation.
-    """
-    token = secrets.token_urlsafe(24)
-    invitation.token_digest = invitation_token_digest(token)
-    Invitation.objects.filter(pk=invitation.pk).update(token_digest=invitation.token_digest)
-    invitation.token = token
-    return token
 
 
 @transaction.atomic
@@ -549,12 +542,54 @@ def submission_edit(*, submission: Submission, data: Any, user, reason: str = ""
     return edit
 
 
+# ------------------------------------------------------------------------------------------- margins
+
+
+def margins_upload(*, wave, content: bytes, filename: str = "", source: str = "", user=None) -> WaveMargins:
+    """Store a new version of ``wave``'s population margins from a CSV file (:mod:`digifit.survey.margins`).
+
+    The file is checked whole before anything is stored; the new version is the wave's previous one plus one,
+    and reports made from now on are weighted to it.
+
+    Raises
+    ------
+    MarginsError
+        The file is not a margins CSV (the message names the row and the column).
+    UploadRefused
+        The file is larger than the upload limits.
+    """
+
+    parsed = margins_parse(bytes(content))
+    text = bytes(content).decode("utf-8-sig")
+    with transaction.atomic():
+        # lock the wave's row so that two uploads at once get consecutive versions
+        type(wave).objects.select_for_update().filter(pk=wave.pk).first()
+        last = WaveMargins.objects.filter(wave=wave).aggregate(v=Max("version"))["v"] or 0
+        found = WaveMargins(
+            wave=wave,
+            version=last + 1,
+            source=(source or "").strip()[:500],
+            filename=(filename or "")[:255],
+            csv=text,
+            uploaded_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        found.full_clean()
+        found.save()
+        Margin.objects.bulk_create(
+            Margin(margins=found, variables=",".join(margin), level=",".join(level), count=value)
+            for margin, cells in parsed.items()
+            for level, value in cells.items()
+        )
+    return found
+
+
 __all__ = [
     "Submitted",
     "SurveyError",
     "VersionAdded",
     "invitation_bulk_create",
     "invitation_create",
+    "margins_upload",
     "questionnaire_version_add",
     "submission_draft_save",
     "submission_edit",

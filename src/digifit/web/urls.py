@@ -5,12 +5,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from digifit.assessment.api import router as checks_router
 from digifit.reports import views as reports_views
 from digifit.reports.urls import analysis_patterns
 from digifit.survey.api import api
 from digifit.web.home import home
 
 handler400 = "digifit.web.request_limits.bad_request"  # 413 for a body over a limit, never a bare 400 page
+
+# The Digital-Check's API lives with the assessment app, above the survey in the layers: mounted here, where
+# both are known, not imported by the survey's API module.
+api.add_router("/checks", checks_router)
 
 urlpatterns = [
     path("api/", api.urls),

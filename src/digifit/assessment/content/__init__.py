@@ -7,7 +7,9 @@ as ``Assessment.rules_version``) and ``learning_path.toml`` (dimension → catal
 environment variable of the same name) at a directory with the same three files; the older per-file settings
 ``DIGIFIT_CHECK_FORM`` / ``DIGIFIT_CHECK_RULES`` / ``DIGIFIT_CHECK_LEARNING_PATH`` still override one file each.
 
-Everything that needs the instrument goes through :func:`instrument_paths` / :func:`load_instrument`.
+Everything that needs the instrument's files goes through :func:`instrument_paths`; the whole loaded instrument is
+:func:`digifit.assessment.instrument.load_instrument` (a module of its own: this one is below the scoring and
+learning-path modules, which read their default files from here).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ FORM_FILE = "digital_check.xlsx"
 RULES_FILE = "rules.toml"
 LEARNING_PATH_FILE = "learning_path.toml"
 
-__all__ = ["BUNDLED_DIR", "Instrument", "InstrumentPaths", "instrument_paths", "load_instrument"]
+__all__ = ["BUNDLED_DIR", "InstrumentPaths", "instrument_paths", "load_form"]
 
 
 @dataclass(frozen=True)
@@ -32,17 +34,6 @@ class InstrumentPaths:
     form: Path
     rules: Path
     learning_path: Path
-
-
-@dataclass(frozen=True)
-class Instrument:
-    """A loaded instrument: the form, the scoring rules and the learning-path rules."""
-
-    version: str
-    form: object  # digifit.forms.Questionnaire
-    rules: object  # digifit.assessment.scoring.Rules
-    path_rules: object  # digifit.assessment.learning_path.PathRules
-    paths: InstrumentPaths
 
 
 def _setting(name: str) -> str | None:
@@ -78,23 +69,3 @@ def load_form(path: str | Path | None = None):
     from digifit.forms import load_xlsform
 
     return load_xlsform(Path(path) if path is not None else instrument_paths().form)
-
-
-def load_instrument(directory: str | Path | None = None) -> Instrument:
-    """Load the whole instrument (form, scoring rules, learning-path rules).
-
-    >>> load_instrument(BUNDLED_DIR).version == load_instrument(BUNDLED_DIR).rules.version
-    True
-    """
-    from digifit.assessment.learning_path import load_path_rules
-    from digifit.assessment.scoring import load_rules
-
-    paths = instrument_paths(directory)
-    rules = load_rules(paths.rules)
-    return Instrument(
-        version=rules.version,
-        form=load_form(paths.form),
-        rules=rules,
-        path_rules=load_path_rules(paths.learning_path),
-        paths=paths,
-    )
