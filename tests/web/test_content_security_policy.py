@@ -35,6 +35,12 @@ NOT_PAGES = {
     "survey:wave_status": "POST only (HTMX)",
     "survey:respond_open_relevance": "POST only (JSON)",
     "survey:respond_relevance": "POST only (JSON)",
+    "programme:me_confirm": "POST action (sends the confirmation e-mail again)",
+    "programme:check_claim": "POST action (claims a Digital-Check result)",
+    "programme:attendance_all_present": "POST only",
+    # NOT CHECKED here yet: pages behind a signed e-mail token (their templates have no inline script or style)
+    "programme:signup_confirm": "page behind a signed e-mail token (not checked here)",
+    "programme:check_claim_link": "page behind a signed e-mail token (not checked here)",
 }
 EXCLUDED_PREFIXES = ("api/", "openrosa/", "i18n/")  # JSON/XML for machines; the admin is Django's own
 
@@ -106,9 +112,12 @@ def world(settings, tmp_path):
     wave.status, wave.opens_at, wave.closes_at = Wave.Status.OPEN, None, None
     wave.save(update_fields=["status", "opens_at", "closes_at"])
     invitation = services.invitation_create(wave=wave, panel_id="P-CSP", email="csp@example.org", language="de")
+    from django.utils import timezone
+
     from digifit.assessment.models import Assessment
 
-    registration = Registration.objects.select_related("session").first()
+    # a cancellation link expires when its session starts: one of a future session
+    registration = Registration.objects.filter(session__start__gt=timezone.now()).first()
     session = Session.objects.first()
     return {
         "survey:questionnaire": {"form_id": version.questionnaire.form_id},
@@ -150,6 +159,8 @@ PAGES = {
     "programme:session": None,
     "programme:registration_cancel": None,
     "programme:signup": None,
+    "programme:signup_sent": None,
+    "home": "manager",
     "programme:me": "betrieb",
     "programme:coach": "coach",
     "programme:coach_session": "coach",
