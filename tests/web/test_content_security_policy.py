@@ -153,6 +153,7 @@ PAGES = {
     "analysis:page": "analyst",
     "analysis:results": "analyst",
     "reports:list": "analyst",
+    "reports:margins": "analyst",
     "programme:catalogue": None,
     "programme:training": None,
     "programme:series": None,
