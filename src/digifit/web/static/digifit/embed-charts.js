@@ -33,7 +33,9 @@
     var source = document.getElementById(el.getAttribute("data-chart-spec"));
     if (!source || !window.vegaEmbed) { return; }
     var lang = (document.documentElement.lang || "de").slice(0, 2);
-    var options = { actions: false, renderer: "svg", formatLocale: FORMAT[lang] || FORMAT.en };
+    // no injected stylesheet, no tooltip style: the Content-Security-Policy allows no inline style
+    var options = { actions: false, renderer: "svg", defaultStyle: false, tooltip: false,
+      formatLocale: FORMAT[lang] || FORMAT.en };
     if (TIME[lang]) { options.timeFormatLocale = TIME[lang]; }
     if (window.vega && window.vega.expressionInterpreter) {
       options.ast = true;
