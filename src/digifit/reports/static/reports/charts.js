@@ -22,6 +22,10 @@
     var spec = JSON.parse(source.textContent);
     var options = {actions: false, renderer: "svg", ast: true, defaultStyle: false, tooltip: false};
     if (window.vega && window.vega.expressionInterpreter) options.expr = window.vega.expressionInterpreter;
+    if (window.digifitChartLocale) {  // numbers and dates as the page's language writes them (33,1 % in German)
+      var locale = window.digifitChartLocale((document.documentElement.lang || "de").slice(0, 2));
+      Object.keys(locale).forEach(function (k) { options[k] = locale[k]; });
+    }
     window.vegaEmbed(el, spec, options)
       .then(function () { el.dataset.rendered = "1"; })
       .catch(function (e) { el.textContent = String(e); });

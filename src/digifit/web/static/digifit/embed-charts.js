@@ -29,6 +29,13 @@
     }
   };
 
+  /* The number and date formats of a page language, for every chart loader of the site (reports/charts.js too). */
+  window.digifitChartLocale = function (lang) {
+    var locale = { formatLocale: FORMAT[lang] || FORMAT.en };
+    if (TIME[lang]) { locale.timeFormatLocale = TIME[lang]; }
+    return locale;
+  };
+
   function render(el) {
     var source = document.getElementById(el.getAttribute("data-chart-spec"));
     if (!source || !window.vegaEmbed) { return; }
