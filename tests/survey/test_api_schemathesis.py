@@ -11,7 +11,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi import checks as openapi_checks
 
-from digifit.survey.api import api
+from digifit.web.urls import api  # the API as mounted: every app's routers (the checks router is added there)
 from digifit.web.wsgi import application
 
 EXAMPLES = 50
