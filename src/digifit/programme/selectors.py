@@ -13,6 +13,7 @@ here. Without the assessment app nobody has completed the check, so nobody count
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,6 +21,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from digifit.programme import reach
 from digifit.programme.models import (
@@ -239,15 +241,16 @@ def completed_checks() -> tuple[dict[int, date], str]:
     try:
         import digifit.assessment.selectors  # noqa: F401 - only: is the app there?
     except ImportError:
-        return {}, "none (the assessment app is not installed: nobody has completed the Digital-Check)"
+        return {}, _("none (the Digital-Check is not installed: nobody has completed it)")
     try:
         found = checks_by_business()
-    except Exception as exc:  # the other app's tables missing (not migrated) must not break the dashboard
-        return {}, f"none (the Digital-Check could not be read: {type(exc).__name__})"
+    except Exception:  # the other app's tables missing (not migrated) must not break the dashboard
+        logging.getLogger(__name__).warning("Digital-Check results could not be read", exc_info=True)
+        return {}, _("none (the Digital-Check results could not be read)")
     result: dict[int, date] = {}
     for pk, value in found.items():
         result[pk] = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return result, "digifit.assessment (claimed checks of verified businesses)"
+    return result, _("Digital-Check results claimed by businesses with a confirmed e-mail address")
 
 
 def fit_inputs(*, as_of: date | None = None) -> list[reach.Business]:
