@@ -146,6 +146,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "reports:start": {"POST": SURVEY_READERS},  # survey.export_data: managers and analysts
     "reports:status": {"GET": SURVEY_READERS},
     "reports:download": {"GET": SURVEY_READERS},
+    "reports:margins": {"GET": SURVEY_READERS, "POST": SURVEY_READERS},  # survey.export_data uploads margins
     "dashboard": {"GET": SURVEY_READERS},
 }
 # The whole admin namespace: staff only. Its login page is public and logout is POST-only.
