@@ -4,6 +4,7 @@
 #
 # Writes into OUTDIR, with R's own write.csv:
 #   nhanes.csv yrbs.csv fpc.csv mu284.csv hospital.csv crowd.csv   missing values written as NA (R's default)
+#   apisrs.csv apistrat.csv                                         (for the replicates without clusters)
 #   nhanes_empty.csv nhanes_dot.csv                                 the same nhanes with NA written as "" and "."
 #   reference.csv   one row per estimate: case, level, domain, estimate, se, ci_low, ci_high, df (17 digits)
 #
@@ -128,6 +129,28 @@ rep_case <- function(case, rd) {
 }
 rep_case("crowd/jk1/mean/rooms", as.svrepdesign(svydesign(ids = ~cluster, data = crowd), type = "JK1"))
 rep_case("crowd/jkn/mean/rooms", as.svrepdesign(svydesign(ids = ~cluster, strata = ~stratum, data = crowd), type = "JKn"))
+
+# replicate designs without clusters (ids = ~0: each row its own PSU), JKn within strata; mean and total
+noclus_case <- function(case, rd, f) {
+  for (s in c("mean", "total")) {
+    m <- if (s == "mean") svymean(f, rd) else svytotal(f, rd)
+    emit(sub("STAT", s, case), "", "", coef(m), SE(m), coef(m) - qnorm(0.975) * SE(m),
+         coef(m) + qnorm(0.975) * SE(m), degf(rd))
+  }
+}
+noclus_case("crowd/jk1_noclus/STAT/rooms",
+            as.svrepdesign(svydesign(ids = ~0, weights = ~weight, data = crowd), type = "JK1"), ~rooms)
+noclus_case("crowd/jkn_noclus/STAT/rooms",
+            as.svrepdesign(svydesign(ids = ~0, strata = ~stratum, weights = ~weight, data = crowd), type = "JKn"),
+            ~rooms)
+data(api)
+write.csv(apisrs, file.path(outdir, "apisrs.csv"), row.names = FALSE)
+write.csv(apistrat, file.path(outdir, "apistrat.csv"), row.names = FALSE)
+noclus_case("apisrs/jk1_noclus/STAT/api00",
+            as.svrepdesign(svydesign(ids = ~1, weights = ~pw, fpc = ~fpc, data = apisrs), type = "JK1"), ~api00)
+noclus_case("apistrat/jkn_noclus/STAT/api00",
+            as.svrepdesign(svydesign(ids = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc, data = apistrat),
+                           type = "JKn"), ~api00)
 
 # raking nhanes to its own (estimated, rounded) margins of agecat and RIAGENDR: default and tight control
 pop_age <- data.frame(agecat = sort(unique(nhanes$agecat)), Freq = c(6e7, 8.1e7, 8.4e7, 5.4e7))

@@ -252,6 +252,42 @@ def test_replicates_on_crowd(case, design_name, kind, rdata):
     _compare(list(stats.mean(d, "rooms")), ref[case], case)
 
 
+#: replicates without clusters (R: as.svrepdesign(svydesign(ids = ~0, ...)): each row its own PSU)
+NOCLUS_CASES = {
+    "crowd/jk1_noclus": ("crowd.csv", "jk1", "rooms", {"weights": "weight"}),
+    "crowd/jkn_noclus": ("crowd.csv", "jkn", "rooms", {"weights": "weight", "strata": "stratum"}),
+    "apisrs/jk1_noclus": ("apisrs.csv", "jk1", "api00", {"weights": "pw", "fpc": "fpc"}),
+    "apistrat/jkn_noclus": ("apistrat.csv", "jkn", "api00", {"weights": "pw", "strata": "stype", "fpc": "fpc"}),
+}
+
+
+@pytest.mark.parametrize("stat", ["mean", "total"])
+@pytest.mark.parametrize("case", list(NOCLUS_CASES))
+def test_jackknife_without_clusters(case, stat, rdata):
+    from digifit import stats
+
+    directory, ref = rdata
+    data, kind, var, spec = NOCLUS_CASES[case]
+    d = stats.as_replicate(stats.design(str(directory / data), **spec), kind)
+    name = f"{case}/{stat}/{var}"
+    _compare(list(getattr(stats, stat)(d, var)), ref[name], name)
+
+
+@pytest.mark.parametrize("case", list(NOCLUS_CASES))
+def test_cli_jackknife_without_clusters(case, rdata):
+    directory, ref = rdata
+    data, kind, var, spec = NOCLUS_CASES[case]
+    options = [a for k, v in spec.items() for a in (f"--{k}", v)]
+    proc = _cli(directory, data, *options, "--variance", kind, "--mean", var, "--total", var, "--json")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)["estimates"]
+    from types import SimpleNamespace
+
+    for stat in ("mean", "total"):
+        name = f"{case}/{stat}/{var}"
+        _compare([SimpleNamespace(**r) for r in rows if r["statistic"] == stat], ref[name], name)
+
+
 @pytest.mark.parametrize(("control", "options"), [("default", {}), ("tight", {"max_iter": 100, "epsilon": 1e-6})])
 def test_raking_nhanes(control, options, rdata):
     from digifit import stats

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from digifit import stats
 from digifit.cli import main
 from digifit.stats import CalibrationError, DesignError
+from digifit.stats.replicates import MAX_ROW_REPLICATES
 
 
 @pytest.fixture
@@ -156,11 +157,87 @@ def test_replicate_factors_stay_with_their_psus_under_any_row_order(sample):
         assert a.se > 0
 
 
-def test_replicates_need_psus(sample):
-    with pytest.raises(DesignError, match="replicate variance needs cluster ids"):
-        stats.as_replicate(stats.design(sample, weights="w"), "jk1")
+def _with_row_id(table: pa.Table) -> pa.Table:
+    return table.append_column("row_id", pa.array(np.arange(table.num_rows)))
+
+
+@pytest.mark.parametrize(("kind", "strata"), [("jk1", None), ("jkn", "stratum")])
+def test_jackknife_without_clusters_equals_a_row_id_as_ids(sample, kind, strata):
+    """R's ids=~0 under as.svrepdesign: each row its own PSU, exactly as a row-id column given as ids."""
+    table = _with_row_id(sample)
+    plain = stats.as_replicate(stats.design(table, weights="w", strata=strata), kind)
+    by_id = stats.as_replicate(stats.design(table, weights="w", strata=strata, ids="row_id"), kind)
+    assert plain.replicate.n_replicates == table.num_rows
+    for call in (
+        lambda d: stats.mean(d, "revenue"),
+        lambda d: stats.total(d, "revenue", by="country"),
+        lambda d: stats.proportion(d, "size", by="country"),
+        lambda d: stats.ratio(d, "revenue", "w"),
+    ):
+        for a, b in zip(call(plain), call(by_id), strict=True):
+            assert (a.estimate, a.df, a.level, a.domain) == (b.estimate, b.df, b.level, b.domain)
+            assert a.se == pytest.approx(b.se, rel=1e-12) and a.se > 0
+    taylor = stats.mean(stats.design(table, weights="w", strata=strata), "revenue")[0]
+    assert stats.mean(plain, "revenue")[0].se == pytest.approx(taylor.se, rel=0.05)
+
+
+def test_jackknife_without_clusters_on_a_calibrated_design(sample):
+    table = _with_row_id(sample)
+    plain = stats.as_replicate(stats.rake(stats.design(table, weights="w", strata="stratum"), MARGINS), "jkn")
+    by_id = stats.as_replicate(
+        stats.rake(stats.design(table, weights="w", strata="stratum", ids="row_id"), MARGINS), "jkn"
+    )
+    a, b = stats.mean(plain, "revenue")[0], stats.mean(by_id, "revenue")[0]
+    assert a.estimate == b.estimate and a.se == pytest.approx(b.se, rel=1e-12)
+
+
+def test_replicates_without_clusters_other_types_and_limit(sample):
+    with pytest.raises(DesignError, match="replicate type 'bootstrap' needs cluster ids"):
+        stats.as_replicate(stats.design(sample, weights="w"), "bootstrap")
+    with pytest.raises(DesignError, match="replicate type 'brr' needs cluster ids"):
+        stats.as_replicate(stats.design(sample, weights="w", strata="stratum"), "brr")
     with pytest.raises(DesignError, match="type 'jk1' is for unstratified designs but the PSUs are in 6 strata"):
         stats.as_replicate(stats.design(sample, weights="w", strata="stratum", ids="psu"), "jk1")
+    with pytest.raises(DesignError, match="type 'jk1' is for unstratified designs"):
+        stats.as_replicate(stats.design(sample, weights="w", strata="stratum"), "jk1")
+    n = MAX_ROW_REPLICATES + 1
+    big = pa.table({"y": np.arange(n, dtype=float)})
+    with pytest.raises(DesignError, match=r"the data have 5,001 rows, more than the limit of 5,000 replicates"):
+        stats.as_replicate(stats.design(big), "jk1")
+
+
+def test_cli_jackknife_without_clusters_and_its_limit(sample, tmp_path):
+    import pyarrow.parquet as pq
+
+    data = tmp_path / "wave.parquet"
+    pq.write_table(_with_row_id(sample), data)
+    got = {}
+    for extra in ([], ["--ids", "row_id"]):
+        result = CliRunner().invoke(
+            main,
+            [
+                "estimate",
+                str(data),
+                "--weights",
+                "w",
+                "--strata",
+                "stratum",
+                "--variance",
+                "jkn",
+                *extra,
+                "--json",
+                "--mean",
+                "revenue",
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        (got[bool(extra)],) = json.loads(result.output)["estimates"]
+    assert got[False]["se"] == pytest.approx(got[True]["se"], rel=1e-12) and got[False]["se"] > 0
+    big = tmp_path / "big.parquet"
+    pq.write_table(pa.table({"y": np.arange(MAX_ROW_REPLICATES + 1, dtype=float)}), big)
+    result = CliRunner().invoke(main, ["estimate", str(big), "--variance", "jk1", "--mean", "y"])
+    assert result.exit_code == 2
+    assert "one replicate per row" in result.output and "Give cluster ids" in result.output
 
 
 def test_cli_weight_and_errors(sample, tmp_path):

@@ -841,7 +841,9 @@ def as_replicate(
     Parameters
     ----------
     design : Design
-        A design with cluster ids (PSUs); rows that are their own PSUs would need one replicate factor per row.
+        A design with cluster ids (PSUs). Without ids each row is its own PSU, as R's ``ids=~0``: that is built
+        for ``jk1`` and ``jkn`` (one replicate per row, JKn within strata) up to :data:`MAX_ROW_REPLICATES`
+        rows, with the same results as a row-id column given as ``ids``; other types need ids.
     type : {'jk1', 'jkn', 'brr', 'fay', 'bootstrap', 'subbootstrap', 'canty-davison'}
         ``bootstrap`` is the Rao–Wu rescaling bootstrap (``n_h − 1`` draws per stratum; R's ``subbootstrap``);
         ``canty-davison`` is R's ``type="bootstrap"``.
@@ -871,11 +873,6 @@ def as_replicate(
     """
     import dataclasses
 
-    if design.row_psu:
-        raise DesignError(
-            "replicate variance needs cluster ids (ids=...): with each row its own PSU every replicate factor "
-            "would be per row; use Taylor variance or give the PSU column."
-        )
     if design.repweights:
         raise DesignError("the design already has replicate-weight columns (repweights=...).")
     cal = design.calibration
@@ -886,6 +883,8 @@ def as_replicate(
             f"{cal.calfun!r} and bounds {cal.bounds!r}."
         )
     kind = {"bootstrap": "subbootstrap", "canty-davison": "bootstrap"}.get(str(type).lower(), str(type).lower())
+    if design.row_psu:
+        design = _rows_as_psus(design, kind, str(type))
     s = design.structure
     n_psu = int(s.parents[0].max()) + 1
     psu_stratum = np.empty(n_psu, dtype=np.int64)
@@ -899,3 +898,48 @@ def as_replicate(
         spec, psu_stratum, psu_popsize=psu_popsize, lonely_psu=design.lonely_psu, stratum_labels=s.stratum_labels
     )
     return dataclasses.replace(design, replicate=factors)
+
+
+#: Most replicates a jackknife without cluster ids may make (one per row): above it the n × n factor matrix
+#: (8·n² bytes) and its rank (R's ``degf``, O(n³)) are too large to compute on a laptop; see docs/replicates.md.
+MAX_ROW_REPLICATES = 5_000
+
+# The synthetic PSU id of a design without cluster ids turned into a jackknife: each row is its own PSU.
+_ROW_PSU = "__dg_row_psu"
+
+
+def _rows_as_psus(design: Any, kind: str, asked: str) -> Any:
+    """Return ``design`` with a row-number column as its PSU ids (R's ``ids=~0`` under ``as.svrepdesign``).
+
+    Only the jackknives are built this way (one replicate per row); the data are at most
+    :data:`MAX_ROW_REPLICATES` rows, so they are read once into memory with the row number, and every later
+    aggregation groups by it exactly as if the user had given a row-id column as ``ids``.
+    """
+    import dataclasses
+
+    import ibis
+
+    from digifit.stats.backends import DuckDBSource, to_source
+
+    if kind not in ("jk1", "jkn"):
+        raise DesignError(
+            f"replicate type {asked!r} needs cluster ids (ids=...): without them each row is its own PSU, which "
+            "digifit builds for the jackknives ('jk1', 'jkn') only; give the PSU column, or use 'jk1'/'jkn' "
+            "or Taylor variance."
+        )
+    n_rows = design.structure.n_rows  # validates the design (lonely PSUs: strata with one row)
+    if n_rows > MAX_ROW_REPLICATES:
+        raise DesignError(
+            f"type {kind!r} without cluster ids makes one replicate per row: the data have {n_rows:,} rows, "
+            f"more than the limit of {MAX_ROW_REPLICATES:,} replicates. Give cluster ids (ids=...) to build "
+            "replicates from the PSUs (also 'bootstrap', 50 replicates by default), or use Taylor variance."
+        )
+    source = design.source
+    if _ROW_PSU in design.columns:
+        raise DesignError(f"the data have a column named {_ROW_PSU!r}, which digifit uses internally; rename it.")
+    rows = source.execute(design.table.mutate(**{_ROW_PSU: ibis.row_number()}))
+    if isinstance(source, DuckDBSource):
+        numbered = to_source(rows, con=source.con, na_values=design.na_values)
+    else:
+        numbered = to_source(source.register(rows))
+    return dataclasses.replace(design, source=numbered, ids=(_ROW_PSU,), _structure=None)
