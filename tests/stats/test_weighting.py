@@ -175,7 +175,9 @@ def test_jackknife_without_clusters_equals_a_row_id_as_ids(sample, kind, strata)
         lambda d: stats.ratio(d, "revenue", "w"),
     ):
         for a, b in zip(call(plain), call(by_id), strict=True):
-            assert (a.estimate, a.df, a.level, a.domain) == (b.estimate, b.df, b.level, b.domain)
+            # the same sums in another order (DuckDB's parallel aggregation): equal to the last bits
+            assert (a.df, a.level, a.domain) == (b.df, b.level, b.domain)
+            assert a.estimate == pytest.approx(b.estimate, rel=1e-13)
             assert a.se == pytest.approx(b.se, rel=1e-12) and a.se > 0
     taylor = stats.mean(stats.design(table, weights="w", strata=strata), "revenue")[0]
     assert stats.mean(plain, "revenue")[0].se == pytest.approx(taylor.se, rel=0.05)
@@ -188,7 +190,7 @@ def test_jackknife_without_clusters_on_a_calibrated_design(sample):
         stats.rake(stats.design(table, weights="w", strata="stratum", ids="row_id"), MARGINS), "jkn"
     )
     a, b = stats.mean(plain, "revenue")[0], stats.mean(by_id, "revenue")[0]
-    assert a.estimate == b.estimate and a.se == pytest.approx(b.se, rel=1e-12)
+    assert a.estimate == pytest.approx(b.estimate, rel=1e-13) and a.se == pytest.approx(b.se, rel=1e-12)
 
 
 def test_replicates_without_clusters_other_types_and_limit(sample):
