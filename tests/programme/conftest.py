@@ -79,3 +79,21 @@ def business(db):
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def check_answers(*, level: str = "3", **overrides) -> dict:
+    """Complete answers of the bundled Digital-Check, every maturity item at ``level``; an override of None
+    leaves that answer out."""
+    from digifit.assessment.scoring import load_rules
+
+    rules = load_rules()
+    data: dict = {"country": "DE", "sector": "retail", "size": "micro", "consent_statistics": "yes"}
+    for name in rules.dii_items:
+        data[name] = "yes"
+    for name in rules.channels.values():
+        data[name] = "no"
+    data[rules.share_field] = "p25_49"
+    for names in rules.dimensions.values():
+        for name in names:
+            data[name] = level
+    return {k: v for k, v in {**data, **overrides}.items() if v is not None}

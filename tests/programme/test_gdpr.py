@@ -14,33 +14,18 @@ from django.utils import timezone
 
 from digifit.assessment import services as check_services
 from digifit.assessment.models import Assessment
-from digifit.assessment.scoring import load_rules
 from digifit.notifications.models import OutboxMessage
 from digifit.programme import selectors, services
 from digifit.programme.models import Business, Registration, Session, Story
 
-from .conftest import confirmation_link, make_business, make_series
+from .conftest import check_answers, confirmation_link, make_business, make_series
 
 pytestmark = pytest.mark.django_db
-RULES = load_rules()
 EMAIL = "quitten.zzyzx-4711@example.org"
 COMPANY = "Quittenhof Zzyzx-Manufaktur"
 CONTACT = "Xaveria Quendelbaum"
 QUESTION = "Wie verkaufe ich Quittengelee-XQ7 über Instagram?"
 PASSWORD = "Kaffeemaschine-Bergwerk-7"
-
-
-def check_answers(**overrides) -> dict:
-    data: dict = {"country": "DE", "sector": "retail", "size": "micro", "consent_statistics": "yes"}
-    for name in RULES.dii_items:
-        data[name] = "yes"
-    for name in RULES.channels.values():
-        data[name] = "no"
-    data[RULES.share_field] = "p25_49"
-    for names in RULES.dimensions.values():
-        for name in names:
-            data[name] = "2"
-    return {**data, **overrides}
 
 
 def dump() -> str:
@@ -74,7 +59,7 @@ def owner(client):
     client.post(f"/programme/sessions/{session.pk}/", {"role": "active", "question": QUESTION})
     business = Business.objects.get(email=EMAIL)
     assert Registration.objects.get(business=business).status == "confirmed"
-    check = check_services.assessment_submit(answers=check_answers(email=EMAIL))
+    check = check_services.assessment_submit(answers=check_answers(level="2", email=EMAIL))
     client.post(f"/programme/checks/{check.token}/claim/", {"email": EMAIL})  # the claim link, by e-mail
     client.post(confirmation_link(EMAIL))
     assert Assessment.objects.get(pk=check.pk).owner == business.user
@@ -122,7 +107,7 @@ def test_the_export_holds_everything_stored_about_the_business(client, owner):
 def test_erasure_leaves_no_trace_in_the_database(client, owner):
     _business, check = owner
     other = make_business(email="bleibt@example.org", company="Bleibt GmbH", verified=True)
-    kept = check_services.assessment_submit(answers=check_answers(email="bleibt@example.org"))
+    kept = check_services.assessment_submit(answers=check_answers(level="2", email="bleibt@example.org"))
     services.check_claim(assessment=kept, business=other)
     story = services.story_publish(title="Bleibt", company="Bleibt GmbH", body="…", consent_given_at=timezone.now())
     before = dump()

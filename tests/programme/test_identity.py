@@ -13,30 +13,14 @@ from django.utils import timezone
 
 from digifit.assessment import services as check_services
 from digifit.assessment.models import Assessment
-from digifit.assessment.scoring import load_rules
 from digifit.notifications.models import OutboxMessage
 from digifit.programme import links, selectors, services
 from digifit.programme.models import Business
 
-from .conftest import confirmation_link, make_business
+from .conftest import check_answers, confirmation_link, make_business
 
 pytestmark = pytest.mark.django_db
-RULES = load_rules()
 PASSWORD = "Kaffeemaschine-Bergwerk-7"
-
-
-def check_answers(**overrides) -> dict:
-    """Complete answers of the bundled Digital-Check."""
-    data: dict = {"country": "DE", "sector": "retail", "size": "micro", "consent_statistics": "yes"}
-    for name in RULES.dii_items:
-        data[name] = "yes"
-    for name in RULES.channels.values():
-        data[name] = "no"
-    data[RULES.share_field] = "p25_49"
-    for names in RULES.dimensions.values():
-        for name in names:
-            data[name] = "3"
-    return {k: v for k, v in {**data, **overrides}.items() if v is not None}
 
 
 def signup_data(email: str, **kw) -> dict:
