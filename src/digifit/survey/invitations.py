@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 from collections.abc import Iterable, Sequence
 
 from django.conf import settings
@@ -27,7 +26,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from digifit.survey.models import Invitation, ReminderSchedule, Wave, invitation_token_digest
+from digifit.survey.models import Invitation, ReminderSchedule, Wave, invitation_token_digest, invitation_token_new
 
 logger = logging.getLogger("digifit.survey.invitations")
 
@@ -109,7 +108,7 @@ def invitation_token_renew(*, invitation: Invitation) -> str:
     The invitation e-mail needs the clear token, which is not stored: sending makes a new one (the link of the
     creation answer, if any, then stops working) unless the caller still holds the object from the creation.
     """
-    token = secrets.token_urlsafe(24)
+    token = invitation_token_new()
     invitation.token_digest = invitation_token_digest(token)
     Invitation.objects.filter(pk=invitation.pk).update(token_digest=invitation.token_digest)
     invitation.token = token

@@ -8,6 +8,7 @@ Models hold data and constraints only; writes go through :mod:`digifit.survey.se
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -127,6 +128,11 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.wave} · {self.panel_id}"
+
+
+def invitation_token_new() -> str:
+    """A fresh invitation token in clear (192 random bits, URL-safe); only its digest is ever stored."""
+    return secrets.token_urlsafe(24)
 
 
 def invitation_token_digest(token: str) -> str:

@@ -10,7 +10,6 @@ import csv
 import functools
 import hashlib
 import io
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +33,7 @@ from digifit.survey.models import (
     Wave,
     WaveMargins,
     invitation_token_digest,
+    invitation_token_new,
 )
 
 # wave_accepts is a read; it lives with the selectors and is re-exported here (services import selectors only)
@@ -164,7 +164,7 @@ def wave_status_set(*, wave: Wave, status: str) -> Wave:
 
 
 def _invitation_new(*, wave: Wave, panel_id: str, email: str, language: str, where: str) -> Invitation:
-    token = secrets.token_urlsafe(24)
+    token = invitation_token_new()
     invitation = Invitation(
         wave=wave,
         token_digest=invitation_token_digest(token),
