@@ -10,6 +10,8 @@ APT_PACKAGES := r-base-core r-cran-survey postgresql openjdk-17-jre-headless \
 # PostgreSQL for the second run of the Django tests (`make postgres` starts it and creates the role).
 TEST_DATABASE_URL ?= postgres://digifit:digifit@127.0.0.1:5432/digifit
 PG_AS := $(shell [ "$$(id -u)" = 0 ] && echo "runuser -u postgres --" || echo "sudo -u postgres")
+# The suite on every core (pytest-xdist); `make test XDIST=` runs it in one process.
+XDIST ?= -n auto --dist loadscope
 # Front-end assets (Pico CSS, HTMX, Vega/Vega-Lite/Vega-Embed, Vega's CSP-safe expression interpreter) from npm, copied where Django's staticfiles find them (gitignored).
 ASSETS := src/digifit/web/vendor
 
@@ -55,9 +57,9 @@ sysdeps:
 test: install sysdeps postgres
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	env -u DATABASE_URL $(VENV)/bin/pytest -q
+	env -u DATABASE_URL $(VENV)/bin/pytest -q $(XDIST)
 	# the Django tests again, on PostgreSQL (fails, never skips, if the server is unreachable)
-	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -q tests/survey tests/accounts tests/web tests/programme tests/notifications tests/assessment
+	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -q $(XDIST) tests/survey tests/accounts tests/web tests/programme tests/notifications tests/assessment
 	$(VENV)/bin/pytest -q --doctest-modules src/digifit/stats src/digifit/forms
 
 lint: install
