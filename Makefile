@@ -11,6 +11,7 @@ APT_PACKAGES := r-base-core r-cran-survey postgresql openjdk-17-jre-headless \
 TEST_DATABASE_URL ?= postgres://digifit:digifit@127.0.0.1:5432/digifit
 PG_AS := $(shell [ "$$(id -u)" = 0 ] && echo "runuser -u postgres --" || echo "sudo -u postgres")
 # Front-end assets (Pico CSS, HTMX, Vega/Vega-Lite/Vega-Embed, Vega's CSP-safe expression interpreter) from npm, copied where Django's staticfiles find them (gitignored).
+# npm also brings the tests' peers: Enketo's XPath evaluator (openrosa-xpath-evaluator) under jsdom (tests/forms/test_enketo_peer.py).
 ASSETS := src/digifit/web/vendor
 
 .PHONY: demo test lint sysdeps install bench clean assets postgres
