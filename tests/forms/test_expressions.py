@@ -163,6 +163,11 @@ CASES: list[tuple[str, dict, object]] = [
     ("boolean-from-string('TRUE')", {}, True),
     ("boolean-from-string('1')", {}, True),
     ("boolean-from-string('yes')", {}, False),
+    ("boolean-from-string(2)", {}, False),  # JavaRosa: the string '2'
+    # an unanswered field as a boolean is false (JavaRosa reads its string value '')
+    ("if(${a}, 'y', 'n')", {"a": ""}, "n"),
+    ("boolean(${a})", {"a": ""}, False),
+    ("${a} or false()", {}, False),
     # if, coalesce, once
     ("if(${a} > 3, 'many', 'few')", {"a": "5"}, "many"),
     ("if(${a} > 3, 'many', 'few')", {"a": ""}, "few"),
@@ -184,6 +189,8 @@ CASES: list[tuple[str, dict, object]] = [
     ("string(1 div 3)", {}, "0.3333333333333333"),
     ("string(0.000001)", {}, "0.000001"),
     ("string(100000000000000000000)", {}, "100000000000000000000"),
+    ("string(12345678901234567890)", {}, "12345678901234567000"),  # shortest digits of the double
+    ("string(9007199254740993)", {}, "9007199254740992"),
     ("string(true())", {}, "true"),
     ("string(${d})", {"d": dt.date(2024, 1, 5)}, "2024-01-05"),
     ("string(${n})", {"n": 12}, "12"),
