@@ -13,6 +13,7 @@ PG_AS := $(shell [ "$$(id -u)" = 0 ] && echo "runuser -u postgres --" || echo "s
 # The suite on every core (pytest-xdist); `make test XDIST=` runs it in one process.
 XDIST ?= -n auto --dist loadscope
 # Front-end assets (Pico CSS, HTMX, Vega/Vega-Lite/Vega-Embed, Vega's CSP-safe expression interpreter) from npm, copied where Django's staticfiles find them (gitignored).
+# npm also brings the tests' peers: Enketo's XPath evaluator (openrosa-xpath-evaluator) under jsdom (tests/forms/test_enketo_peer.py).
 ASSETS := src/digifit/web/vendor
 
 .PHONY: demo test lint sysdeps install bench clean assets postgres

@@ -47,6 +47,9 @@ def test_eval_prints_the_value(args, output):
         (["0.5 * 3"], {"value": 1.5, "type": "number"}),
         (["0 div 0"], {"value": "NaN", "type": "number"}),
         (["--", "-1 div 0"], {"value": "-Infinity", "type": "number"}),
+        (["-7 mod 3"], {"value": -1, "type": "number"}),  # a leading '-' is an expression, not an option
+        (["-${x}", "--values", '{"x": 3}'], {"value": -3, "type": "number"}),
+        (["--values", '{"x": "-2"}', "-${x} * 2"], {"value": 4, "type": "number"}),
         (["'x'"], {"value": "x", "type": "string"}),
         (["selected(${c}, 'shop')", "--values", '{"c": "web shop"}'], {"value": True, "type": "boolean"}),
         (["date('2024-02-29')"], {"value": "2024-02-29", "type": "date"}),
@@ -60,6 +63,20 @@ def test_eval_json(args, payload):
     result = run("--json", *args)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == payload
+
+
+def test_an_expression_may_start_with_a_minus_before_or_after_the_options():
+    assert run("-7 mod 3").stdout == "-1\n"
+    assert run("-1", "--json").stdout == '{"value": -1, "type": "number"}\n'
+    assert run("--json", "--", "-1 div 0").stdout == '{"value": "-Infinity", "type": "number"}\n'
+    assert run("--today=2024-03-15", "-(today() - date('2024-03-14'))").stdout == "-1\n"
+
+
+def test_option_shaped_arguments_stay_options():
+    assert run("-h").stdout.startswith("Usage:")
+    unknown = run("--valuez", "{}", "1")
+    assert unknown.exit_code == 2
+    assert "No such option '--valuez'" in unknown.stderr
 
 
 def test_values_from_a_file(tmp_path: Path):

@@ -26,7 +26,50 @@ def forms() -> None:
     """XLSForm questionnaires: evaluate relevance, constraint and calculation expressions."""
 
 
-@forms.command("eval")
+#: An argument shaped like an option (``-h``, ``--json``, ``--valuez``, ``--today=…``); anything else that
+#: starts with '-' (``-7 mod 3``, ``-${x}``, ``-1``) is an expression.
+_OPTION_SHAPE = re.compile(r"--?[A-Za-z][A-Za-z0-9-]*(=.*)?", re.DOTALL)
+
+
+class _ExpressionCommand(click.Command):
+    """A command whose argument may start with '-' (``digifit forms eval '-7 mod 3'``).
+
+    click would read ``-7 mod 3`` as the short options ``-7``, ``- ``, ``-m`` …; before parsing, every
+    argument that starts with '-' but is not shaped like an option is moved behind ``--``, so click takes
+    it as the EXPRESSION. Unknown options (``--valuez``) are still reported as such.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value = {
+            name for param in self.params if isinstance(param, click.Option) and not param.is_flag
+            for name in param.opts
+        }  # fmt: skip
+        ordered: list[str] = []
+        expressions: list[str] = []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":
+                ordered.extend(args[i:])
+                break
+            if arg in takes_value:
+                ordered.extend(args[i : i + 2])
+                i += 2
+                continue
+            if arg.startswith("-") and len(arg) > 1 and not _OPTION_SHAPE.fullmatch(arg):
+                expressions.append(arg)
+            else:
+                ordered.append(arg)
+            i += 1
+        if expressions:
+            if "--" not in ordered:
+                ordered.append("--")
+            cut = ordered.index("--") + 1
+            ordered[cut:cut] = expressions
+        return super().parse_args(ctx, ordered)
+
+
+@forms.command("eval", cls=_ExpressionCommand)
 @click.argument("expression")
 @click.option(
     "--values",
@@ -54,10 +97,12 @@ def eval_command(
       digifit forms eval '${age} >= 18' --values '{"age": 17}'
       digifit forms eval 'count-selected(${channels})' --values '{"channels": "web shop"}' --json
       digifit forms eval 'regex(., "^[0-9]{5}$")' --context plz --values '{"plz": "10115"}'
-      digifit forms eval -- '-1 div 0'
+      digifit forms eval '-7 mod 3'
+      digifit forms eval --json -- '-1 div 0'
 
-    An expression that starts with '-' goes after '--'. Errors (syntax, bad JSON) print one line and
-    exit with status 2.
+    An expression may start with '-'. After '--' nothing is read as an option (put the options
+    first): '--' is the safe way to pass an expression shaped like an option. Errors (syntax, bad
+    JSON) print one line and exit with status 2.
     """
     values = _read_values(values_text)
     try:

@@ -403,7 +403,7 @@ def _regex(env, args):
         pattern = _pattern(expression)
     except re.error as exc:
         raise ExpressionError(f"regex(): {expression!r} is not a valid regular expression ({exc})") from None
-    return pattern.fullmatch(text) is not None
+    return pattern.search(text) is not None  # a match anywhere, as the ODK spec's /pattern/.test(value)
 
 
 # ------------------------------------------------------------------------------------------ select_multiple
@@ -418,7 +418,14 @@ def _choices(value: Value) -> list[str]:
 
 @_register("selected", 2, 2)
 def _selected(env, args):
-    return to_string(args[1]).strip() in _choices(args[0])
+    """Whether the choice is one of the answer's space-separated parts (choice trimmed), as JavaRosa and Enketo.
+
+    The parts are split at single spaces, so the empty answer has one empty part and ``selected('', '')`` is
+    true in all three (JavaRosa: ``" " + "" + " "`` contains ``" " + "" + " "``; Enketo: ``''.split(' ')``).
+    """
+    value = normalize(args[0])
+    answer = " ".join(_choices(value)) if isinstance(value, list) else to_string(value)
+    return to_string(args[1]).strip() in answer.split(" ")
 
 
 _alias("is-selected", "selected")
