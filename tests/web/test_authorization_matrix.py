@@ -100,6 +100,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "survey:questionnaire": {"GET": SURVEY_READERS, "POST": MANAGERS},
     "survey:wave": {"GET": SURVEY_READERS, "POST": MANAGERS},
     "survey:wave_status": {"POST": MANAGERS},
+    "survey:invitations": {"GET": MANAGERS, "POST": MANAGERS},  # personal data (e-mail addresses)
     "survey:submissions": {"GET": SURVEY_READERS},
     "survey:submission": {"GET": SURVEY_READERS},
     "survey:respond_open": {"GET": ALL, "POST": ALL},  # a signed key: anyone with the link answers
@@ -432,6 +433,8 @@ class AuthorisationMatrix(TestCase):
             return {"data": {"role": "follower"}}, {}
         if route.key == "reports:start":
             return {"data": {"wave": self.wave.pk, "format": "html", "lang": "de"}}, {}
+        if route.key == "survey:invitations":
+            return {"data": {"action": "send"}}, {}
         if route.key == "survey:wave_status":
             return {"data": {"status": "closed"}}, {}
         if route.key.startswith("openrosa:"):

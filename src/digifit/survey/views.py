@@ -34,6 +34,29 @@ class WaveForm(forms.Form):
     closes_at = forms.DateTimeField(label=gettext_lazy("Closes at"), required=False)
 
 
+class ReminderDaysForm(forms.Form):
+    days = forms.CharField(
+        label=gettext_lazy("Reminder days after sending"),
+        required=False,
+        max_length=100,
+        help_text=gettext_lazy("Whole numbers separated by commas, e.g. 7, 14. Empty: no reminders."),
+    )
+
+    def clean_days(self) -> list[int]:
+        days = []
+        for part in self.cleaned_data["days"].replace(";", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit() or int(part) <= 0 or int(part) > 365:
+                raise forms.ValidationError(
+                    _("“%(value)s” is not a day: type whole numbers from 1 to 365 separated by commas, e.g. 7, 14.")
+                    % {"value": part}
+                )
+            days.append(int(part))
+        return sorted(set(days))
+
+
 def _can_see(user) -> bool:
     return user.has_perm(roles.MANAGE) or user.has_perm(roles.VIEW_DATA)
 
@@ -175,6 +198,65 @@ def wave_detail(request: HttpRequest, wave_id: int) -> HttpResponse:
         "can_export": request.user.has_perm(roles.EXPORT),
     }
     return render(request, "survey/wave.html", context)
+
+
+@login_required
+@permission_required(roles.MANAGE, raise_exception=True)
+def invitation_list(request: HttpRequest, wave_id: int) -> HttpResponse:
+    """A wave's invitations one by one (status, sent, answered), for survey managers: send the pending ones,
+    set the reminder days, make a new link for one invitation (shown once: only digests are stored)."""
+    wave = selectors.wave_get(wave_id=wave_id)
+    if wave is None:
+        raise Http404(str(wave_id))
+    days_form = ReminderDaysForm(initial={"days": ", ".join(map(str, invitations.reminder_days(wave)))})
+    new_link: tuple[Invitation, str] | None = None
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "send":
+            n = invitations.invitations_send(wave=wave)
+            if n:
+                messages.success(request, _("%(n)d invitation e-mails are queued; the worker sends them.") % {"n": n})
+            else:
+                messages.info(request, _("No pending invitation with an e-mail address: nothing to send."))
+            return redirect("survey:invitations", wave_id=wave.pk)
+        if action == "reminders":
+            days_form = ReminderDaysForm(request.POST)
+            if days_form.is_valid():
+                invitations.reminder_schedule_set(wave=wave, days=days_form.cleaned_data["days"])
+                messages.success(request, _("Reminder days saved; they apply to invitations sent from now on."))
+                return redirect("survey:invitations", wave_id=wave.pk)
+        elif action == "renew":
+            pk = request.POST.get("invitation", "")
+            invitation = selectors.invitation_list(wave=wave).filter(pk=pk).first() if pk.isdigit() else None
+            if invitation is None:
+                return HttpResponse(_("This invitation does not belong to this wave."), status=404)
+            if invitation.status == Invitation.Status.COMPLETED:
+                return HttpResponse(_("This invitation is answered already: it needs no new link."), status=409)
+            token = invitations.invitation_link_renew(invitation=invitation)
+            new_link = (invitation, invitations.invitation_link(invitation, token))
+        else:
+            return HttpResponse(_("Unknown action."), status=400)
+    status = request.GET.get("status", "")
+    qs = selectors.invitation_list(wave=wave)
+    if status in Invitation.Status.values:
+        qs = qs.filter(status=status)
+    else:
+        status = ""
+    counts = selectors.invitation_counts(wave=wave)
+    context = {
+        "wave": wave,
+        "page": Paginator(qs, 50).get_page(request.GET.get("page")),
+        "status": status,
+        "by_status": [(value, Invitation.Status(value).label, n) for value, n in counts.items()],
+        "total": sum(counts.values()),
+        "n_sendable": selectors.invitation_list(wave=wave)
+        .filter(status=Invitation.Status.PENDING)
+        .exclude(email="")
+        .count(),
+        "days_form": days_form,
+        "new_link": new_link,
+    }
+    return render(request, "survey/invitations.html", context)
 
 
 @login_required
