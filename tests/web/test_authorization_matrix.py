@@ -102,7 +102,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "survey:wave_status": {"POST": MANAGERS},
     "survey:invitations": {"GET": MANAGERS, "POST": MANAGERS},  # personal data (e-mail addresses)
     "survey:submissions": {"GET": SURVEY_READERS},
-    "survey:submission": {"GET": SURVEY_READERS},
+    "survey:submission": {"GET": SURVEY_READERS, "POST": MANAGERS},  # managers set the review state
     "survey:respond_open": {"GET": ALL, "POST": ALL},  # a signed key: anyone with the link answers
     "survey:respond_open_relevance": {"POST": ALL},
     "survey:respond_open_thanks": {"GET": ALL},
@@ -433,6 +433,8 @@ class AuthorisationMatrix(TestCase):
             return {"data": {"role": "follower"}}, {}
         if route.key == "reports:start":
             return {"data": {"wave": self.wave.pk, "format": "html", "lang": "de"}}, {}
+        if route.key == "survey:submission":
+            return {"data": {"review_state": "approved"}}, {}
         if route.key == "survey:invitations":
             return {"data": {"action": "send"}}, {}
         if route.key == "survey:wave_status":
