@@ -67,8 +67,10 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
+# `make demo PORT=8001` serves on another port (e-mail links follow it)
+PORT ?= 8000
 demo: install
-	$(VENV)/bin/digifit demo
+	$(VENV)/bin/digifit demo --port $(PORT)
 
 bench: install
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/run_estimate.py

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -101,7 +105,59 @@ def test_digifit_demo_no_serve_on_a_fresh_sqlite(tmp_path):
     assert "1,200 new submissions in 2 new waves" in out.stdout
     for user in ("manager", "analyst", "coach", "organiser", "betrieb"):
         assert f"  {user}" in out.stdout
-    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert again.returncode == 0, again.stderr
-    assert "0 new submissions in 0 new waves" in again.stdout
     assert (tmp_path / "digifit.sqlite3").exists()
+    # again, serving on another port: nothing new is loaded, the demo mailbox answers, SIGTERM stops the worker
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    serve = [*cmd[:4], "--port", str(port), "--rows", "1200", "--waves", "2"]
+    server = subprocess.Popen(serve, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        for line in server.stdout:  # the command prints "serving at" once it has loaded (or exits on a failure)
+            lines.append(line)
+            if "serving at" in line:
+                break
+        output = "".join(lines)
+        assert "0 new submissions in 0 new waves" in output, output
+        assert f"http://127.0.0.1:{port}/" in output
+        page = _get_when_up(f"http://127.0.0.1:{port}/demo/mail/")
+        assert "Demo-Postfach" in page or "Demo mailbox" in page
+        children = _children(server.pid)
+        assert children, "the demo starts its background worker"
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=60) == 0
+        for pid in children:
+            assert not Path(f"/proc/{pid}").exists() or "zombie" in _state(pid), f"worker {pid} outlived the demo"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def _get_when_up(url: str, attempts: int = 600) -> str:
+    """GET ``url`` once the server accepts connections (polling a condition, up to 5 minutes)."""
+    import urllib.error
+    import urllib.request
+
+    for _ in range(attempts):
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return response.read().decode("utf-8")
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.5)
+    raise AssertionError(f"{url} never answered")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().lower()
+    except FileNotFoundError:
+        return "zombie"

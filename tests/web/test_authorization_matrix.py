@@ -95,13 +95,15 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "login": {"GET": ALL},
     "logout": {"POST": ALL},
     "home": {"GET": LOGGED_IN},  # redirects each user to their role's start page (digifit.web.home)
+    "demo_mailbox": {"GET": NOBODY},  # 404 unless DIGIFIT_DEMO_MAILBOX (the local demo; tests/web/test_mailbox.py)
     # ---------------------------------------------------------------------------------------------- survey
     "survey:dashboard": {"GET": SURVEY_READERS, "POST": MANAGERS},
     "survey:questionnaire": {"GET": SURVEY_READERS, "POST": MANAGERS},
     "survey:wave": {"GET": SURVEY_READERS, "POST": MANAGERS},
     "survey:wave_status": {"POST": MANAGERS},
+    "survey:invitations": {"GET": MANAGERS, "POST": MANAGERS},  # personal data (e-mail addresses)
     "survey:submissions": {"GET": SURVEY_READERS},
-    "survey:submission": {"GET": SURVEY_READERS},
+    "survey:submission": {"GET": SURVEY_READERS, "POST": MANAGERS},  # managers set the review state
     "survey:respond_open": {"GET": ALL, "POST": ALL},  # a signed key: anyone with the link answers
     "survey:respond_open_relevance": {"POST": ALL},
     "survey:respond_open_thanks": {"GET": ALL},
@@ -432,6 +434,10 @@ class AuthorisationMatrix(TestCase):
             return {"data": {"role": "follower"}}, {}
         if route.key == "reports:start":
             return {"data": {"wave": self.wave.pk, "format": "html", "lang": "de"}}, {}
+        if route.key == "survey:submission":
+            return {"data": {"review_state": "approved"}}, {}
+        if route.key == "survey:invitations":
+            return {"data": {"action": "send"}}, {}
         if route.key == "survey:wave_status":
             return {"data": {"status": "closed"}}, {}
         if route.key.startswith("openrosa:"):

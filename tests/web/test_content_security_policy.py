@@ -91,6 +91,7 @@ def _route_names(resolver=None, prefix: str = "", route: str = "") -> set[str]:
 def world(settings, tmp_path):
     """The demo's users, one small wave with submissions, the catalogue and Digital-Check results."""
     settings.DATA_DIR = tmp_path
+    settings.DIGIFIT_DEMO_MAILBOX = True  # the demo's mailbox page is checked too
     from digifit.demo import tour
     from digifit.demo.catalogue import load_catalogue
     from digifit.programme import services as programme_services
@@ -123,6 +124,7 @@ def world(settings, tmp_path):
         "survey:questionnaire": {"form_id": version.questionnaire.form_id},
         "survey:wave": {"wave_id": wave.pk},
         "survey:submissions": {"wave_id": wave.pk},
+        "survey:invitations": {"wave_id": wave.pk},
         "survey:submission": {"instance_id": str(Submission.objects.values_list("instance_id", flat=True)[0])},
         "survey:respond_open": {"key": wave_open_key(wave)},
         "survey:respond_open_thanks": {"key": wave_open_key(wave)},
@@ -140,9 +142,11 @@ def world(settings, tmp_path):
 # route name -> who opens it (a demo user name, or None: anonymous)
 PAGES = {
     "login": None,
+    "demo_mailbox": None,
     "survey:dashboard": "manager",
     "survey:questionnaire": "manager",
     "survey:wave": "manager",
+    "survey:invitations": "manager",
     "survey:submissions": "analyst",
     "survey:submission": "analyst",
     "survey:respond_open": None,

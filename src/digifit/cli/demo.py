@@ -34,6 +34,10 @@ class DemoUsageError(click.ClickException):
 def demo(serve: bool, host: str, port: int, rows: int, with_worker: bool, n_waves: int) -> None:
     """Load the demo (users, questionnaire, synthetic waves, snapshots, catalogue, checks) and serve it."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digifit.web.settings")
+    # the demo's e-mails are read in the browser (/demo/mail/), and their links point at this server's port
+    os.environ.setdefault("DIGIFIT_DEMO_MAILBOX", "1")
+    link_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    os.environ.setdefault("DIGIFIT_BASE_URL", f"http://{link_host}:{port}")
     import django
 
     django.setup()
@@ -76,14 +80,21 @@ def demo(serve: bool, host: str, port: int, rows: int, with_worker: bool, n_wave
         return
     click.echo(f"\nserving at {base}/ (Ctrl-C stops)")
     sys.stdout.flush()
+    import signal
+    import subprocess
+
+    def _stop(signum, frame):  # SIGTERM (a service manager, `kill`) stops like Ctrl-C: the worker too
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
     worker = None
     if with_worker:
-        import subprocess
-
         code = "from digifit.cli import main; main()"
         worker = subprocess.Popen([sys.executable, "-c", code, "worker", "--interval", "1"])
     try:
         call_command("runserver", f"{host}:{port}", use_reloader=False, insecure_serving=True)
+    except KeyboardInterrupt:
+        click.echo("stopped")
     finally:
         if worker is not None:
             worker.terminate()

@@ -115,6 +115,20 @@ def invitation_token_renew(*, invitation: Invitation) -> str:
     return token
 
 
+def invitation_link_renew(*, invitation: Invitation) -> str:
+    """Give one invitation a new link for the survey manager to pass on (phone, letter); return the clear token.
+
+    The old link stops working, and so would every e-mail still queued with it: the invitation e-mail if it has
+    not gone out yet and the reminders are withdrawn (the manager who hands out a link by hand reminds by hand).
+    A pending invitation stays pending, so sending the wave's invitations later still mails it (with yet another
+    link).
+    """
+    with transaction.atomic():
+        token = invitation_token_renew(invitation=invitation)
+        _outbox().outbox_cancel(keys=[f"invite:{invitation.pk}"], key_prefix=f"invite-reminder:{invitation.pk}:")
+    return token
+
+
 def invitations_send(
     *, wave: Wave, invitations: Iterable[Invitation] | None = None, now: dt.datetime | None = None
 ) -> int:
@@ -197,6 +211,7 @@ def invitation_answered(*, invitation_id: int) -> None:
 __all__ = [
     "invitation_answered",
     "invitation_link",
+    "invitation_link_renew",
     "invitation_message",
     "invitation_reminders_cancel",
     "invitations_send",

@@ -153,6 +153,12 @@ class Submission(models.Model):
         DRAFT = "draft", _("draft")
         COMPLETE = "complete", _("complete")
 
+    class ReviewState(models.TextChoices):
+        RECEIVED = "received", _("received")
+        APPROVED = "approved", _("approved")
+        HAS_ISSUES = "has_issues", _("has issues")
+        REJECTED = "rejected", _("rejected")
+
     class Source(models.TextChoices):
         API = "api", "API"
         OPENROSA = "openrosa", "OpenRosa"
@@ -177,6 +183,15 @@ class Submission(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # the review of a submission by survey managers (as ODK Central's review states); statistics are unaffected
+    review_state = models.CharField(
+        _("review"), max_length=12, choices=ReviewState.choices, default=ReviewState.RECEIVED
+    )
+    review_note = models.CharField(_("review note"), max_length=500, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("submission")

@@ -542,6 +542,28 @@ def submission_edit(*, submission: Submission, data: Any, user, reason: str = ""
     return edit
 
 
+def submission_review_set(*, submission: Submission, state: str, user, note: str = "") -> Submission:
+    """Set the review state of a submission (received, approved, has issues, rejected) with who and when.
+
+    Raises
+    ------
+    SurveyError
+        ``state`` is not a review state.
+    """
+    if state not in Submission.ReviewState.values:
+        raise SurveyError(
+            f"review state: got {state!r}; expected one of {', '.join(Submission.ReviewState.values)}"
+        )
+    Submission.objects.filter(pk=submission.pk).update(
+        review_state=state,
+        review_note=(note or "").strip()[:500],
+        reviewed_by=user if getattr(user, "is_authenticated", False) else None,
+        reviewed_at=timezone.now(),
+    )
+    submission.refresh_from_db()
+    return submission
+
+
 # ------------------------------------------------------------------------------------------- margins
 
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("questionnaires/<str:form_id>/", views.questionnaire_detail, name="questionnaire"),
     path("waves/<int:wave_id>/", views.wave_detail, name="wave"),
     path("waves/<int:wave_id>/status", views.wave_status, name="wave_status"),
+    path("waves/<int:wave_id>/invitations/", views.invitation_list, name="invitations"),
     path("waves/<int:wave_id>/submissions/", views.submission_list, name="submissions"),
     path("submissions/<str:instance_id>/", views.submission_detail, name="submission"),
     # the respondent form (no account): an invitation's link, and a wave's open link

@@ -9,13 +9,15 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from digifit.accounts import roles
 from digifit.survey import invitations, selectors, services
+from digifit.survey.answer_labels import AnswerLabels
 from digifit.survey.errors import SurveyError
-from digifit.survey.models import Invitation
+from digifit.survey.models import Invitation, Submission
 from digifit.survey.upload_policy import refusal_message, refusal_of
 
 
@@ -32,6 +34,29 @@ class WaveForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
     opens_at = forms.DateTimeField(label=gettext_lazy("Opens at"), required=False)
     closes_at = forms.DateTimeField(label=gettext_lazy("Closes at"), required=False)
+
+
+class ReminderDaysForm(forms.Form):
+    days = forms.CharField(
+        label=gettext_lazy("Reminder days after sending"),
+        required=False,
+        max_length=100,
+        help_text=gettext_lazy("Whole numbers separated by commas, e.g. 7, 14. Empty: no reminders."),
+    )
+
+    def clean_days(self) -> list[int]:
+        days = []
+        for part in self.cleaned_data["days"].replace(";", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit() or int(part) <= 0 or int(part) > 365:
+                raise forms.ValidationError(
+                    _("“%(value)s” is not a day: type whole numbers from 1 to 365 separated by commas, e.g. 7, 14.")
+                    % {"value": part}
+                )
+            days.append(int(part))
+        return sorted(set(days))
 
 
 def _can_see(user) -> bool:
@@ -178,34 +203,146 @@ def wave_detail(request: HttpRequest, wave_id: int) -> HttpResponse:
 
 
 @login_required
+@permission_required(roles.MANAGE, raise_exception=True)
+def invitation_list(request: HttpRequest, wave_id: int) -> HttpResponse:
+    """A wave's invitations one by one (status, sent, answered), for survey managers: send the pending ones,
+    set the reminder days, make a new link for one invitation (shown once: only digests are stored)."""
+    wave = selectors.wave_get(wave_id=wave_id)
+    if wave is None:
+        raise Http404(str(wave_id))
+    days_form = ReminderDaysForm(initial={"days": ", ".join(map(str, invitations.reminder_days(wave)))})
+    new_link: tuple[Invitation, str] | None = None
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "send":
+            n = invitations.invitations_send(wave=wave)
+            if n:
+                messages.success(request, _("%(n)d invitation e-mails are queued; the worker sends them.") % {"n": n})
+            else:
+                messages.info(request, _("No pending invitation with an e-mail address: nothing to send."))
+            return redirect("survey:invitations", wave_id=wave.pk)
+        if action == "reminders":
+            days_form = ReminderDaysForm(request.POST)
+            if days_form.is_valid():
+                invitations.reminder_schedule_set(wave=wave, days=days_form.cleaned_data["days"])
+                messages.success(request, _("Reminder days saved; they apply to invitations sent from now on."))
+                return redirect("survey:invitations", wave_id=wave.pk)
+        elif action == "renew":
+            pk = request.POST.get("invitation", "")
+            invitation = selectors.invitation_list(wave=wave).filter(pk=pk).first() if pk.isdigit() else None
+            if invitation is None:
+                return HttpResponse(_("This invitation does not belong to this wave."), status=404)
+            if invitation.status == Invitation.Status.COMPLETED:
+                return HttpResponse(_("This invitation is answered already: it needs no new link."), status=409)
+            token = invitations.invitation_link_renew(invitation=invitation)
+            new_link = (invitation, invitations.invitation_link(invitation, token))
+        else:
+            return HttpResponse(_("Unknown action."), status=400)
+    status = request.GET.get("status", "")
+    qs = selectors.invitation_list(wave=wave)
+    if status in Invitation.Status.values:
+        qs = qs.filter(status=status)
+    else:
+        status = ""
+    counts = selectors.invitation_counts(wave=wave)
+    context = {
+        "wave": wave,
+        "page": Paginator(qs, 50).get_page(request.GET.get("page")),
+        "status": status,
+        "by_status": [(value, Invitation.Status(value).label, n) for value, n in counts.items()],
+        "total": sum(counts.values()),
+        "n_sendable": selectors.invitation_list(wave=wave)
+        .filter(status=Invitation.Status.PENDING)
+        .exclude(email="")
+        .count(),
+        "days_form": days_form,
+        "new_link": new_link,
+    }
+    return render(request, "survey/invitations.html", context)
+
+
+class ReviewForm(forms.Form):
+    review_state = forms.ChoiceField(label=gettext_lazy("Review"), choices=Submission.ReviewState.choices)
+    review_note = forms.CharField(label=gettext_lazy("Note"), max_length=500, required=False)
+
+
+@login_required
 def submission_list(request: HttpRequest, wave_id: int) -> HttpResponse:
-    """Complete submissions of a wave, 50 per page (analysts and managers)."""
+    """Complete submissions of a wave, 50 per page, filtered by review state and version (analysts, managers)."""
     if not request.user.has_perm(roles.VIEW_DATA):
         return render(request, "survey/no_role.html", status=403)
     wave = selectors.wave_get(wave_id=wave_id)
     if wave is None:
         raise Http404(str(wave_id))
-    qs = selectors.submission_list(wave=wave).annotate(n_edits=Count("edits"))
+    qs = (
+        selectors.submission_list(wave=wave)
+        .select_related("questionnaire_version")
+        .annotate(n_edits=Count("edits"))
+    )
+    review = request.GET.get("review", "")
+    if review in Submission.ReviewState.values:
+        qs = qs.filter(review_state=review)
+    else:
+        review = ""
+    versions = list(
+        selectors.version_list(questionnaire=wave.questionnaire).values_list("version", flat=True).distinct()
+    )
+    version = request.GET.get("version", "")
+    if version in versions:
+        qs = qs.filter(questionnaire_version__version=version)
+    else:
+        version = ""
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "survey/submissions.html", {"wave": wave, "page": page})
+    context = {
+        "wave": wave,
+        "page": page,
+        "review": review,
+        "reviews": Submission.ReviewState.choices,
+        "version": version,
+        "versions": versions,
+        "query": urlencode({k: v for k, v in (("review", review), ("version", version)) if v}),
+    }
+    return render(request, "survey/submissions.html", context)
 
 
 @login_required
 def submission_detail(request: HttpRequest, instance_id: str) -> HttpResponse:
-    """One submission: its answers with the questions' labels, and its audit trail."""
+    """One submission: its answers with the questions' and choices' labels, its review state, its audit trail.
+
+    Survey managers set the review state (POST)."""
     if not request.user.has_perm(roles.VIEW_DATA):
         return render(request, "survey/no_role.html", status=403)
     sub = selectors.submission_get(instance_id=instance_id)
     if sub is None:
         raise Http404(instance_id)
-    language = request.LANGUAGE_CODE
-    schema = sub.questionnaire_version.schema
-    rows = []
-    for f in schema["fields"]:
-        if f["repeat"] is None and f["name"] in sub.data:
-            labels = f.get("labels") or {}
-            label = labels.get(language) or labels.get(schema.get("default_language", "")) or f["name"]
-            rows.append((f["name"], label, sub.data[f["name"]]))
-    repeats = [(r["name"], sub.data[r["name"]]) for r in schema.get("repeats", []) if r["name"] in sub.data]
+    can_review = request.user.has_perm(roles.MANAGE)
+    form = ReviewForm(initial={"review_state": sub.review_state, "review_note": sub.review_note})
+    if request.method == "POST":
+        if not can_review:
+            return render(request, "survey/no_role.html", status=403)
+        form = ReviewForm(request.POST)
+        if form.is_valid():
+            services.submission_review_set(
+                submission=sub,
+                state=form.cleaned_data["review_state"],
+                note=form.cleaned_data["review_note"],
+                user=request.user,
+            )
+            messages.success(request, _("Review saved."))
+            return redirect("survey:submission", instance_id=instance_id)
+    labels = AnswerLabels(sub.questionnaire_version.schema, request.LANGUAGE_CODE)
+    repeats = [
+        (labels.question(r["name"]), [labels.answers(entry, repeat=r["name"]) for entry in sub.data[r["name"]]])
+        for r in sub.questionnaire_version.schema.get("repeats", [])
+        if isinstance(sub.data.get(r["name"]), list)
+    ]
     edits = sub.edits.select_related("edited_by").order_by("edited_at", "id")
-    return render(request, "survey/submission.html", {"sub": sub, "rows": rows, "repeats": repeats, "edits": edits})
+    context = {
+        "sub": sub,
+        "rows": labels.answers(sub.data),
+        "repeats": repeats,
+        "edits": edits,
+        "form": form,
+        "can_review": can_review,
+    }
+    return render(request, "survey/submission.html", context)

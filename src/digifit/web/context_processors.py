@@ -27,6 +27,7 @@ def navigation(request: HttpRequest) -> dict[str, object]:
 
     user = getattr(request, "user", None)
     return {
+        "demo_mailbox": getattr(settings, "DIGIFIT_DEMO_MAILBOX", False),
         "nav": SimpleLazyObject(lambda: nav_entries(user)),
         "home_url": SimpleLazyObject(lambda: home_url(user) if getattr(user, "is_authenticated", False) else "/"),
     }

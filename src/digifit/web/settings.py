@@ -268,6 +268,12 @@ EMAIL_BACKEND = os.environ.get(
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "digifit <noreply@digifit.localhost>")
+# The demo's mailbox: `digifit demo` turns it on so that a newcomer reads the e-mails the product sends
+# (invitations, confirmations, reminders) at /demo/mail/ without an SMTP server. It shows every queued message
+# to anyone who can reach the server, so a public deployment (DIGIFIT_HTTPS=1) refuses to start with it.
+DIGIFIT_DEMO_MAILBOX = _env_flag("DIGIFIT_DEMO_MAILBOX", False)
+if DIGIFIT_DEMO_MAILBOX and HTTPS:
+    raise SystemExit("digifit: DIGIFIT_DEMO_MAILBOX is for the local demo only; unset it with DIGIFIT_HTTPS=1")
 # The public address of the site, for links in e-mails and calendar entries.
 DIGIFIT_BASE_URL = os.environ.get("DIGIFIT_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # The outbox: a message in 'sending' longer than this is returned to 'pending' by the sweeper (its worker died).

@@ -10,6 +10,7 @@ from digifit.reports import views as reports_views
 from digifit.reports.urls import analysis_patterns
 from digifit.survey.api import api
 from digifit.web.home import home
+from digifit.web.mailbox import mailbox
 
 handler400 = "digifit.web.request_limits.bad_request"  # 413 for a body over a limit, never a bare 400 page
 
@@ -29,6 +30,7 @@ urlpatterns = [
     path("reports/", include("digifit.reports.urls")),
     path("dashboard/", reports_views.dashboard, name="dashboard"),
     path("home/", home, name="home"),  # the start page of the user's role (digifit.web.home)
+    path("demo/mail/", mailbox, name="demo_mailbox"),  # only with DIGIFIT_DEMO_MAILBOX (digifit demo); else 404
     path("", include("digifit.survey.urls")),
 ]
 # The admin at a configurable path (DIGIFIT_ADMIN_PATH, default manage/), or not at all.

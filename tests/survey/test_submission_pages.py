@@ -1,0 +1,98 @@
+"""The submissions table and a submission's page as staff read them: labels in the page's language (never the
+codes alone), filters by review state and version, and the review state set by survey managers."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from digifit.accounts.services import user_role_assign
+from digifit.survey import services
+from digifit.survey.models import Submission, Wave
+
+from .conftest import answers, new_id, xlsform_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def wave():
+    v1 = services.questionnaire_version_add(content=xlsform_bytes(version="1")).version
+    v2 = services.questionnaire_version_add(content=xlsform_bytes(version="2", extra_field=True)).version
+    wave = services.wave_create(questionnaire=v1.questionnaire, name="2026-11", status=Wave.Status.OPEN)
+    for version, country, panel in ((v1, "DE", "P-DE"), (v2, "FR", "P-FR")):
+        services.submission_submit(
+            questionnaire_version=version,
+            instance_id=new_id(),
+            data=answers(country=country),
+            wave=wave,
+            panel_id=panel,
+        )
+    return wave
+
+
+def _login(client, role):
+    user = get_user_model().objects.create_user(username=f"u-{role}", password="pw-for-tests-1")
+    if role:
+        user_role_assign(user=user, role=role)
+    client.force_login(user)
+    return user
+
+
+@pytest.mark.parametrize(
+    ("language", "country", "channels", "question"),
+    [
+        ("de", "Deutschland", "Webseite, Onlineshop", "Beschäftigte"),
+        ("en", "Germany", "Website, Online shop", "Employees"),
+    ],
+)
+def test_answers_show_labels_in_the_pages_language_with_the_code_beside(
+    client, wave, language, country, channels, question
+):
+    _login(client, "analyst")
+    sub = Submission.objects.get(panel_id="P-DE")
+    html = client.get(f"/submissions/{sub.instance_id}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert f"<td>{country} <small>(<code>DE</code>)</small></td>" in html
+    assert f"<td>{channels} <small>(<code>website shop</code>)</small></td>" in html
+    assert f"<td>{question}</td>" in html
+    assert "CRM" in html  # the repeat's entries
+
+
+def test_filters_by_version_and_review_state(client, wave):
+    _login(client, "analyst")
+    url = f"/waves/{wave.pk}/submissions/"
+    de = str(Submission.objects.get(panel_id="P-DE").instance_id)
+    fr = str(Submission.objects.get(panel_id="P-FR").instance_id)
+    everything = client.get(url).content.decode()
+    assert de in everything and fr in everything
+    only_v2 = client.get(url + "?version=2").content.decode()
+    assert fr in only_v2 and de not in only_v2
+    Submission.objects.filter(panel_id="P-DE").update(review_state="has_issues")
+    flagged = client.get(url + "?review=has_issues", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert de in flagged and fr not in flagged and "hat Mängel" in flagged
+    # unknown filter values show everything rather than an error or an empty page
+    assert fr in client.get(url + "?review=nope&version=99").content.decode()
+    nothing = client.get(url + "?review=rejected", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "No submission matches this filter." in nothing
+
+
+def test_a_manager_sets_the_review_state_and_an_analyst_cannot(client, wave):
+    sub = Submission.objects.get(panel_id="P-DE")
+    answers_before = sub.data
+    url = f"/submissions/{sub.instance_id}/"
+    _login(client, "analyst")
+    page = client.get(url).content.decode()
+    assert 'name="review_state"' not in page
+    assert client.post(url, {"review_state": "approved"}).status_code == 403
+    sub.refresh_from_db()
+    assert sub.review_state == "received"
+    manager = _login(client, "survey_manager")
+    response = client.post(url, {"review_state": "has_issues", "review_note": "Land prüfen"}, follow=True)
+    assert response.status_code == 200 and "Land prüfen" in response.content.decode()
+    sub.refresh_from_db()
+    assert (sub.review_state, sub.review_note, sub.reviewed_by) == ("has_issues", "Land prüfen", manager)
+    assert sub.data == answers_before  # a review never touches the answers
+    bad = client.post(url, {"review_state": "deleted"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert bad.status_code == 200 and "Select a valid choice" in bad.content.decode()
+    sub.refresh_from_db()
+    assert sub.review_state == "has_issues"
