@@ -95,6 +95,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "login": {"GET": ALL},
     "logout": {"POST": ALL},
     "home": {"GET": LOGGED_IN},  # redirects each user to their role's start page (digifit.web.home)
+    "staff": {"GET": STAFF, "POST": STAFF},  # auth.change_user: user administrators (and superusers)
+    "staff_welcome": {"GET": ALL, "POST": ALL},  # the invitation link (a password-reset token) is the credential
     "demo_mailbox": {"GET": NOBODY},  # 404 unless DIGIFIT_DEMO_MAILBOX (the local demo; tests/web/test_mailbox.py)
     # ---------------------------------------------------------------------------------------------- survey
     "survey:dashboard": {"GET": SURVEY_READERS, "POST": MANAGERS},

@@ -40,6 +40,7 @@ NOT_PAGES = {
     "programme:attendance_all_present": "POST only",
     # NOT CHECKED here yet: pages behind a signed e-mail token (their templates have no inline script or style)
     "programme:signup_confirm": "page behind a signed e-mail token (not checked here)",
+    "staff_welcome": "page behind an e-mailed token (checked in tests/web/test_staff.py)",
     "programme:check_claim_link": "page behind a signed e-mail token (not checked here)",
 }
 EXCLUDED_PREFIXES = ("api/", "openrosa/", "i18n/")  # JSON/XML for machines; the admin is Django's own
@@ -142,6 +143,7 @@ def world(settings, tmp_path):
 # route name -> who opens it (a demo user name, or None: anonymous)
 PAGES = {
     "login": None,
+    "staff": "admin",
     "demo_mailbox": None,
     "survey:dashboard": "manager",
     "survey:questionnaire": "manager",

@@ -7,6 +7,8 @@ survey_manager   upload questionnaires, run waves, invite, collect (OpenRosa), r
                  export submissions
 analyst          read submissions and export them, upload a wave's population margins (the
                  reports' weighting); nothing that changes the survey data
+user_admin       invite staff by e-mail, give and withdraw roles, deactivate accounts (the
+                 staff page ``/staff/``; Django's own user permissions)
 respondent       no account: an invitation token lets them answer their own questionnaire
 ===============  ==========================================================================
 
@@ -19,6 +21,7 @@ from django.contrib.auth.models import Group, Permission
 
 SURVEY_MANAGER = "survey_manager"
 ANALYST = "analyst"
+USER_ADMIN = "user_admin"
 
 # Permission codenames of the survey app (declared on survey.Questionnaire.Meta.permissions).
 MANAGE = "survey.manage_surveys"
@@ -26,10 +29,13 @@ COLLECT = "survey.collect_submissions"
 VIEW_DATA = "survey.view_data"
 EXPORT = "survey.export_data"
 EDIT_DATA = "survey.edit_data"
+# Django's own permissions on users: the user administrators' (the staff page).
+MANAGE_USERS = "auth.change_user"
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     SURVEY_MANAGER: (MANAGE, COLLECT, VIEW_DATA, EXPORT, EDIT_DATA),
     ANALYST: (VIEW_DATA, EXPORT),
+    USER_ADMIN: ("auth.view_user", "auth.add_user", MANAGE_USERS),
 }
 
 

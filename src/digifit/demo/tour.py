@@ -31,6 +31,7 @@ DEMO_USERS: tuple[tuple[str, str | None, str], ...] = (
     ("analyst", "analyst", "analyst"),
     ("coach", "coach", "coach"),
     ("organiser", "organiser", "organiser"),
+    ("admin", "user_admin", "user administration (staff and roles)"),
     ("betrieb", None, "business owner (betrieb001@example.org)"),
 )
 DEMO_PASSWORD = "demo"

@@ -12,6 +12,7 @@ survey manager     ``survey.manage_surveys``             the survey list (questi
 analyst            ``survey.view_data``                  the dashboard, ``/dashboard/``
 organiser          ``programme.view_reach``              the reach page, ``/programme/reach/``
 coach              ``programme.coach_sessions``          the next session's agenda, ``/programme/coach/``
+user admin         ``auth.change_user``                  the staff page, ``/staff/``
 business           none of these (a business account,    its programme page, ``/programme/me/`` (which
                    or an account without any role)       offers the sign-up to an account without one)
 =================  ====================================  ===========================================
@@ -38,6 +39,7 @@ SURVEY_MANAGER = "survey_manager"
 ANALYST = "analyst"
 ORGANISER = "organiser"
 COACH = "coach"
+USER_ADMIN = "user_admin"
 BUSINESS = "business"
 
 #: Main roles in the order of precedence, each with the permission that makes it and its home (a URL name).
@@ -46,6 +48,7 @@ PRECEDENCE: tuple[tuple[str, str | None, str], ...] = (
     (ANALYST, survey_roles.VIEW_DATA, "dashboard"),
     (ORGANISER, programme_roles.VIEW_REACH, "programme:reach"),
     (COACH, programme_roles.COACH_SESSIONS, "programme:coach"),
+    (USER_ADMIN, survey_roles.MANAGE_USERS, "staff"),
     (BUSINESS, None, "programme:me"),
 )
 
@@ -85,7 +88,7 @@ def nav_entries(user) -> list[NavEntry]:
     view_data = _has(user, survey_roles.VIEW_DATA)
     reach = _has(user, programme_roles.VIEW_REACH)
     coach = _has(user, programme_roles.COACH_SESSIONS)
-    staff_role = manage or view_data or reach or coach
+    staff_role = manage or view_data or reach or coach or _has(user, survey_roles.MANAGE_USERS)
     wanted: list[tuple[bool, str, str | Promise, str]] = [
         (manage, "surveys", _("Surveys"), "survey:dashboard"),
         (view_data, "dashboard", _("Dashboard"), "dashboard"),
@@ -97,6 +100,7 @@ def nav_entries(user) -> list[NavEntry]:
         (coach or not staff_role, "programme", _("Programme"), "programme:catalogue"),
         (not staff_role, "check", _("Digital-Check"), "assessment:check"),
         (manage or view_data, "api", "API", "api:openapi-view"),
+        (_has(user, survey_roles.MANAGE_USERS), "staff", _("Staff"), "staff"),
     ]
     entries = [NavEntry(key, label, reverse(url)) for show, key, label, url in wanted if show]
     if user.is_staff:

@@ -11,6 +11,7 @@ from digifit.reports.urls import analysis_patterns
 from digifit.survey.api import api
 from digifit.web.home import home
 from digifit.web.mailbox import mailbox
+from digifit.web.staff import staff_page, staff_welcome
 
 handler400 = "digifit.web.request_limits.bad_request"  # 413 for a body over a limit, never a bare 400 page
 
@@ -29,6 +30,8 @@ urlpatterns = [
     path("analysis/", include(analysis_patterns)),
     path("reports/", include("digifit.reports.urls")),
     path("dashboard/", reports_views.dashboard, name="dashboard"),
+    path("staff/", staff_page, name="staff"),  # user administrators: staff accounts and roles
+    path("staff/welcome/<str:uidb64>/<str:token>/", staff_welcome, name="staff_welcome"),  # the invitee's link
     path("home/", home, name="home"),  # the start page of the user's role (digifit.web.home)
     path("demo/mail/", mailbox, name="demo_mailbox"),  # only with DIGIFIT_DEMO_MAILBOX (digifit demo); else 404
     path("", include("digifit.survey.urls")),
