@@ -33,7 +33,7 @@ def test_tour_loads_twice_without_duplicates(data_dir):
     from digifit.survey.models import Questionnaire, Submission, Wave
 
     first = tour.tour_load(rows=ROWS, n_waves=WAVES)
-    assert (first.users, first.waves, first.submissions, first.snapshots) == (5, WAVES, ROWS, WAVES)
+    assert (first.users, first.waves, first.submissions, first.snapshots) == (len(tour.DEMO_USERS), WAVES, ROWS, WAVES)
     assert first.catalogue_created and first.checks == tour.CHECK_BUSINESSES
     from digifit.programme import selectors as programme_selectors
 
@@ -55,7 +55,7 @@ def test_tour_loads_twice_without_duplicates(data_dir):
         )
 
     before = counts()
-    assert before[:5] == (5, 1, WAVES, ROWS, True)
+    assert before[:5] == (len(tour.DEMO_USERS), 1, WAVES, ROWS, True)
     assert before[7] == tour.CHECK_BUSINESSES and before[8] == WAVES
 
     second = tour.tour_load(rows=ROWS, n_waves=WAVES)

@@ -379,6 +379,7 @@ class AuthorisationMatrix(TestCase):
             "registration_id": self.reg_b.pk,  # another business's registration: only coaches may touch it
             "job_id": self.job.pk,
             "key": self.open_key,
+            "uidb64": "MQ",  # a staff invitation link of user 1 with a token that is not valid
             "id": self.users[BIZ].pk,
         }
         slug = self.training.slug if route.key == "programme:training" else self.series.slug
