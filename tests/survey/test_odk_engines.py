@@ -123,11 +123,29 @@ SMALL_STORED = {
 }
 
 FOB = "/data"
+GERMAN_REGIONS = [
+    "de_baden_wuerttemberg",
+    "de_by",
+    "de_berlin",
+    "de_brandenburg",
+    "de_bremen",
+    "de_hamburg",
+    "de_he",
+    "de_mecklenburg_vorpommern",
+    "de_ni",
+    "de_nw",
+    "de_rp",
+    "de_saarland",
+    "de_sn",
+    "de_st",
+    "de_schleswig_holstein",
+    "de_th",
+]
 FOB_STEPS = [
     expect(f"{FOB}/profile/country", required=True, required_valid=False),
     fill(f"{FOB}/profile/country", ["DE"]),
     # the choice filter: only German regions are offered
-    expect(f"{FOB}/profile/region", relevant=True, required=True),
+    expect(f"{FOB}/profile/region", relevant=True, required=True, options=GERMAN_REGIONS),
     fill(f"{FOB}/profile/country", ["other"]),
     expect(f"{FOB}/profile/region", relevant=False),
     fill(f"{FOB}/profile/country", ["DE"]),
@@ -334,6 +352,10 @@ CASES = [
 ]
 
 
+#: the test suite's form left unfinished: a constraint broken, required answers missing
+UNFINISHED = Case("fob_test_unfinished", xlsform_bytes(version="1"), [fill("/data/employees", -3)], {})
+
+
 def _request(case: Case, xform: str) -> dict[str, Any]:
     steps = [{k: v for k, v in step.items() if k != "expect"} for step in case.steps]
     return {"name": case.name, "xform": xform, "steps": steps}
@@ -345,8 +367,9 @@ def engine() -> dict[str, Any]:
     node = shutil.which("node")
     if node is None:
         pytest.fail("Node.js is not installed: ODK's engine needs it (make test installs it with npm)")
-    loaded = {case.name: formdef.form_load(case.xlsx) for case in CASES}
-    request = {"forms": [_request(case, loaded[case.name].xform_xml) for case in CASES]}
+    cases = [*CASES, UNFINISHED]
+    loaded = {case.name: formdef.form_load(case.xlsx) for case in cases}
+    request = {"forms": [_request(case, loaded[case.name].xform_xml) for case in cases]}
     run = subprocess.run(
         [node, str(CLIENT)], input=json.dumps(request), capture_output=True, text=True, timeout=120, check=False
     )
@@ -362,6 +385,7 @@ def engine() -> dict[str, Any]:
 def test_odk_engine_loads_the_form_and_fills_it_as_the_xlsform_says(engine, case):
     result = engine[case.name]
     assert result["status"] == "success", result["error"]
+    assert result["warnings"] == []
     assert len(result["results"]) == len(case.steps)
     for step, got in zip(case.steps, result["results"]):
         assert "error" not in got, (step, got["error"])
@@ -370,6 +394,16 @@ def test_odk_engine_loads_the_form_and_fills_it_as_the_xlsform_says(engine, case
     # a form filled to the end has nothing left to object to, and the engine's payload is ready to send
     assert result["violations"] == []
     assert result["payload_status"] == "ready"
+
+
+def test_odk_engine_holds_back_an_unfinished_form(engine):
+    result = engine[UNFINISHED.name]
+    assert result["payload_status"] == "pending"
+    assert result["violations"] == [
+        {"reference": "/data/country", "condition": "required", "message": None},
+        {"reference": "/data/employees", "condition": "constraint", "message": "Nicht negativ"},
+        {"reference": "/data/tools[1]/tool_name", "condition": "required", "message": None},
+    ]
 
 
 @pytest.mark.django_db
@@ -404,3 +438,10 @@ def test_odk_engine_instances_are_accepted_by_openrosa_and_stored_intact(client,
             data.pop(name)
         expected = {k: v for k, v in case.stored.items() if k not in case.server}
         assert data == expected, case.name
+    # the unfinished instance, sent anyway, is refused for the same reasons and not stored
+    count = Submission.objects.count()
+    refused = post_submission(client, engine[UNFINISHED.name]["instance_xml"].encode())
+    assert refused.status_code == 422, refused.content
+    reason = ET.fromstring(refused.content).findtext(f"{RESPONSE_NS}message")
+    assert "employees" in reason and "country" in reason
+    assert Submission.objects.count() == count

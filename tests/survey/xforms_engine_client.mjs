@@ -2,8 +2,8 @@
 //
 // Reads {"forms": [{"name", "xform", "steps": [...]}, ...]} as JSON on stdin; for each form it loads the
 // XForm, creates an instance and runs the steps in order, as a person filling the form in ODK Web Forms
-// would; it prints {"node": version, "engine": version, "forms": [{"name", "status", "error", "results",
-// "violations", "payload_status", "instance_xml"}]} as JSON on stdout. One process for every form.
+// would; it prints {"node": version, "engine": version, "forms": [{"name", "status", "error", "warnings",
+// "results", "violations", "payload_status", "instance_xml"}]} as JSON on stdout. One process for every form.
 //
 // Steps (``ref`` is an engine reference such as "/data/profile/country" or "/data/tools[2]/tool_name"):
 //   {"set": ref, "value": "12"}             an input's value (text, integer, decimal, date ... as typed)
@@ -103,8 +103,15 @@ const runStep = (root, step) => {
 	return { ok: true };
 };
 
+// Whatever the engine writes to the console while it handles a form is that form's warning.
+let warnings = [];
+for (const level of ['warn', 'error']) {
+	console[level] = (...args) => warnings.push(args.map((a) => message(a)).join(' '));
+}
+
 const runForm = async ({ name, xform, steps = [] }) => {
-	const result = { name, status: null, error: null, results: [], violations: [], payload_status: null, instance_xml: null };
+	const result = { name, status: null, error: null, warnings: [], results: [], violations: [], payload_status: null, instance_xml: null };
+	warnings = result.warnings;
 	const form = await loadForm(xform);
 	result.status = form.status;
 	if (form.status === 'failure') {
