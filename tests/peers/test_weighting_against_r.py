@@ -44,7 +44,9 @@ def _design(ref: Path, name: str, weighting: str, variance: str):
     types, schwide = ref / "pop_types.csv", ref / "pop_schwide.csv"
     if weighting == "ps":
         d = stats.poststratify(d, "stype", types)
-    elif weighting == "rake":
+    elif weighting == "rake":  # R's rake without control: maxit 10, epsilon 1
+        d = stats.rake(d, [("stype", types), ("sch.wide", schwide)], epsilon=1, max_iter=10)
+    elif weighting == "rake_tight":  # R's control=list(epsilon=1e-10, maxit=100); digifit's default
         d = stats.rake(d, [("stype", types), ("sch.wide", schwide)])
     elif weighting == "linear":
         d = stats.calibrate(d, ["stype", "api99"], TOTALS)
@@ -99,13 +101,17 @@ def test_weighting_and_replicates_match_r(weighting_reference):
 
 
 @pytest.mark.peers
-def test_cli_rake_with_jackknife_matches_r(weighting_reference):
+@pytest.mark.parametrize(
+    ("weighting", "control"), [("rake", ["--rake-epsilon", "1", "--rake-maxit", "10"]), ("rake_tight", [])]
+)
+def test_cli_rake_with_jackknife_matches_r(weighting_reference, weighting, control):
+    """R's default control reproduced with --rake-epsilon/--rake-maxit; digifit's default is R's tight control."""
     ref, data = weighting_reference
     case = next(
         c
         for c in data["cases"]
         if (c["design"], c["weighting"], c["variance"], c["statistic"], c["by"])
-        == ("clus1", "rake", "jk1", "mean", None)
+        == ("clus1", weighting, "jk1", "mean", None)
     )
     exe = Path(sys.executable).with_name("digifit")
     proc = subprocess.run(
@@ -123,6 +129,7 @@ def test_cli_rake_with_jackknife_matches_r(weighting_reference):
             f"stype={ref / 'pop_types.csv'}",
             "--rake",
             f"sch.wide={ref / 'pop_schwide.csv'}",
+            *control,
             "--variance",
             "jk1",
             "--mean",
@@ -136,3 +143,15 @@ def test_cli_rake_with_jackknife_matches_r(weighting_reference):
     row = json.loads(proc.stdout)["estimates"][0]
     assert row["estimate"] == pytest.approx(case["estimate"], rel=1e-9)
     assert row["se"] == pytest.approx(case["se"], rel=1e-6)
+
+
+@pytest.mark.peers
+def test_tight_raking_differs_from_r_default(weighting_reference):
+    """The two controls really give different numbers (else the tight cases would prove nothing)."""
+    _, data = weighting_reference
+    by_key = {
+        (c["design"], c["weighting"], c["variance"], c["statistic"], c["variable"], c["by"]): c for c in data["cases"]
+    }
+    loose = by_key[("strat", "rake", "taylor", "total", "enroll", None)]["estimate"]
+    tight = by_key[("strat", "rake_tight", "taylor", "total", "enroll", None)]["estimate"]
+    assert abs(loose - tight) > 1e-8 * abs(tight)
