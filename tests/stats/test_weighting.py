@@ -70,6 +70,40 @@ def test_non_convergence_names_the_margin(sample):
         stats.rake(d, MARGINS, max_iter=1, epsilon=1e-9)
 
 
+def test_default_raking_meets_every_margin_to_1e_10(sample):
+    """By default rake iterates until each level's raked total is its count (R's default stops earlier)."""
+    d = stats.design(sample, weights="w", strata="stratum", ids="psu")
+    tight = stats.rake(d, MARGINS)
+    loose = stats.rake(d, MARGINS, epsilon=1, max_iter=10)  # R's rake() without control
+    gaps = {"tight": 0.0, "loose": 0.0}
+    for name, raked in (("tight", tight), ("loose", loose)):
+        for col, pop in MARGINS.items():
+            for e in stats.proportion(raked, col):
+                got = e.estimate * 7500
+                gaps[name] = max(gaps[name], abs(got - pop[e.level]) / pop[e.level])
+    assert gaps["tight"] < 1e-10 * 10  # the proportion's division adds a few ulps
+    assert gaps["loose"] > 1e-9  # R's rule stopped before the margins met
+    assert tight.calibration.iterations > loose.calibration.iterations
+
+
+def test_rake_rules_and_their_errors(sample):
+    d = stats.design(sample, weights="w")
+    with pytest.raises(
+        CalibrationError,
+        match=r"did not converge in 2 iterations: margin country is still off by -?[\d.,e+-]+ at level '\w+' "
+        r"\(raked [\d.,]+, population [\d,]+: [\d.e+-]+ relative; tolerance 1e-10 relative\)",
+    ):
+        stats.rake(d, MARGINS, max_iter=2)
+    with pytest.raises(CalibrationError, match=r"give either epsilon .* or tolerance"):
+        stats.rake(d, MARGINS, epsilon=1, tolerance=1e-8)
+    with pytest.raises(CalibrationError, match="tolerance must be a positive number; got 0"):
+        stats.rake(d, MARGINS, tolerance=0)
+    with pytest.raises(CalibrationError, match=r"max_iter must be an integer of at least 1; got 2\.5"):
+        stats.rake(d, MARGINS, max_iter=2.5)
+    loose = stats.rake(d, MARGINS, tolerance=1e-3)
+    assert loose.calibration.iterations < stats.rake(d, MARGINS).calibration.iterations
+
+
 def test_bad_counts_and_files(sample, tmp_path):
     d = stats.design(sample, weights="w")
     with pytest.raises(
@@ -314,6 +348,19 @@ def test_cli_weight_and_errors(sample, tmp_path):
             "--poststratify and --rake cannot be combined",
         ),
         (["--seed", "3"], "--replicates and --seed need --variance"),
+        (["--rake-maxit", "10"], "--rake-maxit needs --rake COL=FILE.csv"),
+        (
+            ["--rake", f"size={tmp_path / 'size.csv'}", "--epsilon", "1", "--rake-epsilon", "2"],
+            "--epsilon 1.0 and --rake-epsilon 2.0 disagree",
+        ),
+        (
+            [
+                *("--rake", f"size={tmp_path / 'size.csv'}", "--rake", f"country={tmp_path / 'country.csv'}"),
+                "--rake-maxit",
+                "1",
+            ],
+            "rake did not converge in 1 iterations: margin size is still off by",
+        ),
         (["--rep-type", "JK1"], "--rep-type, --scale and --rscales describe --repweights"),
     ]:
         r = CliRunner().invoke(main, ["estimate", str(data), "--weights", "w", "--mean", "revenue", *args])
