@@ -864,7 +864,8 @@ def as_replicate(
     design : Design
         A design with cluster ids (PSUs). Without ids each row is its own PSU, as R's ``ids=~0``: that is built
         for ``jk1`` and ``jkn`` (one replicate per row, JKn within strata) up to :data:`MAX_ROW_REPLICATES`
-        rows, with the same results as a row-id column given as ``ids``; other types need ids.
+        rows and for the bootstraps (rows resampled within strata) up to :data:`MAX_ROW_BOOTSTRAP` rows, with
+        the same results as a row-id column given as ``ids``; ``brr`` and ``fay`` need ids.
     type : {'jk1', 'jkn', 'brr', 'fay', 'bootstrap', 'subbootstrap', 'canty-davison'}
         ``bootstrap`` is the Rao–Wu rescaling bootstrap (``n_h − 1`` draws per stratum; R's ``subbootstrap``);
         ``canty-davison`` is R's ``type="bootstrap"``.
@@ -936,9 +937,10 @@ _ROW_PSU = "__dg_row_psu"
 def _rows_as_psus(design: Any, kind: str, asked: str) -> Any:
     """Return ``design`` with a row-number column as its PSU ids (R's ``ids=~0`` under ``as.svrepdesign``).
 
-    Only the jackknives are built this way (one replicate per row); the data are at most
-    :data:`MAX_ROW_REPLICATES` rows, so they are read once into memory with the row number, and every later
-    aggregation groups by it exactly as if the user had given a row-id column as ``ids``.
+    The jackknives (one replicate per row, at most :data:`MAX_ROW_REPLICATES` rows) and the bootstraps (rows
+    resampled within strata, at most :data:`MAX_ROW_BOOTSTRAP` rows) are built this way: the data are read once
+    into memory with the row number, and every later aggregation groups by it exactly as if the user had given
+    a row-id column as ``ids``.
     """
     import dataclasses
 
