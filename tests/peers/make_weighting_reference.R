@@ -35,7 +35,9 @@ bases <- list(
 weighting <- function(d, how) switch(how,
   none = d,
   ps = postStratify(d, ~stype, pop.types),
-  rake = rake(d, list(~stype, ~sch.wide), list(pop.types, pop.schwide)),
+  rake = rake(d, list(~stype, ~sch.wide), list(pop.types, pop.schwide)),  # R's default control: maxit 10, epsilon 1
+  rake_tight = rake(d, list(~stype, ~sch.wide), list(pop.types, pop.schwide),
+                    control = list(epsilon = 1e-10, maxit = 100, verbose = FALSE)),
   linear = calibrate(d, ~stype + api99, totals),
   linear_bounded = calibrate(d, ~stype + api99, totals, bounds = c(0.7, 1.7)),
   raking = calibrate(d, ~stype + api99, totals, calfun = "raking"),
@@ -55,7 +57,7 @@ record <- function(d, dname, how, variance) {
   }
 }
 for (dname in c("clus1", "strat")) {
-  for (how in c("none", "ps", "rake", "linear", "linear_bounded", "raking", "logit", "trim")) {
+  for (how in c("none", "ps", "rake", "rake_tight", "linear", "linear_bounded", "raking", "logit", "trim")) {
     if (how == "trim" && dname == "clus1") next
     record(weighting(bases[[dname]], how), dname, how, "taylor")
   }
@@ -66,7 +68,7 @@ for (dname in names(reps)) {
   for (type in reps[[dname]]) {
     rd <- if (type == "Fay") as.svrepdesign(bases[[dname]], type = "Fay", fay.rho = 0.3)
           else as.svrepdesign(bases[[dname]], type = type)
-    hows <- if (dname == "clus1") c("none", "ps", "rake", "linear") else c("none", "ps", "linear")
+    hows <- if (dname == "clus1") c("none", "ps", "rake", "rake_tight", "linear") else c("none", "ps", "linear")
     for (how in hows) record(weighting(rd, how), dname, how, tolower(type))
   }
 }

@@ -194,7 +194,7 @@ def glm_design(glm_reference):
             if how == "poststratify":
                 d = stats.poststratify(d, args[0], args[1])
             elif how == "rake":
-                d = stats.rake(d, [("stype", args[0]), ("sch.wide", args[1])])
+                d = stats.rake(d, [("stype", args[0]), ("sch.wide", args[1])], epsilon=1, max_iter=10)  # R's default
             elif how == "trim":
                 d = stats.trim_weights(d, lower=args[0], upper=args[1])
             elif how == "trim_poststratify":

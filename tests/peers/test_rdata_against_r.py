@@ -288,7 +288,9 @@ def test_cli_jackknife_without_clusters(case, rdata):
         _compare([SimpleNamespace(**r) for r in rows if r["statistic"] == stat], ref[name], name)
 
 
-@pytest.mark.parametrize(("control", "options"), [("default", {}), ("tight", {"max_iter": 100, "epsilon": 1e-6})])
+@pytest.mark.parametrize(
+    ("control", "options"), [("default", {"max_iter": 10, "epsilon": 1}), ("tight", {"max_iter": 100, "epsilon": 1e-6})]
+)
 def test_raking_nhanes(control, options, rdata):
     from digifit import stats
 

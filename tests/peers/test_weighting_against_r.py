@@ -44,7 +44,9 @@ def _design(ref: Path, name: str, weighting: str, variance: str):
     types, schwide = ref / "pop_types.csv", ref / "pop_schwide.csv"
     if weighting == "ps":
         d = stats.poststratify(d, "stype", types)
-    elif weighting == "rake":
+    elif weighting == "rake":  # R's rake without control: maxit 10, epsilon 1
+        d = stats.rake(d, [("stype", types), ("sch.wide", schwide)], epsilon=1, max_iter=10)
+    elif weighting == "rake_tight":  # R's control=list(epsilon=1e-10, maxit=100); digifit's default
         d = stats.rake(d, [("stype", types), ("sch.wide", schwide)])
     elif weighting == "linear":
         d = stats.calibrate(d, ["stype", "api99"], TOTALS)
@@ -99,13 +101,17 @@ def test_weighting_and_replicates_match_r(weighting_reference):
 
 
 @pytest.mark.peers
-def test_cli_rake_with_jackknife_matches_r(weighting_reference):
+@pytest.mark.parametrize(
+    ("weighting", "control"), [("rake", ["--rake-epsilon", "1", "--rake-maxit", "10"]), ("rake_tight", [])]
+)
+def test_cli_rake_with_jackknife_matches_r(weighting_reference, weighting, control):
+    """R's default control reproduced with --rake-epsilon/--rake-maxit; digifit's default is R's tight control."""
     ref, data = weighting_reference
     case = next(
         c
         for c in data["cases"]
         if (c["design"], c["weighting"], c["variance"], c["statistic"], c["by"])
-        == ("clus1", "rake", "jk1", "mean", None)
+        == ("clus1", weighting, "jk1", "mean", None)
     )
     exe = Path(sys.executable).with_name("digifit")
     proc = subprocess.run(
@@ -123,6 +129,7 @@ def test_cli_rake_with_jackknife_matches_r(weighting_reference):
             f"stype={ref / 'pop_types.csv'}",
             "--rake",
             f"sch.wide={ref / 'pop_schwide.csv'}",
+            *control,
             "--variance",
             "jk1",
             "--mean",
@@ -136,3 +143,58 @@ def test_cli_rake_with_jackknife_matches_r(weighting_reference):
     row = json.loads(proc.stdout)["estimates"][0]
     assert row["estimate"] == pytest.approx(case["estimate"], rel=1e-9)
     assert row["se"] == pytest.approx(case["se"], rel=1e-6)
+
+
+@pytest.mark.peers
+def test_tight_raking_differs_from_r_default(weighting_reference):
+    """The two controls really give different numbers (else the tight cases would prove nothing)."""
+    _, data = weighting_reference
+    by_key = {
+        (c["design"], c["weighting"], c["variance"], c["statistic"], c["variable"], c["by"]): c for c in data["cases"]
+    }
+    loose = by_key[("strat", "rake", "taylor", "total", "enroll", None)]["estimate"]
+    tight = by_key[("strat", "rake_tight", "taylor", "total", "enroll", None)]["estimate"]
+    assert abs(loose - tight) > 1e-8 * abs(tight)
+
+
+@pytest.mark.peers
+def test_bootstrap_without_clusters_variance_equals_r(weighting_reference, tmp_path):
+    """apistrat (ids=~1, strata stype): digifit's Rao–Wu and Canty–Davison replicates of the rows, exported as
+    replicate weights and given to R's svrepdesign(type="bootstrap", scale=, rscales=1): the same SEs to 1e-12
+    (R's bootstrap draws its own random numbers, so R is fed digifit's draws). R's own as.svrepdesign on the
+    same design has the same scale and the same number of draws per stratum."""
+    import pyarrow.csv as pacsv
+
+    from digifit.stats.export import weighted_table
+
+    ref, _ = weighting_reference
+    base = stats.design(ref / "apistrat.csv", strata="stype", weights="pw", fpc="fpc")
+    designs, args = {}, []
+    for kind in ("bootstrap", "canty-davison"):
+        d = stats.as_replicate(base, kind, replicates=20, seed=16)
+        designs[f"{kind}.csv"] = d
+        table = base.execute(weighted_table(d, replicate_weights=True).drop("weight"))
+        pacsv.write_csv(table, tmp_path / f"{kind}.csv")
+        args += [str(tmp_path / f"{kind}.csv"), repr(d.replicate.scale)]
+    proc = subprocess.run(
+        ["Rscript", str(HERE / "check_bootstrap_noclus.R"), *args], check=True, capture_output=True, text=True
+    )
+    lines = [line.split() for line in proc.stdout.splitlines()]
+    compared = 0
+    for name, stat, domain, estimate, se in (x for x in lines if x[0] != "R"):
+        d = designs[name]
+        if stat == "total":
+            (e,) = stats.total(d, "enroll", na_rm=True)
+        elif domain == "-":
+            (e,) = stats.mean(d, "api00")
+        else:
+            (e,) = [x for x in stats.mean(d, "api00", by="sch.wide") if x.domain["sch.wide"] == domain]
+        assert e.estimate == pytest.approx(float(estimate), rel=1e-12), (name, stat, domain)
+        assert e.se == pytest.approx(float(se), rel=1e-12), (name, stat, domain)
+        compared += 1
+    assert compared == 2 * 4
+    own = {x[1]: x for x in lines if x[0] == "R"}
+    rao_wu, canty = designs["bootstrap.csv"].replicate, designs["canty-davison.csv"].replicate
+    assert float(own["subbootstrap"][3]) == pytest.approx(rao_wu.scale, rel=1e-15)
+    assert float(own["bootstrap"][3]) == pytest.approx(canty.scale, rel=1e-15)
+    assert own["subbootstrap"][7] == own["bootstrap"][7] == "TRUE"

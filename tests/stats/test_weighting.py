@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from digifit import stats
 from digifit.cli import main
 from digifit.stats import CalibrationError, DesignError
-from digifit.stats.replicates import MAX_ROW_REPLICATES
+from digifit.stats.replicates import MAX_ROW_REPLICATES, factor_rank
 
 
 @pytest.fixture
@@ -68,6 +68,40 @@ def test_non_convergence_names_the_margin(sample):
     d = stats.design(sample, weights="w")
     with pytest.raises(CalibrationError, match=r"rake did not converge in 1 iterations: margin \w+ is still off by"):
         stats.rake(d, MARGINS, max_iter=1, epsilon=1e-9)
+
+
+def test_default_raking_meets_every_margin_to_1e_10(sample):
+    """By default rake iterates until each level's raked total is its count (R's default stops earlier)."""
+    d = stats.design(sample, weights="w", strata="stratum", ids="psu")
+    tight = stats.rake(d, MARGINS)
+    loose = stats.rake(d, MARGINS, epsilon=1, max_iter=10)  # R's rake() without control
+    gaps = {"tight": 0.0, "loose": 0.0}
+    for name, raked in (("tight", tight), ("loose", loose)):
+        for col, pop in MARGINS.items():
+            for e in stats.proportion(raked, col):
+                got = e.estimate * 7500
+                gaps[name] = max(gaps[name], abs(got - pop[e.level]) / pop[e.level])
+    assert gaps["tight"] < 1e-10 * 10  # the proportion's division adds a few ulps
+    assert gaps["loose"] > 1e-9  # R's rule stopped before the margins met
+    assert tight.calibration.iterations > loose.calibration.iterations
+
+
+def test_rake_rules_and_their_errors(sample):
+    d = stats.design(sample, weights="w")
+    with pytest.raises(
+        CalibrationError,
+        match=r"did not converge in 2 iterations: margin country is still off by -?[\d.,e+-]+ at level '\w+' "
+        r"\(raked [\d.,]+, population [\d,]+: [\d.e+-]+ relative; tolerance 1e-10 relative\)",
+    ):
+        stats.rake(d, MARGINS, max_iter=2)
+    with pytest.raises(CalibrationError, match=r"give either epsilon .* or tolerance"):
+        stats.rake(d, MARGINS, epsilon=1, tolerance=1e-8)
+    with pytest.raises(CalibrationError, match="tolerance must be a positive number; got 0"):
+        stats.rake(d, MARGINS, tolerance=0)
+    with pytest.raises(CalibrationError, match=r"max_iter must be an integer of at least 1; got 2\.5"):
+        stats.rake(d, MARGINS, max_iter=2.5)
+    loose = stats.rake(d, MARGINS, tolerance=1e-3)
+    assert loose.calibration.iterations < stats.rake(d, MARGINS).calibration.iterations
 
 
 def test_bad_counts_and_files(sample, tmp_path):
@@ -193,9 +227,48 @@ def test_jackknife_without_clusters_on_a_calibrated_design(sample):
     assert a.estimate == pytest.approx(b.estimate, rel=1e-13) and a.se == pytest.approx(b.se, rel=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["bootstrap", "canty-davison"])
+def test_bootstrap_without_clusters_equals_a_row_id_as_ids(sample, kind):
+    """Rao–Wu (and Canty–Davison) resampling of rows within strata: the same draws as a row-id column as ids."""
+    table = _with_row_id(sample)
+    plain = stats.as_replicate(stats.design(table, weights="w", strata="stratum"), kind, seed=7, replicates=20)
+    by_id = stats.as_replicate(
+        stats.design(table, weights="w", strata="stratum", ids="row_id"), kind, seed=7, replicates=20
+    )
+    assert plain.replicate.factors.shape == (20, table.num_rows)
+    assert np.array_equal(plain.replicate.factors, by_id.replicate.factors)
+    # Rao–Wu: n_h - 1 draws per stratum of n_h rows, rescaled by n_h/(n_h - 1); Canty–Davison: n_h draws
+    per_stratum = plain.replicate.factors.reshape(20, 6, 100).sum(axis=2)
+    assert np.allclose(per_stratum, 100.0)
+    # the rank of a wide factor matrix (through its Gram matrix) is the SVD's
+    assert factor_rank(plain.replicate.factors) == np.linalg.matrix_rank(plain.replicate.factors) == 20
+    for call in (lambda d: stats.mean(d, "revenue"), lambda d: stats.proportion(d, "size", by="country")):
+        for a, b in zip(call(plain), call(by_id), strict=True):
+            assert (a.df, a.level, a.domain) == (b.df, b.level, b.domain)
+            assert a.se == pytest.approx(b.se, rel=1e-12) and a.se > 0
+
+
+def test_bootstrap_without_clusters_agrees_with_taylor_on_many_replicates(sample):
+    """The Rao–Wu variance of a total is unbiased for the with-replacement Taylor variance, stratum by stratum;
+    with 2,000 replicates its relative error is about sqrt(2/2000) = 3%."""
+    d = stats.design(sample, weights="w", strata="stratum")
+    boot = stats.as_replicate(d, "bootstrap", seed=20261203, replicates=2000)
+    for call in (lambda x: stats.total(x, "revenue"), lambda x: stats.mean(x, "revenue")):
+        (b,), (t,) = call(boot), call(d)
+        assert b.estimate == pytest.approx(t.estimate, rel=1e-12)
+        assert b.se**2 == pytest.approx(t.se**2, rel=0.12)
+    # R's degf: rank of the factors minus 1; each stratum's factors sum to n_h, so the rank is n - H + 1
+    assert stats.mean(boot, "revenue")[0].df == 600 - 6
+
+
+def test_bootstrap_without_clusters_refuses_what_r_cannot_resample(sample):
+    one = sample.filter(pa.compute.equal(sample["stratum"], 0)).slice(0, 1)
+    lonely = pa.concat_tables([one, sample.filter(pa.compute.equal(sample["stratum"], 1))])
+    with pytest.raises(DesignError, match="type 'subbootstrap' needs at least 2 PSUs per stratum"):
+        stats.as_replicate(stats.design(lonely, weights="w", strata="stratum", lonely_psu="adjust"), "bootstrap")
+
+
 def test_replicates_without_clusters_other_types_and_limit(sample):
-    with pytest.raises(DesignError, match="replicate type 'bootstrap' needs cluster ids"):
-        stats.as_replicate(stats.design(sample, weights="w"), "bootstrap")
     with pytest.raises(DesignError, match="replicate type 'brr' needs cluster ids"):
         stats.as_replicate(stats.design(sample, weights="w", strata="stratum"), "brr")
     with pytest.raises(DesignError, match="type 'jk1' is for unstratified designs but the PSUs are in 6 strata"):
@@ -314,6 +387,19 @@ def test_cli_weight_and_errors(sample, tmp_path):
             "--poststratify and --rake cannot be combined",
         ),
         (["--seed", "3"], "--replicates and --seed need --variance"),
+        (["--rake-maxit", "10"], "--rake-maxit needs --rake COL=FILE.csv"),
+        (
+            ["--rake", f"size={tmp_path / 'size.csv'}", "--epsilon", "1", "--rake-epsilon", "2"],
+            "--epsilon 1.0 and --rake-epsilon 2.0 disagree",
+        ),
+        (
+            [
+                *("--rake", f"size={tmp_path / 'size.csv'}", "--rake", f"country={tmp_path / 'country.csv'}"),
+                "--rake-maxit",
+                "1",
+            ],
+            "rake did not converge in 1 iterations: margin size is still off by",
+        ),
         (["--rep-type", "JK1"], "--rep-type, --scale and --rscales describe --repweights"),
     ]:
         r = CliRunner().invoke(main, ["estimate", str(data), "--weights", "w", "--mean", "revenue", *args])

@@ -164,8 +164,20 @@ def _weighting_options() -> list[Callable]:
             help="Calibration distance.",
         ),
         opt("--bounds", metavar="L,U", help="Bounds on the weight ratio g (calibration)."),
-        opt("--max-iter", type=int, help="Maximum calibration iterations (rake default 10, calibrate 50)."),
-        opt("--epsilon", type=float, help="Calibration convergence tolerance (rake default 1, calibrate 1e-7)."),
+        opt("--max-iter", type=int, help="Maximum calibration iterations (rake default 100, calibrate 50)."),
+        opt(
+            "--epsilon",
+            type=float,
+            help="Calibration convergence tolerance (calibrate default 1e-7; with --rake as --rake-epsilon).",
+        ),
+        opt(
+            "--rake-epsilon",
+            type=float,
+            help="With --rake: R's convergence rule, stop when no cell changes by more than this in a pass (below "
+            "1: a fraction of the total weight). Default: iterate until every margin matches to 1e-10. "
+            "R's defaults are --rake-epsilon 1 --rake-maxit 10.",
+        ),
+        opt("--rake-maxit", type=int, help="With --rake: most passes over the margins (default 100; R's 10)."),
     ]
 
 
@@ -182,6 +194,18 @@ def apply_weighting(d, options: dict[str, Any]):
 
     o = {k: v for k, v in options.items() if v not in (None, (), False)}
     iters = {k: o[k] for k in ("max_iter", "epsilon") if k in o}
+    rake_iters = dict(iters)
+    for own, general in (("rake_maxit", "max_iter"), ("rake_epsilon", "epsilon")):
+        if own not in o:
+            continue
+        if "rake" not in o:
+            raise UserError(f"--{own.replace('_', '-')} needs --rake COL=FILE.csv.")
+        if general in o and o[general] != o[own]:
+            raise UserError(
+                f"--{general.replace('_', '-')} {o[general]!r} and --{own.replace('_', '-')} {o[own]!r} disagree; "
+                f"give --{own.replace('_', '-')} only."
+            )
+        rake_iters[general] = o[own]
     chosen = [k for k in ("poststratify", "rake", "calibrate") if k in o]
     if len(chosen) > 1:
         raise UserError(f"--{chosen[0]} and --{chosen[1]} cannot be combined: calibrate once, to all margins.")
@@ -194,7 +218,7 @@ def apply_weighting(d, options: dict[str, Any]):
         margins = [(tuple(c), path) for c, path in (_margin(m, "--rake") for m in o["rake"])]
         ordered = _split_columns(o["ordered"]) if "ordered" in o else ()
         d = stats.rake(
-            d, margins, empty_levels="fail" if o.get("strict_margins") else "collapse", ordered=ordered, **iters
+            d, margins, empty_levels="fail" if o.get("strict_margins") else "collapse", ordered=ordered, **rake_iters
         )
         for note in d.calibration.collapsed:
             click.echo(f"note: {note}", err=True)

@@ -36,6 +36,11 @@ from digifit.stats.sparse import Collapse, collapse_empty
 
 __all__ = ["calibrate", "poststratify", "rake", "trim_weights"]
 
+#: rake's default convergence: every margin level within this relative gap of its population count
+RAKE_TOLERANCE = 1e-10
+#: rake's default limit of full passes over the margins (R's ``maxit`` is 10 unless given)
+RAKE_MAX_ITER = 100
+
 
 # --------------------------------------------------------------------------------------------------------------
 # calibration records kept on the design (what the variance needs)
@@ -326,6 +331,24 @@ def _cell_totals(design: Design, columns: Sequence[str]) -> tuple[list[tuple], n
     return keys, totals, counts
 
 
+def _margin_gap(w: np.ndarray, level_of: Sequence[np.ndarray], pop_of: Sequence[np.ndarray]):
+    """The worst relative gap of the raked cell weights ``w`` to the margins: (gap, margin, level, raked total).
+
+    The gap of a level is ``|N̂ − N| / N`` (a level counted 0 in the population is off by its raked total, if any);
+    a NaN total (a level whose cells were all set to 0 by another margin) is an infinite gap.
+    """
+    worst = (-1.0, 0, 0, 0.0)
+    for m, (codes, pop) in enumerate(zip(level_of, pop_of)):
+        totals = np.bincount(codes, weights=w, minlength=len(pop))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gaps = np.where(pop > 0, np.abs(totals - pop) / pop, np.abs(totals))
+        gaps = np.where(np.isnan(gaps), np.inf, gaps)
+        j = int(np.argmax(gaps))
+        if gaps[j] > worst[0]:
+            worst = (float(gaps[j]), m, j, float(totals[j]))
+    return worst
+
+
 def _with(design: Design, calibration: Any) -> Design:
     d = dataclasses.replace(design, calibration=calibration, _structure=None)
     if design._structure is not None:
@@ -386,11 +409,12 @@ def rake(
     design: Design,
     margins: Mapping[str | tuple[str, ...], Any] | Sequence[tuple[str | Sequence[str], Any]],
     *,
-    max_iter: int = 10,
-    epsilon: float = 1.0,
+    max_iter: int = RAKE_MAX_ITER,
+    epsilon: float | None = None,
     check_totals: float | None = 1e-6,
     empty_levels: str = "collapse",
     ordered: Sequence[str] = (),
+    tolerance: float | None = None,
 ) -> Design:
     """Rake the weights to population margins by iterative proportional fitting (R's ``rake``).
 
@@ -400,11 +424,16 @@ def rake(
     margins : mapping or list of pairs
         ``{"country": {"DE": 3.1e6, ...}, ("sector", "size"): table_or_csv, ...}``: each margin's column(s) and
         its population counts (as :func:`poststratify` takes them). Margins are fitted in the order given.
-    max_iter : int, default 10
-        Full passes over the margins (R's ``control$maxit``).
-    epsilon : float, default 1
-        Convergence: the largest change of a weighted cell count in a pass; below 1 it is a fraction of the
-        total weight (R's ``control$epsilon``).
+    max_iter : int, default 100
+        Most full passes over the margins (R's ``control$maxit``); not converged by then is an error.
+    epsilon : float, optional
+        R's convergence rule instead of digifit's: stop when the largest change of a weighted cell count in a
+        pass is below ``epsilon``; below 1 it is a fraction of the total weight (R's ``control$epsilon``).
+        ``epsilon=1, max_iter=10`` are R's defaults, for reproducing a result of R's ``rake`` made without
+        ``control``; R's tight ``control=list(epsilon=1e-10, maxit=100)`` is ``epsilon=1e-10, max_iter=100``.
+    tolerance : float, default 1e-10
+        digifit's convergence rule (used unless ``epsilon`` is given): iterate until the raked weight total of
+        every level of every margin is within ``tolerance`` (relative) of its population count.
     check_totals : float or None, default 1e-6
         Margins must agree on the population size to this relative tolerance (``None`` to skip).
     empty_levels : {'collapse', 'fail'}, default 'collapse'
@@ -430,15 +459,16 @@ def rake(
     Notes
     -----
     The fit runs on the weighted counts of the cross-classified cells (one aggregation); each step multiplies the
-    weights of a margin's level by ``N_level / N̂_level``.
+    weights of a margin's level by ``N_level / N̂_level``. By default it runs until every margin matches (to
+    1e-10), which on a handful of cells costs nothing; R's default (``epsilon=1``, ``maxit=10``) stops earlier,
+    while the margins still miss their counts by up to about 1e-6 relative.
 
     Examples
     --------
     >>> import pyarrow as pa
     >>> from digifit import stats
     >>> t = pa.table({"a": ["x", "x", "y", "y"], "b": ["u", "v", "u", "v"], "w": [1.0, 2.0, 3.0, 4.0]})
-    >>> r = stats.rake(stats.design(t, weights="w"), {"a": {"x": 50, "y": 50}, "b": {"u": 40, "v": 60}},
-    ...                max_iter=50, epsilon=1e-9)
+    >>> r = stats.rake(stats.design(t, weights="w"), {"a": {"x": 50, "y": 50}, "b": {"u": 40, "v": 60}})
     >>> [round(e.estimate, 6) for e in stats.proportion(r, "a")]
     [0.5, 0.5]
     """
@@ -446,8 +476,16 @@ def rake(
     items = list(margins.items()) if isinstance(margins, Mapping) else list(margins)
     if not items:
         raise CalibrationError("rake: no margins given.")
-    if max_iter < 1:
-        raise CalibrationError(f"rake: max_iter must be at least 1; got {max_iter!r}.")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 1:
+        raise CalibrationError(f"rake: max_iter must be an integer of at least 1; got {max_iter!r}.")
+    if epsilon is not None and tolerance is not None:
+        raise CalibrationError(
+            "rake: give either epsilon (R's rule: the change of a cell in a pass) or tolerance (digifit's: the "
+            "gap of every margin), not both."
+        )
+    for name, value in (("epsilon", epsilon), ("tolerance", tolerance)):
+        if value is not None and not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            raise CalibrationError(f"rake: {name} must be a positive number; got {value!r}.")
     if empty_levels not in ("collapse", "fail"):
         raise CalibrationError(f"rake: empty_levels {empty_levels!r} is not known; expected 'collapse' or 'fail'.")
     margin_cols: list[tuple[str, ...]] = []
@@ -492,13 +530,15 @@ def rake(
         if max(sums) - min(sums) > check_totals * max(sums):
             shown = ", ".join(f"{'/'.join(c)} sums to {s:,.6g}" for c, s in zip(margin_cols, sums))
             raise CalibrationError(f"rake: the margins disagree on the population size ({shown}).")
-    eps = epsilon * base.sum() if epsilon < 1 else epsilon
+    tol = RAKE_TOLERANCE if tolerance is None else float(tolerance)
+    eps = None if epsilon is None else (epsilon * base.sum() if epsilon < 1 else float(epsilon))
     w = base.copy()
     old = w.copy()
     converged = False
     margin_w: list[np.ndarray] = []
     cumulative = [np.ones(len(p)) for p in pop_of]  # each margin's factor per level, over all iterations
     iterations = 0
+    delta = math.inf
     for _ in range(max_iter):
         iterations += 1
         margin_w = []
@@ -509,20 +549,35 @@ def rake(
             w = w * factor[level_of[m]]
             cumulative[m] = cumulative[m] * factor
             margin_w.append(w.copy())
-        delta = float(np.max(np.abs(old - w)))
-        if delta < eps:
+        if eps is not None:  # R's rule: the largest change of a cell in this pass
+            delta = float(np.max(np.abs(old - w)))
+            if delta < eps:
+                converged = True
+                break
+            old = w.copy()
+        elif _margin_gap(w, level_of, pop_of)[0] <= tol:
             converged = True
             break
-        old = w.copy()
     if not converged:
-        gaps = []
-        for m, cols in enumerate(margin_cols):
-            totals = np.bincount(level_of[m], weights=w, minlength=len(pop_of[m]))
-            gaps.append((float(np.max(np.abs(totals - pop_of[m]))), cols))
-        gap, cols = max(gaps)
+        gap, m, level, raked = _margin_gap(w, level_of, pop_of)
+        lv = sorted({tuple(k[i] for i in idx[m]) for k in keys}, key=lambda k: tuple(repr(v) for v in k))[level]
+        shown = repr(lv[0]) if len(lv) == 1 else repr(lv)
+        rule = (
+            f"tolerance {tol:g} relative"
+            if eps is None
+            else f"last change of a cell {delta:,.6g}, epsilon {eps:,.6g} (R's rule)"
+        )
+        sums = [float(p.sum()) for p in pop_of]
+        hint = (
+            "; the margins disagree on the population size, so they cannot all be met: make their counts sum "
+            "to the same total"
+            if max(sums) - min(sums) > tol * max(sums)
+            else ""
+        )
         raise CalibrationError(
-            f"rake did not converge in {max_iter} iterations: margin {'/'.join(cols)} is still off by {gap:,.6g} "
-            f"(last change of a cell {delta:,.6g}, epsilon {eps:,.6g}); raise max_iter or check the margins."
+            f"rake did not converge in {max_iter} iterations: margin {'/'.join(margin_cols[m])} is still off by "
+            f"{raked - pop_of[m][level]:,.6g} at level {shown} (raked {raked:,.10g}, population "
+            f"{pop_of[m][level]:,.10g}: {gap:.3g} relative; {rule}){hint}; raise max_iter or check the margins."
         )
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(base > 0, w / base, 1.0)

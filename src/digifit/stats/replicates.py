@@ -36,6 +36,7 @@ __all__ = [
     "ReplicateFactors",
     "ReplicateSpec",
     "as_replicate",
+    "factor_rank",
     "hadamard",
     "replicate_factors",
     "supplied_replicates",
@@ -181,7 +182,7 @@ class ReplicateFactors:
                 "degf of supplied replicate weights is the rank of the weight columns minus 1 (R's degf); "
                 "these factors do not hold them."
             )
-        return int(np.linalg.matrix_rank(self.factors)) - 1
+        return factor_rank(self.factors) - 1
 
     def _centred(self, replicate_estimates, estimate):
         thetas = np.asarray(replicate_estimates, dtype=float)
@@ -207,6 +208,26 @@ class ReplicateFactors:
         else:
             centre = np.zeros(thetas.shape[1:])
         return thetas, centre, rscales
+
+
+def factor_rank(factors: np.ndarray) -> int:
+    """Rank of a replicates × PSUs factor matrix (R's ``degf`` is this minus 1).
+
+    A wide matrix (far more PSUs than replicates: a bootstrap of rows) is ranked through its R × R Gram matrix,
+    which costs O(n·R²) instead of an SVD of the whole matrix; the factors are counts (times a constant per
+    stratum), so their rank is never a question of the last digits.
+
+    Examples
+    --------
+    >>> factor_rank(np.array([[1.0, 2.0, 0.0, 1.0], [2.0, 4.0, 0.0, 2.0]]))
+    1
+    """
+    f = np.asarray(factors, dtype=float)
+    if f.size == 0:
+        return 0
+    if f.shape[1] > 4 * f.shape[0]:
+        return int(np.linalg.matrix_rank(f @ f.T, hermitian=True))
+    return int(np.linalg.matrix_rank(f))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -843,7 +864,8 @@ def as_replicate(
     design : Design
         A design with cluster ids (PSUs). Without ids each row is its own PSU, as R's ``ids=~0``: that is built
         for ``jk1`` and ``jkn`` (one replicate per row, JKn within strata) up to :data:`MAX_ROW_REPLICATES`
-        rows, with the same results as a row-id column given as ``ids``; other types need ids.
+        rows and for the bootstraps (rows resampled within strata) up to :data:`MAX_ROW_BOOTSTRAP` rows, with
+        the same results as a row-id column given as ``ids``; ``brr`` and ``fay`` need ids.
     type : {'jk1', 'jkn', 'brr', 'fay', 'bootstrap', 'subbootstrap', 'canty-davison'}
         ``bootstrap`` is the Rao–Wu rescaling bootstrap (``n_h − 1`` draws per stratum; R's ``subbootstrap``);
         ``canty-davison`` is R's ``type="bootstrap"``.
@@ -904,6 +926,10 @@ def as_replicate(
 #: (8·n² bytes) and its rank (R's ``degf``, O(n³)) are too large to compute on a laptop; see docs/replicates.md.
 MAX_ROW_REPLICATES = 5_000
 
+#: Most rows a bootstrap without cluster ids resamples (each row its own PSU): its factor matrix is replicates ×
+#: rows (50 × 50,000 = 20 MB of float64) and the estimators fetch one total per row; see docs/replicates.md.
+MAX_ROW_BOOTSTRAP = 50_000
+
 # The synthetic PSU id of a design without cluster ids turned into a jackknife: each row is its own PSU.
 _ROW_PSU = "__dg_row_psu"
 
@@ -911,9 +937,10 @@ _ROW_PSU = "__dg_row_psu"
 def _rows_as_psus(design: Any, kind: str, asked: str) -> Any:
     """Return ``design`` with a row-number column as its PSU ids (R's ``ids=~0`` under ``as.svrepdesign``).
 
-    Only the jackknives are built this way (one replicate per row); the data are at most
-    :data:`MAX_ROW_REPLICATES` rows, so they are read once into memory with the row number, and every later
-    aggregation groups by it exactly as if the user had given a row-id column as ``ids``.
+    The jackknives (one replicate per row, at most :data:`MAX_ROW_REPLICATES` rows) and the bootstraps (rows
+    resampled within strata, at most :data:`MAX_ROW_BOOTSTRAP` rows) are built this way: the data are read once
+    into memory with the row number, and every later aggregation groups by it exactly as if the user had given
+    a row-id column as ``ids``.
     """
     import dataclasses
 
@@ -921,14 +948,21 @@ def _rows_as_psus(design: Any, kind: str, asked: str) -> Any:
 
     from digifit.stats.backends import DuckDBSource, to_source
 
-    if kind not in ("jk1", "jkn"):
+    if kind not in ("jk1", "jkn", "subbootstrap", "bootstrap"):
         raise DesignError(
             f"replicate type {asked!r} needs cluster ids (ids=...): without them each row is its own PSU, which "
-            "digifit builds for the jackknives ('jk1', 'jkn') only; give the PSU column, or use 'jk1'/'jkn' "
-            "or Taylor variance."
+            "digifit builds for the jackknives ('jk1', 'jkn') and the bootstraps only; give the PSU column, or "
+            "use 'jk1', 'jkn', 'bootstrap' or Taylor variance."
         )
     n_rows = design.structure.n_rows  # validates the design (lonely PSUs: strata with one row)
-    if n_rows > MAX_ROW_REPLICATES:
+    if kind in ("subbootstrap", "bootstrap"):
+        if n_rows > MAX_ROW_BOOTSTRAP:
+            raise DesignError(
+                f"type {asked!r} without cluster ids resamples the rows: the data have {n_rows:,} rows, more than "
+                f"the limit of {MAX_ROW_BOOTSTRAP:,}. Give cluster ids (ids=...) to resample PSUs, or use Taylor "
+                "variance."
+            )
+    elif n_rows > MAX_ROW_REPLICATES:
         raise DesignError(
             f"type {kind!r} without cluster ids makes one replicate per row: the data have {n_rows:,} rows, "
             f"more than the limit of {MAX_ROW_REPLICATES:,} replicates. Give cluster ids (ids=...) to build "
