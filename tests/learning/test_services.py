@@ -85,7 +85,7 @@ def test_a_check_is_graded_per_question_stored_and_done_only_when_passed(course,
     from digifit.learning.errors import LessonRefused
     from digifit.learning.models import CheckAttempt
 
-    text, video, check = _lessons(course)
+    _text, _video, check = _lessons(course)
     enrolment = services.course_enrol(business=business, course=course)
     with pytest.raises(LessonRefused):
         services.lesson_done(enrolment=enrolment, lesson=check)
@@ -169,7 +169,9 @@ def test_completion_by_final_check_needs_only_the_check(db, business):
 def test_lesson_text_is_sanitised_markdown():
     from digifit.learning.lesson_text import render
 
-    html = render('**fett** <script>x()</script> [a](javascript:alert(1)) [b](https://example.org "t")\n\n<img src=x onerror=y>')
+    html = render(
+        '**fett** <script>x()</script> [a](javascript:alert(1)) [b](https://example.org "t")\n\n<img src=x onerror=y>'
+    )
     assert "<strong>fett</strong>" in html
     assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
     assert "&lt;script&gt;" in html and "&lt;img src=x onerror=y&gt;" in html  # shown as text, never run

@@ -18,7 +18,11 @@ from importlib import resources
 
 __all__ = ["CoursesLoaded", "load_courses"]
 
-SECTOR_COURSE = {"travel": "reise-online-buchbar", "gastronomy": "gastro-bestellungen", "retail": "handel-click-collect"}
+SECTOR_COURSE = {
+    "travel": "reise-online-buchbar",
+    "gastronomy": "gastro-bestellungen",
+    "retail": "handel-click-collect",
+}
 OTHER_COURSE = "storytelling"
 DEMO_OWNER_EMAIL = "betrieb001@example.org"
 
