@@ -142,3 +142,23 @@ def test_an_unknown_course_or_a_lesson_of_another_course_is_404(client, course, 
     client.force_login(business.user)
     assert client.get("/learning/courses/no-such/").status_code == 404
     assert client.get(_lesson_url(course, _lessons(other)[0])).status_code == 404
+
+
+def test_the_business_export_has_its_courses_and_deleting_the_business_removes_them(client, course, business):
+    import json
+
+    from digifit.learning import services
+    from digifit.learning.models import CheckAttempt, Enrolment, LessonProgress
+
+    text, _video, check = _lessons(course)
+    enrolment = services.course_enrol(business=business, course=course)
+    services.lesson_done(enrolment=enrolment, lesson=text)
+    services.check_submit(enrolment=enrolment, lesson=check, answers=wrong_answers(check))
+    client.force_login(business.user)
+    data = json.loads(client.get("/programme/me/export.json").content)
+    [entry] = data["courses"]
+    assert entry["course"] == course.slug and entry["completed_at"] is None
+    assert [x["lesson"] for x in entry["lessons_done"]] == ["Lesen"]
+    assert [(a["score"], a["passed"]) for a in entry["check_attempts"]] == [(50, False)]
+    client.post("/programme/me/delete/", {"confirm": "yes"})
+    assert not Enrolment.objects.exists() and not LessonProgress.objects.exists() and not CheckAttempt.objects.exists()

@@ -212,3 +212,31 @@ def course_statistics() -> list[CourseStats]:
             )
         )
     return out
+
+
+def courses_export(*, business) -> list[dict]:
+    """The business's courses for its data export (GDPR Art. 15/20): enrolment, lessons done, every attempt."""
+    out = []
+    enrolments = Enrolment.objects.filter(business=business).select_related("course").order_by("enrolled_at", "id")
+    for e in enrolments:
+        done = e.progress.select_related("lesson").order_by("done_at", "id")
+        attempts = e.attempts.select_related("lesson").order_by("created_at", "id")
+        out.append(
+            {
+                "course": e.course.slug,
+                "enrolled_at": e.enrolled_at.isoformat(),
+                "completed_at": e.completed_at.isoformat() if e.completed_at else None,
+                "lessons_done": [{"lesson": p.lesson.title, "done_at": p.done_at.isoformat()} for p in done],
+                "check_attempts": [
+                    {
+                        "lesson": a.lesson.title,
+                        "at": a.created_at.isoformat(),
+                        "score": a.score,
+                        "passed": a.passed,
+                        "answers": a.answers,
+                    }
+                    for a in attempts
+                ],
+            }
+        )
+    return out
