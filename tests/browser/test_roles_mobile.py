@@ -129,7 +129,7 @@ def test_organiser_reach_page_on_a_phone(browser_page, programme, tmp_path):
     assert not page.console_errors, page.console_errors
     # the navigation: exactly the organiser's entries, and the logo leads home
     keys = page.locator("[data-nav]").evaluate_all("els => els.map(e => e.dataset.nav)")
-    assert keys == ["reach", "agenda", "programme"]
+    assert keys == ["reach", "agenda", "learning", "programme"]
     page.locator("[data-nav=agenda]").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Coaching-Agenda")
     _no_sideways_scroll(page)

@@ -29,12 +29,14 @@ def test_tour_loads_twice_without_duplicates(data_dir):
     from django.contrib.auth import get_user_model
 
     from digifit.assessment.models import Assessment
+    from digifit.learning.models import Enrolment
     from digifit.programme.models import Business, Series
     from digifit.survey.models import Questionnaire, Submission, Wave
 
     first = tour.tour_load(rows=ROWS, n_waves=WAVES)
     assert (first.users, first.waves, first.submissions, first.snapshots) == (len(tour.DEMO_USERS), WAVES, ROWS, WAVES)
     assert first.catalogue_created and first.checks == tour.CHECK_BUSINESSES
+    assert first.courses_created
     from digifit.programme import selectors as programme_selectors
 
     # the demo's checks are claimed by their verified businesses, so they count toward reach
@@ -51,16 +53,18 @@ def test_tour_loads_twice_without_duplicates(data_dir):
             Series.objects.count(),
             Business.objects.count(),
             Assessment.objects.count(),
+            Enrolment.objects.count(),
             len(list((data_dir / "snapshots").glob("*/*.parquet"))),
         )
 
     before = counts()
     assert before[:5] == (len(tour.DEMO_USERS), 1, WAVES, ROWS, True)
-    assert before[7] == tour.CHECK_BUSINESSES and before[8] == WAVES
+    assert before[7] == tour.CHECK_BUSINESSES and before[9] == WAVES
+    assert before[8] > 1  # the demo's takers and the "betrieb" business part-way through its course
 
     second = tour.tour_load(rows=ROWS, n_waves=WAVES)
     assert (second.users, second.waves, second.submissions, second.snapshots, second.checks) == (0, 0, 0, 0, 0)
-    assert not second.catalogue_created
+    assert not second.catalogue_created and not second.courses_created
     assert counts() == before
 
 

@@ -40,7 +40,7 @@ POPULATION = [
 
 
 def test_default_rule_is_one_session_and_the_check():
-    assert FitRule(min_sessions=1, kinds=frozenset({T, C}), require_check=True) == DEFAULT_RULE
+    assert FitRule(min_sessions=1, kinds=frozenset({T, C, "course"}), require_check=True) == DEFAULT_RULE
     assert [fit_date(b) for b in POPULATION] == [
         date(2026, 3, 4),
         date(2026, 3, 10),

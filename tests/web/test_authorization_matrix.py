@@ -142,6 +142,11 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "assessment:consent": {"POST": ALL},
     "assessment:delete": {"POST": ALL},
     "api:checks_get": {"GET": ALL},  # the private token is the only key
+    # ---------------------------------------------------------------------------------------------- learning
+    "learning:courses": {"GET": ALL},
+    "learning:course": {"GET": ALL, "POST": OWNER},  # the outline is public; only a business enrols
+    "learning:lesson": {"GET": OWNER, "POST": OWNER},  # the business's own enrolment, found from its account
+    "learning:statistics": {"GET": ORGANISERS},
     # ---------------------------------------------------------------------------------------------- reports
     "analysis:page": {"GET": SURVEY_READERS},
     "analysis:results": {"GET": SURVEY_READERS},
@@ -320,6 +325,20 @@ class AuthorisationMatrix(TestCase):
         cls.reg_b = programme.session_register(session=cls.session, business=cls.b, role="follower")
         cls.cancel_a, cls.cancel_b = programme.cancel_token(cls.reg_a), programme.cancel_token(cls.reg_b)
 
+        # learning: a course on the training, business A enrolled (B's progress is never reachable by A)
+        from learning.conftest import COURSE
+        from learning.conftest import right_answers as course_answers
+
+        from digifit.learning import selectors as learning_selectors
+        from digifit.learning import services as learning
+
+        cls.course, _ = learning.course_load(training=cls.training, data=COURSE)
+        cls.lesson = learning_selectors.lessons_in_order(cls.course)[0]
+        learning.course_enrol(business=cls.a, course=cls.course)
+        enrolment_b = learning.course_enrol(business=cls.b, course=cls.course)
+        check = learning_selectors.lessons_in_order(cls.course)[-1]
+        learning.check_submit(enrolment=enrolment_b, lesson=check, answers=course_answers(check))
+
         # the Digital-Check
         cls.check_a = check_services.assessment_submit(answers=check_answers())
         cls.check_b = check_services.assessment_submit(answers=check_answers())
@@ -381,6 +400,8 @@ class AuthorisationMatrix(TestCase):
             "key": self.open_key,
             "uidb64": "MQ",  # a staff invitation link of user 1 with a token that is not valid
             "id": self.users[BIZ].pk,
+            "course": self.course.slug,
+            "lesson_id": self.lesson.pk,
         }
         slug = self.training.slug if route.key == "programme:training" else self.series.slug
         token = self.tokens.get(TOKEN_ROUTES.get(route.key, ""), "x")

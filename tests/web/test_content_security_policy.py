@@ -110,6 +110,10 @@ def world(settings, tmp_path):
     load_catalogue(businesses=12)
     tour.business_owner_link()
     tour.checks_load(n=3)
+    from digifit.demo.courses import load_courses
+    from digifit.learning.models import Enrolment
+
+    load_courses(takers=3)
     wave = Wave.objects.get()
     wave.status, wave.opens_at, wave.closes_at = Wave.Status.OPEN, None, None
     wave.save(update_fields=["status", "opens_at", "closes_at"])
@@ -137,6 +141,17 @@ def world(settings, tmp_path):
         "programme:coach_session": {"session_id": session.pk},
         "programme:registration_cancel": {"token": programme_services.cancel_token(registration)},
         "assessment:result": {"token": Assessment.objects.values_list("token", flat=True)[0]},
+        **_learning_pages(Enrolment),
+    }
+
+
+def _learning_pages(enrolment_model) -> dict:
+    """The course the demo business ("betrieb") is part-way through, and a video lesson of the test course."""
+    enrolment = enrolment_model.objects.select_related("course").get(business__user__username="betrieb")
+    lesson = enrolment.course.modules.get(position=2).lessons.order_by("-position").first()  # its check
+    return {
+        "learning:course": {"course": enrolment.course.slug},
+        "learning:lesson": {"course": enrolment.course.slug, "lesson_id": lesson.pk},
     }
 
 
@@ -174,6 +189,10 @@ PAGES = {
     "programme:reach": "organiser",
     "assessment:check": None,
     "assessment:result": None,
+    "learning:courses": "betrieb",
+    "learning:course": "betrieb",
+    "learning:lesson": "betrieb",
+    "learning:statistics": "organiser",
 }
 
 

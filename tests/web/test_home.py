@@ -20,9 +20,9 @@ PASSWORD = "pw-for-tests-1"
 EXPECTED = {
     "survey_manager": ("/", ["surveys", "dashboard", "analysis", "reports", "api"]),
     "analyst": ("/dashboard/", ["dashboard", "analysis", "reports", "api"]),
-    "organiser": ("/programme/reach/", ["reach", "agenda", "programme"]),
+    "organiser": ("/programme/reach/", ["reach", "agenda", "learning", "programme"]),
     "coach": ("/programme/coach/", ["agenda", "programme"]),
-    "business": ("/programme/me/", ["me", "programme", "check"]),
+    "business": ("/programme/me/", ["me", "courses", "programme", "check"]),
 }
 
 
@@ -104,7 +104,9 @@ def test_several_roles_follow_the_documented_precedence(client, roles, home):
     html = client.get(home).content.decode()
     keys = nav_keys(html)
     # the navigation is the union of the roles' entries, in the fixed order
-    wanted = [k for k in ["surveys", "dashboard", "analysis", "reports", "reach", "agenda", "programme", "api"]]
+    wanted = [
+        k for k in ["surveys", "dashboard", "analysis", "reports", "reach", "agenda", "learning", "programme", "api"]
+    ]
     expected = [k for k in wanted if any(k in EXPECTED[r][1] for r in roles if r != "business")]
     assert keys == expected
 
@@ -116,7 +118,7 @@ def test_a_user_without_any_role_is_offered_the_business_signup_not_no_access(cl
     assert resp.status_code == 200
     html = resp.content.decode()
     assert resp.redirect_chain[-1][0].startswith("/programme/signup/")
-    assert "Kein Zugang" not in html and nav_keys(html) == ["me", "programme", "check"]
+    assert "Kein Zugang" not in html and nav_keys(html) == ["me", "courses", "programme", "check"]
 
 
 def test_staff_see_the_administration(client, settings):

@@ -63,7 +63,8 @@ def demo(serve: bool, host: str, port: int, rows: int, with_worker: bool, n_wave
     click.echo(
         f"loaded: {loaded.submissions:,} new submissions in {loaded.waves} new waves "
         f"({t.get('submissions', 0):.1f} s), {loaded.snapshots} snapshots ({t.get('snapshots', 0):.1f} s), "
-        f"catalogue {'loaded' if loaded.catalogue_created else 'already there'}, {loaded.checks} new Digital-Checks "
+        f"catalogue {'loaded' if loaded.catalogue_created else 'already there'}, "
+        f"courses {'loaded' if loaded.courses_created else 'already there'}, {loaded.checks} new Digital-Checks "
         f"({t.get('catalogue', 0):.1f} s); {total:.1f} s in all"
     )
     click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
@@ -72,7 +73,7 @@ def demo(serve: bool, host: str, port: int, rows: int, with_worker: bool, n_wave
     base = f"http://{host}:{port}"
     click.echo(
         f"\n  {base}/dashboard/  headline finding   {base}/analysis/  analysis   {base}/reports/  reports\n"
-        f"  {base}/programme/  programme          {base}/check/  Digital-Check\n"
+        f"  {base}/programme/  programme          {base}/check/  Digital-Check   {base}/learning/  courses\n"
         "  Reports are made by the background worker ('digifit worker'; started with the server here)."
     )
     sys.stdout.flush()

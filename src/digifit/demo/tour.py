@@ -50,6 +50,7 @@ class TourLoaded:
     snapshots: int = 0
     checks: int = 0
     catalogue_created: bool = False
+    courses_created: bool = False
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -283,6 +284,7 @@ def margins_load(*, waves: Iterable[Any]) -> int:
 def tour_load(*, rows: int = 20_000, n_waves: int = 4, seed: int = 2029, progress=None) -> TourLoaded:
     """Load the whole demo into the configured (migrated) database; idempotent."""
     from digifit.demo.catalogue import load_catalogue
+    from digifit.demo.courses import load_courses
     from digifit.reports.services import wave_snapshot_ensure
     from digifit.survey.models import Wave
 
@@ -306,6 +308,7 @@ def tour_load(*, rows: int = 20_000, n_waves: int = 4, seed: int = 2029, progres
     t = time.perf_counter()
     out.catalogue_created = load_catalogue().created
     business_owner_link()
+    out.courses_created = load_courses().created
     out.checks = checks_load()
     out.timings["catalogue"] = time.perf_counter() - t
     return out

@@ -62,8 +62,9 @@ __all__ = [
     "weekly_fit_counts",
 ]
 
-#: Session kinds that count as attendance.
-SESSION_KINDS = ("training", "coaching")
+#: Kinds of attendance: a training (recorded participation), a live-coaching session, a course completed in
+#: digifit (:mod:`digifit.learning`, counted on the day of its completion).
+SESSION_KINDS = ("training", "coaching", "course")
 #: Dimensions :func:`funnel` can group by.
 FUNNEL_DIMENSIONS = ("sector", "region", "week")
 #: The shortest history :func:`forecast` accepts, in weeks.
@@ -72,7 +73,7 @@ MIN_WEEKS = 4
 
 @dataclass(frozen=True)
 class Attendance:
-    """One session a business attended: its day and kind (``'training'`` or ``'coaching'``)."""
+    """One session a business attended: its day and kind (``'training'``, ``'coaching'`` or ``'course'``)."""
 
     on: date
     kind: str = "training"
@@ -98,7 +99,7 @@ class FitRule:
     ----------
     min_sessions : int, default 1
         Sessions of the counted kinds a business must have attended (0: attendance not required).
-    kinds : frozenset of str, default {'training', 'coaching'}
+    kinds : frozenset of str, default {'training', 'coaching', 'course'}
         Which sessions count.
     require_check : bool, default True
         Whether the Digital-Check must be completed.

@@ -189,6 +189,20 @@ def business_for_user(user) -> Business | None:
     return Business.objects.filter(user=user).first()
 
 
+def course_for_training(*, training: Training):
+    """The published course of a training (taken in digifit), or None."""
+    from digifit.learning.selectors import course_for_training as course_of
+
+    return course_of(training=training)
+
+
+def courses_for_business(*, business: Business) -> list:
+    """The courses the business is enrolled in, with its progress (its page)."""
+    from digifit.learning.selectors import outlines_for_business
+
+    return outlines_for_business(business=business)
+
+
 def checks_for_business(*, business: Business) -> list:
     """The Digital-Check results the business's account has claimed (its page)."""
     from digifit.assessment.selectors import assessment_list_for_owner
@@ -256,8 +270,11 @@ def completed_checks() -> tuple[dict[int, date], str]:
 def fit_inputs(*, as_of: date | None = None) -> list[reach.Business]:
     """Every registered business as a :class:`reach.Business`: sector, region, attended sessions, check date.
 
-    Attendance: coaching sessions marked attended, and trainings completed (TrainingParticipation).
+    Attendance: coaching sessions marked attended, trainings completed (TrainingParticipation), and courses
+    completed in digifit (kind ``"course"``, on the day of completion: :mod:`digifit.learning`, no hand entry).
     """
+    from digifit.learning.selectors import course_completions
+
     checks, _ = completed_checks()
     attended: dict[int, list[reach.Attendance]] = defaultdict(list)
     zone = timezone.get_default_timezone()
@@ -265,6 +282,8 @@ def fit_inputs(*, as_of: date | None = None) -> list[reach.Business]:
         attended[business_id].append(reach.Attendance(start.astimezone(zone).date(), "coaching"))
     for business_id, day in TrainingParticipation.objects.values_list("business_id", "completed_on"):
         attended[business_id].append(reach.Attendance(day, "training"))
+    for business_id, days in course_completions().items():
+        attended[business_id].extend(reach.Attendance(day, "course") for day in days)
     out = []
     for b in Business.objects.order_by("id").values("id", "created_at", "sector", "region"):
         registered = b["created_at"].astimezone(zone).date()

@@ -513,11 +513,13 @@ def _iso(value) -> str | None:
 def business_export(*, business: Business) -> dict:
     """Everything stored about ``business`` (GDPR Art. 15/20), as a JSON-ready mapping.
 
-    Profile, consent, registrations (with questions and attendance), trainings, the Digital-Check results its
+    Profile, consent, registrations (with questions and attendance), trainings, courses taken in digifit (lessons
+    done, every check attempt with its answers), the Digital-Check results its
     account claimed (answers and results), the e-mails sent or queued to it, and the audit entries about it
     (login attempts and logins, admin changes).
     """
     from digifit.assessment.selectors import assessment_list_for_owner
+    from digifit.learning.selectors import courses_export
 
     regs = business.registrations.select_related("session__series").order_by("created_at", "id")
     audit = []
@@ -583,6 +585,7 @@ def business_export(*, business: Business) -> dict:
             {"training": p.training.slug, "completed_on": p.completed_on.isoformat()}
             for p in business.trainings_taken.select_related("training")
         ],
+        "courses": courses_export(business=business),
         "checks": [
             {
                 "completed_at": a.completed_at.isoformat(),

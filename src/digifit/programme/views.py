@@ -82,6 +82,7 @@ def training_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "training": training,
         "stories": selectors.story_list(training=training),
         "language": request.LANGUAGE_CODE,
+        "course": selectors.course_for_training(training=training),
     }
     return render(request, "programme/training.html", context)
 
@@ -293,6 +294,7 @@ def me(request: HttpRequest) -> HttpResponse:
         "business": business,
         "registrations": regs,
         "checks": selectors.checks_for_business(business=business),
+        "courses": selectors.courses_for_business(business=business),
         "feed_url": request.build_absolute_uri(reverse("programme:personal_feed", args=[business.feed_token])),
     }
     return render(request, "programme/me.html", context)

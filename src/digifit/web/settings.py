@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "digifit.notifications",
     "digifit.programme",
+    "digifit.learning",
     "digifit.assessment",
     "digifit.reports",
     "axes",

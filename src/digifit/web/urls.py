@@ -27,6 +27,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("programme/", include("digifit.programme.urls")),
     path("check/", include("digifit.assessment.urls")),
+    path("learning/", include("digifit.learning.urls")),
     path("analysis/", include(analysis_patterns)),
     path("reports/", include("digifit.reports.urls")),
     path("dashboard/", reports_views.dashboard, name="dashboard"),

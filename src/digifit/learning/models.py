@@ -1,0 +1,191 @@
+"""Courses a business takes in digifit: modules, lessons, knowledge checks, enrolments, progress and attempts.
+
+A course belongs to one catalogue training (``programme.Training``): its title in three languages, sectors,
+channel or topic, level, language and duration are the training's (the programme's vocabularies, stored once).
+The course adds what the catalogue does not know: learning outcomes, modules and lessons, the completion rule.
+
+The learning app sits **below** the programme in the import layers (the programme's reach reads completions
+from :mod:`digifit.learning.selectors`), so it never imports ``digifit.programme``: the training and the
+business are referenced by app label (``"programme.Training"``, ``"programme.Business"``), which Django resolves
+without an import. Models hold data and constraints only; writes go through :mod:`digifit.learning.services`,
+reads through :mod:`digifit.learning.selectors`.
+"""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Course(models.Model):
+    class Completion(models.TextChoices):
+        ALL_LESSONS = "all_lessons", _("all lessons done")
+        FINAL_CHECK = "final_check", _("final knowledge check passed")
+
+    training = models.OneToOneField(
+        "programme.Training", on_delete=models.CASCADE, related_name="course", verbose_name=_("training")
+    )
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    learning_outcomes = models.TextField(_("learning outcomes"), blank=True, help_text=_("one per line"))
+    completion_rule = models.CharField(
+        _("completed when"), max_length=20, choices=Completion.choices, default=Completion.ALL_LESSONS
+    )
+    published = models.BooleanField(_("published"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def outcome_list(self) -> list[str]:
+        return [line.strip() for line in self.learning_outcomes.splitlines() if line.strip()]
+
+
+class Module(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
+    position = models.PositiveIntegerField(_("position"))
+    title = models.CharField(_("title"), max_length=300)
+    title_en = models.CharField(_("title (English)"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("module")
+        verbose_name_plural = _("modules")
+        ordering = ["course", "position"]
+        constraints = [models.UniqueConstraint(fields=["course", "position"], name="learning_module_position_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.course.slug} · {self.position}. {self.title}"
+
+    def title_in(self, language: str) -> str:
+        return (self.title_en if language == "en" else "") or self.title
+
+
+class Lesson(models.Model):
+    """A lesson: Markdown text, a video (loaded only when the person clicks), or a knowledge check."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("text")
+        VIDEO = "video", _("video")
+        CHECK = "check", _("knowledge check")
+
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons")
+    position = models.PositiveIntegerField(_("position"))
+    title = models.CharField(_("title"), max_length=300)
+    title_en = models.CharField(_("title (English)"), max_length=300, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    body = models.TextField(_("text (Markdown)"), blank=True)
+    video_url = models.URLField(_("video link"), blank=True, help_text=_("YouTube or Vimeo; loaded only on click"))
+    minutes = models.PositiveIntegerField(_("minutes"), default=5)
+    pass_mark = models.PositiveIntegerField(
+        _("pass mark (%)"), default=80, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+
+    class Meta:
+        verbose_name = _("lesson")
+        verbose_name_plural = _("lessons")
+        ordering = ["module__course", "module__position", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["module", "position"], name="learning_lesson_position_unique"),
+            models.CheckConstraint(condition=~Q(kind="video") | ~Q(video_url=""), name="learning_video_has_url"),
+            models.CheckConstraint(
+                condition=Q(pass_mark__gte=1, pass_mark__lte=100), name="learning_pass_mark_percent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def title_in(self, language: str) -> str:
+        return (self.title_en if language == "en" else "") or self.title
+
+
+class Question(models.Model):
+    """A question of a knowledge-check lesson: single choice (one right answer) or multiple choice."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveIntegerField(_("position"))
+    text = models.TextField(_("question"))
+    multiple = models.BooleanField(_("several answers may be right"), default=False)
+
+    class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        ordering = ["lesson", "position"]
+        constraints = [models.UniqueConstraint(fields=["lesson", "position"], name="learning_question_position_unique")]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class Choice(models.Model):
+    """An answer of a question, whether it is right, and the feedback shown once it was chosen."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    position = models.PositiveIntegerField(_("position"))
+    text = models.CharField(_("answer"), max_length=500)
+    correct = models.BooleanField(_("right"), default=False)
+    feedback = models.TextField(_("feedback"), blank=True)
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        ordering = ["question", "position"]
+        constraints = [models.UniqueConstraint(fields=["question", "position"], name="learning_choice_position_unique")]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class Enrolment(models.Model):
+    """A business takes a course. ``completed_at`` is set once, when the course's completion rule is met."""
+
+    business = models.ForeignKey("programme.Business", on_delete=models.CASCADE, related_name="enrolments")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrolments")
+    enrolled_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        ordering = ["course", "enrolled_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["business", "course"], name="learning_enrolment_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.business_id} · {self.course.slug}"
+
+
+class LessonProgress(models.Model):
+    """A lesson an enrolment has done (a check lesson: passed)."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="progress")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
+    done_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("lesson done")
+        verbose_name_plural = _("lessons done")
+        constraints = [models.UniqueConstraint(fields=["enrolment", "lesson"], name="learning_progress_unique")]
+
+
+class CheckAttempt(models.Model):
+    """One submitted knowledge check: the chosen answers (``{question id: [choice ids]}``), score and result."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="attempts")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="attempts")
+    answers = models.JSONField()
+    score = models.PositiveIntegerField(_("score (%)"))
+    passed = models.BooleanField(_("passed"))
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("check attempt")
+        verbose_name_plural = _("check attempts")
+        ordering = ["enrolment", "created_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(score__lte=100), name="learning_attempt_score_percent")]

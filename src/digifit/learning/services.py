@@ -1,0 +1,253 @@
+"""Writes of the learning app: load a course, enrol, mark a lesson done, submit a knowledge check, complete.
+
+Completion
+----------
+After every lesson done and every passed check, :func:`_completion_refresh` applies the course's rule:
+``all_lessons`` (every lesson done; a check lesson is done when it is passed) or ``final_check`` (the course's
+last knowledge check passed). ``Enrolment.completed_at`` is set once and never moves: it is the date the
+programme's reach counts (an attendance of kind ``"course"``, :func:`digifit.learning.selectors.course_completions`).
+
+Grading
+-------
+A question is right when the chosen answers are exactly its right answers (single choice: the one right
+answer). The score is the share of right questions in percent, rounded half up; the check is passed when the
+score reaches the lesson's pass mark. Every attempt is stored, passed or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from digifit.learning.errors import AnswersInvalid, CourseDataInvalid, EnrolmentRefused, LessonRefused
+from digifit.learning.models import CheckAttempt, Choice, Course, Enrolment, Lesson, LessonProgress, Module, Question
+
+# ----------------------------------------------------------------------------------------- loading
+
+
+def _need(value: Any, what: str, where: str) -> Any:
+    if value in (None, "", []):
+        raise CourseDataInvalid(f"{where}: {what} is missing")
+    return value
+
+
+def course_load(*, training, data: Mapping[str, Any]) -> tuple[Course, bool]:
+    """Store the course ``data`` describes for ``training`` (a ``programme.Training``); idempotent by slug.
+
+    ``data``: ``{"slug", "completion_rule", "learning_outcomes": [..], "published", "modules": [{"title",
+    "title_en", "lessons": [{"title", "title_en", "kind", "body", "video_url", "minutes", "pass_mark",
+    "questions": [{"text", "multiple", "choices": [{"text", "correct", "feedback"}]}]}]}]}``.
+    Returns the course and whether it was created (an existing course is left as it is).
+    """
+    slug = _need(data.get("slug"), "slug", "course")
+    existing = Course.objects.filter(slug=slug).first()
+    if existing is not None:
+        return existing, False
+    rule = data.get("completion_rule", Course.Completion.ALL_LESSONS)
+    if rule not in Course.Completion.values:
+        raise CourseDataInvalid(f"course {slug}: completion_rule {rule!r} is not one of {Course.Completion.values}")
+    modules = _need(data.get("modules"), "modules", f"course {slug}")
+    with transaction.atomic():
+        course = Course.objects.create(
+            training=training,
+            slug=slug,
+            learning_outcomes="\n".join(data.get("learning_outcomes", [])),
+            completion_rule=rule,
+            published=bool(data.get("published", True)),
+        )
+        for m_pos, m in enumerate(modules, start=1):
+            where = f"course {slug}, module {m_pos}"
+            module = Module.objects.create(
+                course=course,
+                position=m_pos,
+                title=_need(m.get("title"), "title", where),
+                title_en=m.get("title_en", ""),
+            )
+            for l_pos, row in enumerate(_need(m.get("lessons"), "lessons", where), start=1):
+                _lesson_load(module, l_pos, row, f"{where}, lesson {l_pos}")
+        if (
+            rule == Course.Completion.FINAL_CHECK
+            and not Lesson.objects.filter(module__course=course, kind=Lesson.Kind.CHECK).exists()
+        ):
+            raise CourseDataInvalid(f"course {slug}: completion_rule final_check needs a knowledge check lesson")
+    return course, True
+
+
+def _lesson_load(module: Module, position: int, row: Mapping[str, Any], where: str) -> Lesson:
+    kind = row.get("kind", Lesson.Kind.TEXT)
+    if kind not in Lesson.Kind.values:
+        raise CourseDataInvalid(f"{where}: kind {kind!r} is not one of {Lesson.Kind.values}")
+    if kind == Lesson.Kind.VIDEO:
+        _need(row.get("video_url"), "video_url", where)
+    lesson = Lesson.objects.create(
+        module=module,
+        position=position,
+        title=_need(row.get("title"), "title", where),
+        title_en=row.get("title_en", ""),
+        kind=kind,
+        body=row.get("body", ""),
+        video_url=row.get("video_url", ""),
+        minutes=int(row.get("minutes", 5)),
+        pass_mark=int(row.get("pass_mark", 80)),
+    )
+    if kind != Lesson.Kind.CHECK:
+        return lesson
+    for q_pos, q in enumerate(_need(row.get("questions"), "questions", where), start=1):
+        q_where = f"{where}, question {q_pos}"
+        choices = _need(q.get("choices"), "choices", q_where)
+        right = sum(bool(c.get("correct")) for c in choices)
+        multiple = bool(q.get("multiple", False))
+        if len(choices) < 2 or right == 0 or (not multiple and right != 1):
+            raise CourseDataInvalid(
+                f"{q_where}: needs at least 2 answers and {'at least one' if multiple else 'exactly one'} right one"
+            )
+        question = Question.objects.create(
+            lesson=lesson, position=q_pos, text=_need(q.get("text"), "text", q_where), multiple=multiple
+        )
+        Choice.objects.bulk_create(
+            Choice(
+                question=question,
+                position=c_pos,
+                text=_need(c.get("text"), "text", f"{q_where}, answer {c_pos}"),
+                correct=bool(c.get("correct")),
+                feedback=c.get("feedback", ""),
+            )
+            for c_pos, c in enumerate(choices, start=1)
+        )
+    return lesson
+
+
+# ----------------------------------------------------------------------------------------- taking a course
+
+
+def course_enrol(*, business, course: Course) -> Enrolment:
+    """Enrol ``business`` (a ``programme.Business``) in ``course``; enrolling again returns the enrolment."""
+    if not course.published:
+        raise EnrolmentRefused(_("This course is not open yet."))
+    found = Enrolment.objects.filter(business=business, course=course).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return Enrolment.objects.create(business=business, course=course)
+    except IntegrityError:  # enrolled at the same moment in another request
+        return Enrolment.objects.get(business=business, course=course)
+
+
+def _lesson_of(enrolment: Enrolment, lesson: Lesson) -> None:
+    if lesson.module.course_id != enrolment.course_id:
+        raise LessonRefused(_("This lesson is not part of the course."))
+
+
+def lesson_done(*, enrolment: Enrolment, lesson: Lesson, now: datetime | None = None) -> LessonProgress:
+    """Mark a text or video lesson done (again: no change); a knowledge check is done only by passing it."""
+    _lesson_of(enrolment, lesson)
+    if lesson.kind == Lesson.Kind.CHECK:
+        raise LessonRefused(_("A knowledge check is done when it is passed."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        progress, _created = LessonProgress.objects.get_or_create(
+            enrolment=enrolment, lesson=lesson, defaults={"done_at": now}
+        )
+        _completion_refresh(enrolment, now)
+    return progress
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    question: Question
+    chosen: list[Choice]
+    right: bool
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    attempt: CheckAttempt
+    questions: list[QuestionResult]
+
+    @property
+    def passed(self) -> bool:
+        return self.attempt.passed
+
+
+def _chosen(lesson: Lesson, answers: Mapping[Any, Iterable[Any]]) -> list[tuple[Question, list[Choice]]]:
+    questions = list(lesson.questions.prefetch_related("choices"))
+    out = []
+    for q in questions:
+        raw = answers.get(q.pk, answers.get(str(q.pk), ()))
+        raw = [raw] if isinstance(raw, (str, int)) else list(raw)
+        try:
+            ids = {int(v) for v in raw}
+        except (TypeError, ValueError):
+            raise AnswersInvalid(_("An answer was not understood; please choose again.")) from None
+        by_id = {c.pk: c for c in q.choices.all()}
+        if not ids:
+            raise AnswersInvalid(_("Please answer every question (question %(n)s is open).") % {"n": q.position})
+        if ids - set(by_id):
+            raise AnswersInvalid(_("An answer does not belong to question %(n)s.") % {"n": q.position})
+        if not q.multiple and len(ids) != 1:
+            raise AnswersInvalid(_("Question %(n)s takes exactly one answer.") % {"n": q.position})
+        out.append((q, [by_id[i] for i in sorted(ids, key=lambda i: by_id[i].position)]))
+    return out
+
+
+def score_percent(right: int, total: int) -> int:
+    """The share of right questions in percent, rounded half up (``2 of 3`` → 67)."""
+    return (200 * right + total) // (2 * total) if total else 0
+
+
+def check_submit(
+    *, enrolment: Enrolment, lesson: Lesson, answers: Mapping[Any, Iterable[Any]], now: datetime | None = None
+) -> CheckResult:
+    """Grade and store an attempt at a knowledge check; a passed check marks its lesson done.
+
+    ``answers`` maps question ids to the chosen choice ids. Incomplete or foreign answers raise
+    :class:`AnswersInvalid` and store nothing.
+    """
+    _lesson_of(enrolment, lesson)
+    if lesson.kind != Lesson.Kind.CHECK:
+        raise LessonRefused(_("This lesson has no knowledge check."))
+    chosen = _chosen(lesson, answers)
+    results = [
+        QuestionResult(q, cs, {c.pk for c in cs} == {c.pk for c in q.choices.all() if c.correct}) for q, cs in chosen
+    ]
+    score = score_percent(sum(r.right for r in results), len(results))
+    now = now or timezone.now()
+    with transaction.atomic():
+        attempt = CheckAttempt.objects.create(
+            enrolment=enrolment,
+            lesson=lesson,
+            answers={str(q.pk): [c.pk for c in cs] for q, cs in chosen},
+            score=score,
+            passed=score >= lesson.pass_mark,
+            created_at=now,
+        )
+        if attempt.passed:
+            LessonProgress.objects.get_or_create(enrolment=enrolment, lesson=lesson, defaults={"done_at": now})
+            _completion_refresh(enrolment, now)
+    return CheckResult(attempt, results)
+
+
+def _completion_refresh(enrolment: Enrolment, now: datetime) -> None:
+    """Set ``completed_at`` (once) when the course's completion rule is met."""
+    locked = Enrolment.objects.select_for_update().select_related("course").get(pk=enrolment.pk)
+    if locked.completed_at is not None:
+        enrolment.completed_at = locked.completed_at
+        return
+    course = locked.course
+    lessons = Lesson.objects.filter(module__course=course)
+    done = set(locked.progress.values_list("lesson_id", flat=True))
+    if course.completion_rule == Course.Completion.FINAL_CHECK:
+        final = lessons.filter(kind=Lesson.Kind.CHECK).order_by("-module__position", "-position").first()
+        complete = final is not None and final.pk in done
+    else:
+        complete = set(lessons.values_list("pk", flat=True)) <= done
+    if complete:
+        Enrolment.objects.filter(pk=locked.pk).update(completed_at=now)
+        enrolment.completed_at = now
