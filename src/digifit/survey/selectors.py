@@ -41,7 +41,11 @@ def version_latest(*, questionnaire: Questionnaire) -> QuestionnaireVersion | No
 
 def version_get(*, form_id: str, version: str | None = None) -> QuestionnaireVersion | None:
     """Return a version of ``form_id`` (the newest when ``version`` is None or empty)."""
-    qs = QuestionnaireVersion.objects.filter(questionnaire__form_id=form_id).defer("xlsx", "xform_xml")
+    qs = (
+        QuestionnaireVersion.objects.filter(questionnaire__form_id=form_id)
+        .select_related("questionnaire")
+        .defer("xlsx", "xform_xml")
+    )
     if version:
         return qs.filter(version=version).first()
     return qs.order_by("-created_at", "-id").first()
