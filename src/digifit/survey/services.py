@@ -347,8 +347,8 @@ def submission_submit(
 
     try:
         if auto_wave and wave is None and invitation is None:
-            wave = wave_open_for(questionnaire=questionnaire_version.questionnaire)
-            if wave is None and Wave.objects.filter(questionnaire_id=questionnaire_version.questionnaire_id).exists():
+            wave, has_waves = _wave_for(questionnaire_version)
+            if wave is None and has_waves:
                 raise NotAllowed(f"no wave of {questionnaire_version.questionnaire.form_id!r} is open")
         if check_wave_open and wave is not None and not wave_accepts(wave):
             raise NotAllowed(f"wave {wave.name!r} does not take submissions (status {wave.status})")
@@ -393,7 +393,7 @@ def submission_submit(
         # idempotency by the unique instance_id itself: INSERT … ON CONFLICT DO NOTHING, no look-up before
         if answered or not _submission_insert(sub):
             stored = (
-                Submission.objects.select_for_update()
+                Submission.objects.select_for_update(of=("self",))
                 .select_related("questionnaire_version__questionnaire", "wave")
                 .filter(instance_id=uid)
                 .first()
@@ -444,10 +444,20 @@ def _submission_insert(sub: Submission) -> bool:
     return True
 
 
+def _wave_for(version: QuestionnaireVersion) -> tuple[Wave | None, bool]:
+    """The wave that takes a submission of ``version`` now, and whether its questionnaire has waves at all
+    (read with the version by :func:`~digifit.survey.selectors.version_for_submission` when it was)."""
+    if hasattr(version, "submission_wave"):
+        return version.submission_wave, version.has_waves
+    wave = wave_open_for(questionnaire=version.questionnaire)
+    return wave, wave is not None or Wave.objects.filter(questionnaire_id=version.questionnaire_id).exists()
+
+
 def _submission_accepted(submission: Submission) -> None:
     from digifit.survey.webhooks import submission_deliveries_add
 
-    submission_deliveries_add(submission=submission)
+    if getattr(submission.questionnaire_version, "has_webhooks", True):  # read with the version, when it was
+        submission_deliveries_add(submission=submission)
 
 
 def _invitation_answered(invitation_id: int) -> None:
