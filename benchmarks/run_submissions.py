@@ -2,6 +2,7 @@
 
     python benchmarks/run_submissions.py [--clients 8] [--seconds 60] [--workers 3] [--threads 2]
                                          [--database-url postgres://digifit:digifit@127.0.0.1:5432/digifit]
+                                         [--rounds 1] [--no-floor] [--kill-worker]
                                          [--profile 200] [--json results.json]
 
 What it does:
@@ -15,7 +16,14 @@ What it does:
    (201). A request that got no answer is re-sent with the same ``instance_id``, as an offline client does;
 4. stops the server and counts in the database: every acknowledged ``instance_id`` stored exactly once, nothing
    stored that was never sent;
-5. with ``--profile N``, profiles N submissions in one process (Django's test client, same database) and prints
+5. does 2–4 again with the floor (``benchmarks/floor_submissions.py``: a bare WSGI handler that parses the same
+   JSON and inserts it into the same table with ``ON CONFLICT DO NOTHING``, psycopg directly) under the same
+   gunicorn settings and clients, and reports digifit's throughput as a share of the floor's. ``--rounds N``
+   alternates floor and digifit N times (the machine's load drifts); ``--no-floor`` skips the floor;
+6. with ``--kill-worker``, kills one gunicorn worker with SIGKILL halfway through digifit's measured time (the
+   master starts a new one); the clients re-send what got no answer, and the count must still find every
+   acknowledged submission stored, once;
+7. with ``--profile N``, profiles N submissions in one process (Django's test client, same database) and prints
    where the time goes (cProfile, cumulative).
 
 Prints one JSON object (and writes it to ``--json``). The database is dropped at the end (``--keep`` keeps it).
@@ -94,8 +102,8 @@ def _manage(env: dict[str, str], *args: str) -> str:
     return out.stdout
 
 
-def _prepare(env: dict[str, str]) -> str:
-    """Migrate, upload the questionnaire, open a wave; return a manager's token."""
+def _prepare(env: dict[str, str]) -> tuple[str, int, int]:
+    """Migrate, upload the questionnaire, open a wave; return a manager's token, the version's and wave's ids."""
     _manage(env, "migrate", "--verbosity", "0")
     token = _manage(env, "token_create", "bench", "--create", "--role", "survey_manager").strip().split()[-1]
     code = (
@@ -103,10 +111,12 @@ def _prepare(env: dict[str, str]) -> str:
         "from digifit.demo.questionnaire import QUESTIONNAIRE_PATH\n"
         "from digifit.survey import services\n"
         "v = services.questionnaire_version_add(content=QUESTIONNAIRE_PATH.read_bytes()).version\n"
-        "services.wave_create(questionnaire=v.questionnaire, name='bench', status='open')\n"
+        "w = services.wave_create(questionnaire=v.questionnaire, name='bench', status='open')\n"
+        "print(v.pk, w.pk)\n"
     )
-    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300)
-    return token
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300, capture_output=True, text=True)
+    version_id, wave_id = out.stdout.split()[-2:]
+    return token, int(version_id), int(wave_id)
 
 
 def _client(port: int, token: str, seconds: float, warmup: float, start_at: float, out: mp.Queue) -> None:
@@ -166,21 +176,19 @@ def _wait_for(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise SystemExit("gunicorn did not start")
 
 
-def _count(url: str, acked: set[str], sent: set[str]) -> dict[str, int]:
+def _count(url: str, acked: set[str], sent: set[str], sent_before: set[str]) -> dict[str, int]:
+    """Count this phase's ids in the table (``sent_before``: the ids of earlier phases, stored there too)."""
     import psycopg
 
     with psycopg.connect(url) as conn:
         rows = conn.execute("SELECT instance_id::text, status FROM survey_submission").fetchall()
-        per_id = conn.execute(
-            "SELECT count(*) FROM (SELECT instance_id FROM survey_submission GROUP BY instance_id HAVING count(*) > 1)"
-            " AS d"
-        ).fetchone()[0]
+    rows = [r for r in rows if r[0] not in sent_before]
     stored = {r[0] for r in rows if r[1] == "complete"}
     return {
         "stored": len(stored),
         "acknowledged": len(acked),
         "lost": len(acked - stored),
-        "duplicated": per_id + (len(rows) - len({r[0] for r in rows})),
+        "duplicated": len(rows) - len({r[0] for r in rows}),  # instance_id is unique: a second row is impossible
         "stored_never_sent": len(stored - sent),
         "stored_not_acknowledged": len(stored - acked),
     }
@@ -229,6 +237,91 @@ print(out.getvalue())
     return done.stdout + done.stderr[-3000:]
 
 
+def _workers_of(master: int) -> list[int]:
+    """The pids of the gunicorn master's worker processes (its children)."""
+    found = []
+    for task in Path(f"/proc/{master}/task").iterdir():
+        children = (task / "children").read_text().split()
+        found.extend(int(pid) for pid in children)
+    return found
+
+
+def _phase(args, env: dict[str, str], app: str, token: str, cwd: Path, kill_worker: bool) -> dict:
+    """Start gunicorn with ``app``, run the clients, stop it; return the clients' results (and the kill)."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            str(VENV_BIN / "gunicorn"),
+            "--workers", str(args.workers),
+            "--worker-class", "gthread",
+            "--threads", str(args.threads),
+            "--bind", f"127.0.0.1:{port}",
+            "--keep-alive", "30",
+            "--log-level", "warning",
+            app,
+        ],
+        env=env,
+        cwd=cwd,
+    )  # fmt: skip
+    killed = None
+    try:
+        _wait_for(port, server)
+        time.sleep(2)  # the workers import their application
+        queue: mp.Queue = mp.Queue()
+        start_at = time.time() + 1.0
+        client_args = (port, token, args.seconds, args.warmup, start_at, queue)
+        clients = [mp.Process(target=_client, args=client_args) for _ in range(args.clients)]
+        for c in clients:
+            c.start()
+        if kill_worker:
+            time.sleep(max(0.0, start_at + args.warmup + args.seconds / 2 - time.time()))
+            workers = _workers_of(server.pid)
+            if workers:
+                killed = workers[0]
+                os.kill(killed, signal.SIGKILL)  # one of our gunicorn's workers, by its pid
+        results = [queue.get(timeout=args.warmup + args.seconds + 120) for _ in clients]
+        for c in clients:
+            c.join()
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    return {"results": results, "killed_worker": killed}
+
+
+def _summary(args, phase: dict, db_url: str, sent_before: set[str]) -> tuple[dict, set[str]]:
+    results = phase["results"]
+    latencies = sorted(x for r in results for x in r["latencies"])
+    acked = {i for r in results for i in r["acked"]}
+    sent = {i for r in results for i in r["sent"]}
+    errors: dict[str, int] = {}
+    for r in results:
+        for k, v in r["errors"].items():
+            errors[k] = errors.get(k, 0) + v
+    counts = _count(db_url, acked, sent, sent_before)
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
+
+    out = {
+        "submissions_per_second": round(sum(r["measured"] for r in results) / args.seconds, 1),
+        "latency_ms": {
+            "p50": round(pct(0.50), 1),
+            "p90": round(pct(0.90), 1),
+            "p99": round(pct(0.99), 1),
+            "max": round(latencies[-1] * 1000, 1) if latencies else None,
+            "mean": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
+        },
+        "errors": errors,
+        **counts,
+    }
+    if phase["killed_worker"] is not None:
+        out["killed_worker_pid"] = phase["killed_worker"]
+    return out, sent
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=8)
@@ -237,6 +330,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--database-url", default="postgres://digifit:digifit@127.0.0.1:5432/digifit")
+    parser.add_argument("--rounds", type=int, default=1, help="alternate floor and digifit this many times")
+    parser.add_argument("--no-floor", action="store_true", help="do not run the floor")
+    parser.add_argument("--kill-worker", action="store_true", help="SIGKILL one digifit worker mid-run")
     parser.add_argument("--profile", type=int, default=0, help="profile N submissions in one process afterwards")
     parser.add_argument("--json", help="also write the result here")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
@@ -256,51 +352,22 @@ def main() -> None:
         "DIGIFIT_LOG_LEVEL": "ERROR",
         "DJANGO_SETTINGS_MODULE": "digifit.web.settings",
     }
-    server = None
+    failed = False
     try:
-        token = _prepare(env)
-        port = _free_port()
-        server = subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"),
-                "--workers", str(args.workers),
-                "--worker-class", "gthread",
-                "--threads", str(args.threads),
-                "--bind", f"127.0.0.1:{port}",
-                "--keep-alive", "30",
-                "--log-level", "warning",
-                "digifit.web.wsgi:application",
-            ],
-            env=env,
-            cwd=ROOT,
-        )  # fmt: skip
-        _wait_for(port, server)
-        time.sleep(2)  # the workers import Django
-        queue: mp.Queue = mp.Queue()
-        start_at = time.time() + 1.0
-        client_args = (port, token, args.seconds, args.warmup, start_at, queue)
-        clients = [mp.Process(target=_client, args=client_args) for _ in range(args.clients)]
-        for c in clients:
-            c.start()
-        results = [queue.get(timeout=args.warmup + args.seconds + 120) for _ in clients]
-        for c in clients:
-            c.join()
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
-        server = None
-
-        latencies = sorted(x for r in results for x in r["latencies"])
-        acked = {i for r in results for i in r["acked"]}
-        sent = {i for r in results for i in r["sent"]}
-        errors: dict[str, int] = {}
-        for r in results:
-            for k, v in r["errors"].items():
-                errors[k] = errors.get(k, 0) + v
-        counts = _count(db_url, acked, sent)
-
-        def pct(p: float) -> float:
-            return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
-
+        token, version_id, wave_id = _prepare(env)
+        floor_env = {**env, "FLOOR_DSN": db_url, "FLOOR_VERSION_ID": str(version_id), "FLOOR_WAVE_ID": str(wave_id)}
+        sent_before: set[str] = set()
+        runs: list[dict] = []
+        for _round in range(args.rounds):
+            plan = [] if args.no_floor else [("floor", "floor_submissions:application", ROOT / "benchmarks")]
+            plan.append(("digifit", "digifit.web.wsgi:application", ROOT))
+            for label, app, cwd in plan:
+                phase = _phase(args, floor_env if label == "floor" else env, app, token, cwd, args.kill_worker and
+                               label == "digifit")  # fmt: skip
+                summary, sent = _summary(args, phase, db_url, sent_before)
+                sent_before |= sent
+                runs.append({"server": label, **summary})
+                failed = failed or bool(summary["lost"] or summary["duplicated"] or summary["stored_never_sent"])
         result = {
             "benchmark": "submissions",
             "database": "postgresql",
@@ -308,17 +375,15 @@ def main() -> None:
             "clients": args.clients,
             "seconds": args.seconds,
             "cpus": os.cpu_count(),
-            "submissions_per_second": round(sum(r["measured"] for r in results) / args.seconds, 1),
-            "latency_ms": {
-                "p50": round(pct(0.50), 1),
-                "p90": round(pct(0.90), 1),
-                "p99": round(pct(0.99), 1),
-                "max": round(latencies[-1] * 1000, 1) if latencies else None,
-                "mean": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
-            },
-            "errors": errors,
-            **counts,
+            "kill_worker": args.kill_worker,
+            "runs": runs,
         }
+        digifit = [r["submissions_per_second"] for r in runs if r["server"] == "digifit"]
+        floor = [r["submissions_per_second"] for r in runs if r["server"] == "floor"]
+        result["submissions_per_second"] = statistics.median(digifit)
+        if floor:
+            result["floor_submissions_per_second"] = statistics.median(floor)
+            result["share_of_floor"] = round(statistics.median(digifit) / statistics.median(floor), 3)
         if args.profile:
             result["profile"] = _profile(env, token, args.profile)
         text = json.dumps({k: v for k, v in result.items() if k != "profile"}, indent=2)
@@ -327,12 +392,9 @@ def main() -> None:
             print(result["profile"])
         if args.json:
             Path(args.json).write_text(json.dumps(result, indent=2))
-        if counts["lost"] or counts["duplicated"] or counts["stored_never_sent"]:
+        if failed:
             raise SystemExit("submissions were lost or duplicated")
     finally:
-        if server is not None:
-            server.kill()
-            server.wait()
         if not args.keep:
             _admin(args.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

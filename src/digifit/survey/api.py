@@ -528,7 +528,7 @@ def submissions_create(request, payload: SubmissionIn):
             raise AuthenticationError()
         if not user.has_perm(roles.COLLECT):
             raise HttpError(403, f"your account may not submit data (needs {roles.COLLECT})")
-    version = selectors.version_get(form_id=payload.form_id, version=payload.version)
+    version = selectors.version_for_submission(form_id=payload.form_id, version=payload.version)
     if version is None:
         field = "version" if payload.version and selectors.questionnaire_get(form_id=payload.form_id) else "form_id"
         raise SurveyErrorField(field, f"no questionnaire {payload.form_id!r} version {payload.version or 'any'!r}")

@@ -157,7 +157,7 @@ def submission(request: HttpRequest) -> HttpResponse:
     content = upload.read()
     try:
         head = formdef.answers_from_xml(None, content)
-        version = selectors.version_get(form_id=head.form_id, version=head.version or None)
+        version = selectors.version_for_submission(form_id=head.form_id, version=head.version or None)
         if version is None:
             return openrosa_response(f"no form {head.form_id!r} version {head.version!r} on this server", 404)
         instance = formdef.answers_from_xml(version.schema, content)

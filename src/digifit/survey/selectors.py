@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from digifit.survey.models import (
@@ -41,10 +41,50 @@ def version_latest(*, questionnaire: Questionnaire) -> QuestionnaireVersion | No
 
 def version_get(*, form_id: str, version: str | None = None) -> QuestionnaireVersion | None:
     """Return a version of ``form_id`` (the newest when ``version`` is None or empty)."""
-    qs = QuestionnaireVersion.objects.filter(questionnaire__form_id=form_id).defer("xlsx", "xform_xml")
+    qs = (
+        QuestionnaireVersion.objects.filter(questionnaire__form_id=form_id)
+        .select_related("questionnaire")
+        .defer("xlsx", "xform_xml")
+    )
     if version:
         return qs.filter(version=version).first()
     return qs.order_by("-created_at", "-id").first()
+
+
+def version_for_submission(*, form_id: str, version: str | None = None) -> QuestionnaireVersion | None:
+    """:func:`version_get` for a submission: in the same statement, the wave that takes the submission now
+    (``submission_wave``, as :func:`wave_open_for` picks it, or None), whether the questionnaire has waves at
+    all (``has_waves``) and active webhooks (``has_webhooks``). One round trip instead of three."""
+    from digifit.survey.models import Webhook
+
+    now = timezone.now()
+    accepting = (
+        Wave.objects.filter(questionnaire=OuterRef("questionnaire_id"), status=Wave.Status.OPEN)
+        .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now))
+        .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
+        .order_by("-id")
+    )
+    wave_fields = ("id", "name", "opens_at", "closes_at", "status")
+    qs = (
+        QuestionnaireVersion.objects.filter(questionnaire__form_id=form_id)
+        .select_related("questionnaire")
+        .defer("xlsx", "xform_xml")
+        .annotate(
+            **{f"_wave_{name}": Subquery(accepting.values(name)[:1]) for name in wave_fields},
+            has_waves=Exists(Wave.objects.filter(questionnaire=OuterRef("questionnaire_id"))),
+            has_webhooks=Exists(Webhook.objects.filter(questionnaire=OuterRef("questionnaire_id"), active=True)),
+        )
+    )
+    found = qs.filter(version=version).first() if version else qs.order_by("-created_at", "-id").first()
+    if found is None:
+        return None
+    values = [getattr(found, f"_wave_{name}") for name in wave_fields]
+    found.submission_wave = None
+    if values[0] is not None:
+        names = ["id", "questionnaire_id", *wave_fields[1:]]
+        found.submission_wave = Wave.from_db(found._state.db, names, [values[0], found.questionnaire_id, *values[1:]])
+        found.submission_wave.questionnaire = found.questionnaire
+    return found
 
 
 def wave_list(*, questionnaire: Questionnaire | None = None) -> QuerySet[Wave]:

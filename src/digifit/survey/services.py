@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from digifit.survey import formdef
@@ -344,86 +345,119 @@ def submission_submit(
     if not panel_id and isinstance(answers.get("panel_id"), str):
         panel_id = answers["panel_id"]  # a hidden panel_id field of the form (ODK clients fill it)
 
-    stored = _submission_existing(uid, digest, questionnaire_version)
-    if stored is not None and stored.status == Submission.Status.COMPLETE:
-        return Submitted(stored, False)
-    if auto_wave and wave is None and invitation is None:
-        wave = wave_open_for(questionnaire=questionnaire_version.questionnaire)
-        if wave is None and Wave.objects.filter(questionnaire_id=questionnaire_version.questionnaire_id).exists():
-            raise NotAllowed(f"no wave of {questionnaire_version.questionnaire.form_id!r} is open")
-    if check_wave_open and wave is not None and not wave_accepts(wave):
-        raise NotAllowed(f"wave {wave.name!r} does not take submissions (status {wave.status})")
-    if invitation is not None and invitation.status == Invitation.Status.COMPLETED and stored is None:
-        raise NotAllowed("this invitation has already been answered")
-    now = timezone.now()
-    server = functools.partial(
-        server_fields_apply,
-        questionnaire_version.schema,
-        wave_name=wave.name if wave is not None else None,
-        version=questionnaire_version.version,
-        instance_id=uid,
-        received_at=now,
-    )
-    # the server's metadata (wave, version, instanceID, received time) replaces what the form sent
-    stored_answers = server(formdef.answers_check(questionnaire_version, server(answers), language=language))
-
     try:
-        with transaction.atomic():
-            if invitation is not None:  # one answer per invitation, also under concurrent requests
-                locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
-                if locked.status == Invitation.Status.COMPLETED and stored is None:
-                    raise NotAllowed("this invitation has already been answered")
-            if stored is not None:  # a draft: complete it
-                sub = Submission.objects.select_for_update().get(pk=stored.pk)
-                if sub.status == Submission.Status.COMPLETE:
-                    return Submitted(_same_or_conflict(sub, digest), False)
-                sub.data = stored_answers
-                sub.received_sha256 = digest
-                sub.status = Submission.Status.COMPLETE
-                sub.submitted_at = now
-                sub.questionnaire_version = questionnaire_version
-                sub.wave = wave or sub.wave
-                sub.language = language
-                sub.save()
-                created = True  # the complete submission is new
-            else:
-                sub = Submission(
-                    instance_id=uid,
-                    questionnaire_version=questionnaire_version,
-                    wave=wave,
-                    invitation=invitation,
-                    panel_id=(panel_id or "")[:100],
-                    language=language,
-                    data=stored_answers,
-                    received_sha256=digest,
-                    status=Submission.Status.COMPLETE,
-                    source=source,
-                    created_by=user if getattr(user, "is_authenticated", False) else None,
-                    submitted_at=now,
-                )
-                sub.save(force_insert=True)
-                created = True
-            if invitation is not None:
-                Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.COMPLETED, completed_at=now)
-            # webhooks: queued once the submission is committed; they never fail or delay it
-            transaction.on_commit(
-                functools.partial(_submission_accepted, sub.pk, questionnaire_version.questionnaire_id)
+        if auto_wave and wave is None and invitation is None:
+            wave, has_waves = _wave_for(questionnaire_version)
+            if wave is None and has_waves:
+                raise NotAllowed(f"no wave of {questionnaire_version.questionnaire.form_id!r} is open")
+        if check_wave_open and wave is not None and not wave_accepts(wave):
+            raise NotAllowed(f"wave {wave.name!r} does not take submissions (status {wave.status})")
+        now = timezone.now()
+        server = functools.partial(
+            server_fields_apply,
+            questionnaire_version.schema,
+            wave_name=wave.name if wave is not None else None,
+            version=questionnaire_version.version,
+            instance_id=uid,
+            received_at=now,
+        )
+        # the server's metadata (wave, version, instanceID, received time) replaces what the form sent
+        stored_answers = server(formdef.answers_check(questionnaire_version, server(answers), language=language))
+    except (NotAllowed, SubmissionRejected):
+        # a resend of what is already stored is answered as stored, whatever changed since (a closed wave):
+        # only a refusal pays for this look-up, an accepted submission finds its twin by the insert below
+        stored = _submission_existing(uid, digest, questionnaire_version)
+        if stored is not None and stored.status == Submission.Status.COMPLETE:
+            return Submitted(stored, False)
+        raise
+
+    sub = Submission(
+        instance_id=uid,
+        questionnaire_version=questionnaire_version,
+        wave=wave,
+        invitation=invitation,
+        panel_id=(panel_id or "")[:100],
+        language=language,
+        data=stored_answers,
+        received_sha256=digest,
+        status=Submission.Status.COMPLETE,
+        source=source,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+        submitted_at=now,
+    )
+    with transaction.atomic():
+        answered = False
+        if invitation is not None:  # one answer per invitation, also under concurrent requests
+            locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+            answered = locked.status == Invitation.Status.COMPLETED
+        # idempotency by the unique instance_id itself: INSERT … ON CONFLICT DO NOTHING, no look-up before
+        if answered or not _submission_insert(sub):
+            stored = (
+                Submission.objects.select_for_update(of=("self",))
+                .select_related("questionnaire_version__questionnaire", "wave")
+                .filter(instance_id=uid)
+                .first()
             )
-            if invitation is not None:  # answered: its e-mail reminders are cancelled
-                transaction.on_commit(functools.partial(_invitation_answered, invitation.pk))
-    except IntegrityError:
-        # Another request stored the same instance_id between our check and our insert.
-        sub = Submission.objects.filter(instance_id=uid).first()
-        if sub is None:
-            raise
-        return Submitted(_same_or_conflict(sub, digest, questionnaire_version), False)
-    return Submitted(sub, created)
+            if stored is None:
+                if answered:
+                    raise NotAllowed("this invitation has already been answered")
+                raise IntegrityError(f"submission {uid} was neither inserted nor found")
+            if stored.status == Submission.Status.COMPLETE:
+                return Submitted(_same_or_conflict(stored, digest, questionnaire_version), False)
+            if stored.questionnaire_version.questionnaire_id != questionnaire_version.questionnaire_id:
+                raise Conflict(f"instanceID {uid} belongs to another questionnaire")
+            # a draft: complete it
+            stored.data = stored_answers
+            stored.received_sha256 = digest
+            stored.status = Submission.Status.COMPLETE
+            stored.submitted_at = now
+            stored.questionnaire_version = questionnaire_version
+            stored.wave = wave or stored.wave
+            stored.language = language
+            stored.save()
+            sub = stored
+        if invitation is not None:
+            Invitation.objects.filter(pk=invitation.pk).update(status=Invitation.Status.COMPLETED, completed_at=now)
+            # answered: its e-mail reminders are cancelled
+            transaction.on_commit(functools.partial(_invitation_answered, invitation.pk))
+        # webhook deliveries (the outbox) are written in this transaction: stored and queued, or neither
+        _submission_accepted(sub)
+    return Submitted(sub, True)
 
 
-def _submission_accepted(submission_id: int, questionnaire_id: int) -> None:
-    from digifit.survey.webhooks import submission_accepted
 
-    submission_accepted(submission_id=submission_id, questionnaire_id=questionnaire_id)
+def _submission_insert(sub: Submission) -> bool:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (PostgreSQL; SQLite's ``INSERT OR IGNORE``): True and
+    ``sub.pk`` set when the row went in, False when a submission with its ``instance_id`` already exists."""
+    fields = [f for f in Submission._meta.concrete_fields if not f.primary_key]
+    rows = Submission.objects._insert(
+        [sub],
+        fields=fields,
+        returning_fields=Submission._meta.db_returning_fields,
+        on_conflict=OnConflict.IGNORE,
+    )
+    if not rows or rows[0] is None:
+        return False
+    sub.pk = rows[0][0]
+    sub._state.adding = False
+    sub._state.db = "default"
+    return True
+
+
+def _wave_for(version: QuestionnaireVersion) -> tuple[Wave | None, bool]:
+    """The wave that takes a submission of ``version`` now, and whether its questionnaire has waves at all
+    (read with the version by :func:`~digifit.survey.selectors.version_for_submission` when it was)."""
+    if hasattr(version, "submission_wave"):
+        return version.submission_wave, version.has_waves
+    wave = wave_open_for(questionnaire=version.questionnaire)
+    return wave, wave is not None or Wave.objects.filter(questionnaire_id=version.questionnaire_id).exists()
+
+
+def _submission_accepted(submission: Submission) -> None:
+    from digifit.survey.webhooks import submission_deliveries_add
+
+    if getattr(submission.questionnaire_version, "has_webhooks", True):  # read with the version, when it was
+        submission_deliveries_add(submission=submission)
 
 
 def _invitation_answered(invitation_id: int) -> None:

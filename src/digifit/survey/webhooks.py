@@ -3,12 +3,13 @@ registered, retried with exponential backoff, with a delivery log.
 
 The flow::
 
-    submission_submit  --transaction.on_commit-->  webhook_deliveries_create   (one WebhookDelivery per webhook)
-                                                   + the django-tasks task webhooks_flush (an optimisation)
+    submission_submit  --same transaction-->  submission_deliveries_add   (one WebhookDelivery per webhook)
+                       --transaction.on_commit-->  the django-tasks task webhooks_flush (an optimisation)
     webhook_loop / `digifit manage webhooks_deliver` / webhooks_flush  -->  webhook_deliveries_run
 
-* **Never in the way of a submission.** Deliveries are created after the submission's transaction committed,
-  and any error while creating them is logged, not raised; the HTTP requests happen in a background worker.
+* **Never in the way of a submission, never lost.** Deliveries are written in the submission's own transaction
+  (a process killed right after the commit loses none), under a savepoint: an error while creating them is
+  logged, not raised, and the submission stands; the HTTP requests happen in a background worker.
 * **The table is the queue.** A ``WebhookDelivery`` row is both the log (status, attempts, response code, last
   error) and the retry schedule (``next_attempt_at``). django-tasks' database backend does not retry a task
   whose worker died, so a task only *wakes* delivery up; the loop (``webhooks_deliver``) finds every due row.
@@ -244,16 +245,24 @@ def submission_payload(submission: Submission, *, delivery_id: uuid.UUID, event:
     }
 
 
-def webhook_deliveries_create(*, submission_id: int, event: str = EVENT_SUBMISSION) -> list[WebhookDelivery]:
-    """Queue the delivery of a stored submission to every active webhook of its questionnaire (idempotent)."""
-    submission = (
-        Submission.objects.select_related("questionnaire_version__questionnaire", "wave")
-        .filter(pk=submission_id, status=Submission.Status.COMPLETE)
-        .first()
-    )
+def webhook_deliveries_create(
+    *, submission_id: int | None = None, submission: Submission | None = None, hooks=None, event: str = EVENT_SUBMISSION
+) -> list[WebhookDelivery]:
+    """Queue the delivery of a stored submission to every active webhook of its questionnaire (idempotent).
+
+    Give the submission itself (with its version, questionnaire and wave loaded) to spare the look-up, and the
+    webhooks when they are already known.
+    """
+    if submission is None:
+        submission = (
+            Submission.objects.select_related("questionnaire_version__questionnaire", "wave")
+            .filter(pk=submission_id, status=Submission.Status.COMPLETE)
+            .first()
+        )
     if submission is None:
         return []
-    hooks = Webhook.objects.filter(questionnaire_id=submission.questionnaire_version.questionnaire_id, active=True)
+    if hooks is None:
+        hooks = Webhook.objects.filter(questionnaire_id=submission.questionnaire_version.questionnaire_id, active=True)
     created = []
     now = timezone.now()
     for hook in hooks:
@@ -272,8 +281,29 @@ def webhook_deliveries_create(*, submission_id: int, event: str = EVENT_SUBMISSI
     return created
 
 
+def submission_deliveries_add(*, submission: Submission) -> None:
+    """Call inside the transaction that stores a submission: write its webhook deliveries (the outbox) in that
+    same transaction, so a submission is never committed without them, whatever happens to the process next.
+
+    Never raises: a broken webhook must not fail the submission (its rows are written under a savepoint that
+    alone rolls back; the error is logged). Without webhooks it costs one indexed query.
+    """
+    try:
+        hooks = list(
+            Webhook.objects.filter(questionnaire_id=submission.questionnaire_version.questionnaire_id, active=True)
+        )
+        if not hooks:
+            return
+        with transaction.atomic():
+            created = webhook_deliveries_create(submission=submission, hooks=hooks)
+        if created:
+            transaction.on_commit(_wake_worker)  # the task only makes delivery sooner; the loop is the backstop
+    except Exception:  # logged, and the submission stands
+        logger.exception("could not queue webhook deliveries of submission %s", submission.pk)
+
+
 def submission_accepted(*, submission_id: int, questionnaire_id: int | None = None) -> None:
-    """Call after a submission is stored (from ``transaction.on_commit``): queue its webhook deliveries.
+    """Queue the webhook deliveries of a submission stored earlier (an import, a repair); idempotent.
 
     Never raises: a webhook must not fail or slow down the submission that triggered it. Without webhooks it
     costs one indexed query (on the questionnaire, when its id is given).
@@ -391,6 +421,7 @@ def webhook_loop(*, interval: float = 2.0, stop: threading.Event | None = None, 
 __all__ = [
     "EVENT_SUBMISSION",
     "submission_accepted",
+    "submission_deliveries_add",
     "submission_payload",
     "webhook_allowed_hosts",
     "webhook_create",
