@@ -16,6 +16,7 @@ from digifit.accounts import roles
 from digifit.survey import invitations, selectors, services
 from digifit.survey.errors import SurveyError
 from digifit.survey.models import Invitation
+from digifit.survey.notices import notice_lines
 from digifit.survey.upload_policy import refusal_message, refusal_of
 
 
@@ -70,6 +71,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                         request,
                         _("Stored %(form)s version %(version)s.") % {"form": v.questionnaire, "version": v.version},
                     )
+                    for line in notice_lines(v.schema):
+                        messages.warning(request, line)
                 else:
                     messages.info(request, _("This file was already stored."))
                 return redirect("survey:dashboard")
