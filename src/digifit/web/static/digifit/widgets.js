@@ -58,7 +58,7 @@
       if (up) list.insertBefore(item, other); else list.insertBefore(other, item);
       button.focus();
       var position = Array.prototype.indexOf.call(list.children, item) + 1;
-      if (status) status.textContent = status.getAttribute("data-moved").replace("%(n)s", String(position));
+      if (status) status.textContent = status.getAttribute("data-moved").replace("{n}", String(position));
       item.querySelector("input").dispatchEvent(new Event("change", { bubbles: true }));
     });
   });
