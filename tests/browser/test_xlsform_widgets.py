@@ -1,8 +1,8 @@
-"""The wider XLSForm widgets in headless Chromium at 390 px, in German, filled by keyboard only.
+"""The wider XLSForm widgets in headless Chromium at 390 px, in German, filled by keyboard.
 
-date, time and dateTime are the browser's own inputs (date and time typed digit by digit, dateTime set), the range slider moves with the
-arrow keys and shows its value, the geopoint is typed, the rank order changes with the up/down buttons
-(Enter on a focused button) — then the submission is stored with the typed values.
+date, time and dateTime are the browser's own inputs (date and time typed digit by digit, dateTime set), the
+range slider moves with the arrow keys and shows its value, the geopoint is typed, the rank order changes with
+the up/down buttons (Enter on a focused button) — then the submission is stored with the typed values.
 """
 
 from __future__ import annotations
