@@ -112,6 +112,12 @@ def test_the_web_form_widgets_post_typed_values(client, widgets):
     data = Submission.objects.get(wave=widgets).data
     assert data["place"] == "52.52 13.405 0 12" and data["fruit_rank"] == "plum apple pear"
     assert data["score"] == 6 and data["visit_time"] == "14:05" and data["visit_at"] == "2026-12-03T14:05"
+    import pyarrow.parquet as pq
+
+    from digifit.survey import exports
+
+    table = pq.read_table(exports.parquet_bytes(exports.ExportSpec(questionnaire=widgets.questionnaire, wave=widgets)))
+    assert table.column("score").to_pylist() == [6.0] and table.column("place").to_pylist() == ["52.52 13.405 0 12"]
 
 
 def test_a_bad_typed_location_is_refused_next_to_the_field(client, widgets):
