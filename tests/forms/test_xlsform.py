@@ -12,7 +12,7 @@ import pytest
 
 from digifit.demo.questionnaire import QUESTIONNAIRE_PATH, load_questionnaire
 from digifit.demo.questionnaire.build import write
-from digifit.forms import Field, MissingLabel, Problem, Questionnaire, XLSFormError, load_xlsform
+from digifit.forms import Field, MissingLabel, Notice, Problem, Questionnaire, XLSFormError, load_xlsform
 from digifit.stats.errors import DigifitError
 
 DE, EN, FR = "Deutsch (de)", "English (en)", "Français (fr)"
@@ -243,10 +243,13 @@ def test_error_pickles_with_its_problems():
     assert copy.problems == error.problems and copy.filename == "form.xlsx" and str(copy) == str(error)
 
 
-def test_unsupported_type_is_named():
-    error = refused(make_form([("geopoint", "where", ("Wo", "Where"), {})]))
-    assert error.problems[0][:3] == ("survey", 2, "type")
-    assert "question type 'geopoint' is not supported by digifit" in error.problems[0].message
+def test_every_type_pyxform_reads_is_accepted_and_web_gaps_are_noticed():
+    q = load_xlsform(
+        make_form([("geopoint", "where", ("Wo", "Where"), {}), ("osm", "building", ("Gebäude", "Building"), {})]),
+        filename="form.xlsx",
+    )
+    assert [(f.name, f.type) for f in q.walk()] == [("where", "geopoint"), ("building", "osm")]
+    assert q.notices == (Notice(3, "building", "type:osm"),)
 
 
 def test_missing_choice_list():

@@ -104,6 +104,13 @@ def questionnaire_add(path: Path) -> None:
     click.echo(f"{v.questionnaire.form_id} version {v.version}: {state} ({len(v.schema['fields'])} fields)")
     for lang, n in missing.items():
         click.echo(f"  {lang}: {n} missing label(s)")
+    from django.utils import translation
+
+    from digifit.survey.notices import notice_lines
+
+    with translation.override(_cli_language()):
+        for line in notice_lines(v.schema):
+            click.echo(f"  {line}")
 
 
 @questionnaire.command("list")

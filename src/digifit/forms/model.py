@@ -27,10 +27,33 @@ from digifit.errors import DigifitError
 #: onto these names).
 QUESTION_TYPES: frozenset[str] = frozenset(
     {"integer", "decimal", "text", "select_one", "select_multiple", "date", "note", "calculate", "hidden"}
+    | {"time", "dateTime", "geopoint", "geotrace", "geoshape", "range", "rank", "acknowledge", "trigger"}
+    | {"barcode", "image", "audio", "video", "file", "osm", "background-geopoint"}
 )
 #: Metadata types filled in by the data-collection client, never by the respondent.
-METADATA_TYPES: frozenset[str] = frozenset({"start", "end", "today"})
+METADATA_TYPES: frozenset[str] = frozenset(
+    {"start", "end", "today", "start-geopoint", "deviceid", "phonenumber", "username", "email", "audit"}
+    | {"subscriberid", "simserial", "uri:deviceid", "uri:email", "uri:phonenumber", "uri:username"}
+)
 SECTION_TYPES: frozenset[str] = frozenset({"group", "repeat"})
+#: Types digifit's web form offers a widget for (others are served to ODK clients, the web form shows a
+#: "needs ODK Collect" notice).
+WEB_FORM_TYPES: frozenset[str] = frozenset(
+    {"integer", "decimal", "text", "select_one", "select_multiple", "date", "note", "calculate", "hidden"}
+    | {"time", "dateTime", "geopoint", "range", "rank", "acknowledge", "trigger", "barcode"}
+)
+
+
+class Notice(NamedTuple):
+    """Something of a form that is accepted and served to ODK clients but that the web form cannot offer.
+
+    ``feature`` is ``"type:<type>"`` (a question type without a web widget) or ``"last-saved"`` (an
+    expression reads ``${last-saved#...}``, empty in the web form); the survey app words it per language.
+    """
+
+    row: int | None
+    name: str
+    feature: str
 
 class Problem(NamedTuple):
     """One thing wrong with an XLSForm, located as a spreadsheet user would look for it.
@@ -209,6 +232,7 @@ class Questionnaire:
     completeness: Mapping[str, LanguageReport]
     language_names: Mapping[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    notices: tuple[Notice, ...] = ()
 
     def walk(self) -> Iterator[Field]:
         """Yield every field (groups and repeats included) in sheet order."""

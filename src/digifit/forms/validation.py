@@ -66,6 +66,56 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "en": "Expected a date YYYY-MM-DD, got {value}.",
         "fr": "Date AAAA-MM-JJ attendue, reçu : {value}.",
     },
+    "time": {
+        "de": "Erwartet wird eine Uhrzeit HH:MM oder HH:MM:SS (optional mit Zeitzone), erhalten: {value}.",
+        "en": "Expected a time HH:MM or HH:MM:SS (optionally with a time zone), got {value}.",
+        "fr": "Heure HH:MM ou HH:MM:SS attendue (fuseau horaire facultatif), reçu : {value}.",
+    },
+    "dateTime": {
+        "de": "Erwartet wird Datum und Uhrzeit JJJJ-MM-TTTHH:MM(:SS) (optional mit Zeitzone), erhalten: {value}.",
+        "en": "Expected a date and time YYYY-MM-DDTHH:MM(:SS) (optionally with a time zone), got {value}.",
+        "fr": "Date et heure AAAA-MM-JJTHH:MM(:SS) attendues (fuseau horaire facultatif), reçu : {value}.",
+    },
+    "geopoint": {
+        "de": "Erwartet wird ein Ort „Breite Länge [Höhe Genauigkeit]“ (Breite −90…90, Länge −180…180, "
+        "Genauigkeit ≥ 0), erhalten: {value}.",
+        "en": "Expected a location \"latitude longitude [altitude accuracy]\" (latitude -90..90, longitude "
+        "-180..180, accuracy >= 0), got {value}.",
+        "fr": "Position « latitude longitude [altitude précision] » attendue (latitude −90…90, longitude "
+        "−180…180, précision ≥ 0), reçu : {value}.",
+    },
+    "geotrace": {
+        "de": "Erwartet wird eine Linie aus mindestens 2 Punkten „Breite Länge [Höhe Genauigkeit]“, durch „;“ "
+        "getrennt, erhalten: {value}.",
+        "en": "Expected a line of at least 2 points \"latitude longitude [altitude accuracy]\" separated by "
+        "\";\", got {value}.",
+        "fr": "Ligne d'au moins 2 points « latitude longitude [altitude précision] » séparés par « ; » "
+        "attendue, reçu : {value}.",
+    },
+    "geoshape": {
+        "de": "Erwartet wird eine geschlossene Fläche aus mindestens 4 Punkten (der letzte gleich dem ersten), "
+        "durch „;“ getrennt, erhalten: {value}.",
+        "en": "Expected a closed shape of at least 4 points (the last equal to the first) separated by \";\", "
+        "got {value}.",
+        "fr": "Surface fermée d'au moins 4 points (le dernier égal au premier) séparés par « ; » attendue, "
+        "reçu : {value}.",
+    },
+    "range": {
+        "de": "Erwartet wird eine Zahl von {start} bis {end} in Schritten von {step}, erhalten: {value}.",
+        "en": "Expected a number from {start} to {end} in steps of {step}, got {value}.",
+        "fr": "Nombre de {start} à {end} par pas de {step} attendu, reçu : {value}.",
+    },
+    "rank": {
+        "de": "Erwartet wird eine Reihenfolge aller Antwortmöglichkeiten, jede genau einmal ({allowed}), "
+        "erhalten: {value}.",
+        "en": "Expected an order of all the choices, each exactly once ({allowed}), got {value}.",
+        "fr": "Ordre de toutes les réponses possibles attendu, chacune une seule fois ({allowed}), reçu : {value}.",
+    },
+    "acknowledge": {
+        "de": "Erwartet wird die Bestätigung „OK“, erhalten: {value}.",
+        "en": "Expected the acknowledgement \"OK\", got {value}.",
+        "fr": "Confirmation « OK » attendue, reçu : {value}.",
+    },
     "text": {
         "de": "Erwartet wird ein Text, erhalten: {value}.",
         "en": "Expected text, got {value}.",
@@ -121,6 +171,9 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
 _RE_INTEGER = re.compile(r"^[+-]?\d+$")
 _RE_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _RE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ZONE = r"(?:Z|[+-]\d{2}(?::?\d{2})?)?"
+_RE_TIME = re.compile(r"^(?P<h>\d{2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:\.\d{1,9})?)?" + _ZONE + "$")
+_RE_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?" + _ZONE + "$")
 _MAX_PASSES = 20
 _VALUE_FREE = frozenset({"note"})
 _COMPUTED = frozenset({"calculate"})
@@ -226,7 +279,27 @@ def _parse(field: Field, raw: Any) -> Any:
         else:
             raise _Type("select_multiple")
         return list(dict.fromkeys(items))
-    if kind in ("select_one", "text", "hidden"):
+    if kind == "time":
+        return _time(raw)
+    if kind == "dateTime":
+        return _date_time(raw)
+    if kind in ("geopoint", "background-geopoint", "start-geopoint"):
+        return _geo(raw, "geopoint")
+    if kind in ("geotrace", "geoshape"):
+        return _geo(raw, kind)
+    if kind == "range":
+        return _range(field, raw)
+    if kind == "rank":
+        if isinstance(raw, str):
+            return raw.split()
+        if isinstance(raw, list | tuple) and all(isinstance(v, str) for v in raw):
+            return [v.strip() for v in raw if v.strip()]
+        raise _Type("rank")
+    if kind == "acknowledge":
+        if isinstance(raw, str) and raw.strip() == "OK":
+            return "OK"
+        raise _Type("acknowledge")
+    if kind in ("select_one", "text", "hidden", "barcode", "trigger", "osm", "image", "audio", "video", "file"):
         if isinstance(raw, str):
             return raw.strip() if kind == "select_one" else raw
         if kind != "select_one" and isinstance(raw, int | float) and not isinstance(raw, bool):
@@ -235,6 +308,80 @@ def _parse(field: Field, raw: Any) -> Any:
             return str(raw)  # choice names such as 1..5 arrive as numbers from JSON or spreadsheets
         raise _Type("text")
     return raw  # metadata (start, end, today): kept as sent
+
+
+def _time(raw: Any) -> str:
+    """ODK's time: ``HH:MM[:SS[.sss]][Z|±HH:MM]``, kept as sent (the form's time zone is the client's)."""
+    if isinstance(raw, str) and (m := _RE_TIME.match(raw.strip())):
+        hour, minute, second = int(m["h"]), int(m["m"]), int(m["s"] or 0)
+        if hour < 24 and minute < 60 and second < 60:
+            return raw.strip()
+    raise _Type("time")
+
+
+def _date_time(raw: Any) -> str:
+    """ISO 8601 date and time (``2026-12-03T14:05``, seconds, fraction and zone optional), kept as sent."""
+    if isinstance(raw, dt.datetime):
+        return raw.isoformat()
+    if isinstance(raw, str) and _RE_DATE_TIME.match(raw.strip()):
+        text = raw.strip()
+        try:
+            dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise _Type("dateTime") from None
+        return text
+    raise _Type("dateTime")
+
+
+def _point(text: str) -> bool:
+    parts = text.split()
+    if not 2 <= len(parts) <= 4 or not all(_RE_DECIMAL.match(p) for p in parts):
+        return False
+    numbers = [float(p) for p in parts]
+    if not all(math.isfinite(n) for n in numbers):
+        return False
+    return -90 <= numbers[0] <= 90 and -180 <= numbers[1] <= 180 and (len(numbers) < 4 or numbers[3] >= 0)
+
+
+def _geo(raw: Any, kind: str) -> str:
+    """A geopoint ``"lat lon [alt acc]"``; a geotrace (≥ 2) or geoshape (≥ 4, closed) of them joined by ``;``."""
+    if not isinstance(raw, str):
+        raise _Type(kind)
+    points = [p.strip() for p in raw.strip().strip(";").split(";")]
+    if not all(_point(p) for p in points):
+        raise _Type(kind)
+    if kind == "geopoint" and len(points) != 1:
+        raise _Type(kind)
+    if kind == "geotrace" and len(points) < 2:
+        raise _Type(kind)
+    if kind == "geoshape" and (len(points) < 4 or points[0].split()[:2] != points[-1].split()[:2]):
+        raise _Type(kind)
+    return "; ".join(points) if kind != "geopoint" else points[0]
+
+
+class _RangeType(_Type):
+    def __init__(self, field: Field) -> None:
+        super().__init__("range")
+        p = field.parameters
+        self.details = {"start": p.get("start", "1"), "end": p.get("end", "10"), "step": p.get("step", "1")}
+
+
+def _range(field: Field, raw: Any) -> int | float:
+    """A number within the range's ``start``/``end`` (either order) on its ``step`` grid."""
+    if isinstance(raw, bool):
+        raise _RangeType(field)
+    try:
+        value = float(raw) if isinstance(raw, int | float) else float(str(raw).strip())
+        start = float(field.parameters.get("start", 1))
+        end = float(field.parameters.get("end", 10))
+        step = abs(float(field.parameters.get("step", 1))) or 1.0
+    except ValueError:
+        raise _RangeType(field) from None
+    low, high = min(start, end), max(start, end)
+    steps = (value - start) / step
+    if not (math.isfinite(value) and low <= value <= high and abs(steps - round(steps)) < 1e-9):
+        raise _RangeType(field)
+    return int(value) if value.is_integer() else value
 
 
 def _parse_default(field: Field) -> Any:
@@ -251,7 +398,7 @@ def _env_value(field: Field, value: Any) -> Any:
     """The value as the expression evaluator reads it."""
     if value is None:
         return None
-    if field.type == "select_multiple":
+    if field.type in ("select_multiple", "rank"):
         return " ".join(value)
     return value
 
@@ -368,7 +515,10 @@ class _Checker:
             try:
                 values[f.name] = _parse(f, item)
             except _Type as exc:
-                self.error(where, "type", _message(exc.key, self.language, value=_show(item)))
+                details = getattr(exc, "details", {})
+                if exc.key == "rank":
+                    details = {"allowed": ", ".join(c.name for c in self.q.choices.get(f.list_name or "", ()))}
+                self.error(where, "type", _message(exc.key, self.language, value=_show(item), **details))
                 values[f.name] = None
                 bad.add(f.name)
 
@@ -434,6 +584,8 @@ class _Checker:
             out[f.name] = value
             if f.type in ("select_one", "select_multiple") and not self.choices_ok(f, value, env, where):
                 continue
+            if f.type == "rank" and not self.rank_ok(f, value, where):
+                continue
             if (
                 f.constraint
                 and f.type not in _COMPUTED
@@ -457,7 +609,19 @@ class _Checker:
             return f.required
         return self.truthy(f.required, env, context=f.name, where=where, column="required")
 
+    def rank_ok(self, f: Field, value: list[str], where: str) -> bool:
+        """A rank answer orders every choice of its list exactly once (ODK Collect stores all of them)."""
+        names = [c.name for c in self.q.choices.get(f.list_name or "", ())]
+        if names and (sorted(value) != sorted(names)):
+            self.error(
+                where, "type", _message("rank", self.language, value=_show(" ".join(value)), allowed=", ".join(names))
+            )
+            return False
+        return True
+
     def choices_ok(self, f: Field, value: Any, env: Mapping[str, Any], where: str) -> bool:
+        if (f.list_name or "") not in self.q.choices:
+            return True  # choices from a file or from earlier answers: ODK clients offer them
         choices: tuple[Choice, ...] = self.q.choices.get(f.list_name or "", ())
         known = {c.name: c for c in choices}
         picked = value if isinstance(value, list) else [value]

@@ -15,10 +15,12 @@ Labels missing in one language do not refuse a form: ``Questionnaire.completenes
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import io
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,14 +30,18 @@ from digifit.forms.choice_filters import choice_columns, rewrite_choice_filter
 from digifit.forms.model import (
     METADATA_TYPES,
     QUESTION_TYPES,
+    SECTION_TYPES,
+    WEB_FORM_TYPES,
     Choice,
     Field,
     LanguageReport,
     MissingLabel,
+    Notice,
     Problem,
     Questionnaire,
     XLSFormError,
 )
+from digifit.forms.references import LAST_SAVED, rewrite_references
 from digifit.uploads import UploadLimits, UploadRefused, check_xlsx
 
 __all__ = ["load_xlsform"]
@@ -56,9 +62,9 @@ _TRUE = frozenset({"yes", "true", "true()", "1"})
 _FALSE = frozenset({"", "no", "false", "false()", "0"})
 
 _RE_SPACES = re.compile(r"\s+")
-_RE_SECTION = re.compile(r"^(?P<edge>begin|end)[ _](?P<kind>group|repeat)$")
+_RE_SECTION = re.compile(r"^(?P<edge>begin|end)[ _](?P<kind>group|repeat|loop)(?: over (?P<list>\S+))?$")
 _RE_SELECT = re.compile(
-    r"^(?P<cmd>select_one|select one|select1|select_multiple|select all that apply)"
+    r"^(?P<cmd>select_one|select one|select1|select_multiple|select all that apply)(?P<from> from)?"
     r"(?: (?P<list>\S+))?(?: (?P<other>or_other|or other|or specify other))?$"
 )
 _SELECT_ALIASES = {
@@ -71,6 +77,19 @@ _SELECT_ALIASES = {
 _SIMPLE_ALIASES = {"int": "integer", "string": "text", **{t: t for t in QUESTION_TYPES | METADATA_TYPES}}
 _SIMPLE_ALIASES.pop("select_one")
 _SIMPLE_ALIASES.pop("select_multiple")
+#: our type parse leaves the kind to pyxform's dictionary (``dateTime``, ``geopoint``, ``image`` ...)
+PYXFORM_KIND = "pyxform"
+_PYXFORM_LIST_TYPES = frozenset(
+    {"rank", "select_one_from_file", "select_multiple_from_file", "select_one_external", "range"}
+)
+#: pyxform's JSON type names -> digifit's
+_PYXFORM_TYPES = {
+    "select one": "select_one",
+    "select all that apply": "select_multiple",
+    "int": "integer",
+    "photo": "image",
+    "select one external": "select_one_external",
+}
 _RE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 _RE_REF = re.compile(r"\$\{([^}]*)\}")
 _RE_LANG_CODE = re.compile(r"\(\s*([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)\s*\)\s*$")
@@ -215,26 +234,26 @@ def _parse_type(raw: str) -> tuple[str, dict[str, Any]] | tuple[None, str]:
     spaced = _RE_SPACES.sub(" ", raw.strip())
     norm = spaced.lower()
     if m := _RE_SECTION.match(norm):
+        if m["kind"] == "loop" and m["edge"] == "begin" and not m["list"]:
+            return None, "begin loop needs the choice list it runs over: 'begin loop over <list_name>'"
         return f"{m['edge']} {m['kind']}", {}
     if m := _RE_SELECT.match(norm):
         kind = _SELECT_ALIASES[m["cmd"]]
         if not m["list"]:
             return None, f"{kind} needs the name of its choice list: '{kind} <list_name>'"
-        list_name = spaced.split(" ")[len(m["cmd"].split(" "))]  # list names keep their case
+        skip = len(m["cmd"].split(" ")) + (1 if m["from"] else 0)
+        list_name = spaced.split(" ")[skip]  # list names keep their case
         return kind, {"list_name": list_name, "or_other": bool(m["other"])}
     simple = norm.replace(" ", "_") if norm.replace(" ", "_") in _SIMPLE_ALIASES else norm
     if simple in _SIMPLE_ALIASES:
         return _SIMPLE_ALIASES[simple], {}
     from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
 
-    first = norm.split(" ")[0]
-    if (
-        norm in QUESTION_TYPE_DICT
-        or first in {"select_one_from_file", "select_multiple_from_file", "rank"}
-        or (first in {"select_one_external", "range", "geopoint", "image", "audio", "video", "file"})
-    ):
-        supported = ", ".join(sorted(QUESTION_TYPES | {"begin group", "begin repeat"}))
-        return None, f"question type {raw.strip()!r} is not supported by digifit (supported: {supported})"
+    first = spaced.split(" ")[0]
+    if spaced in QUESTION_TYPE_DICT or norm in QUESTION_TYPE_DICT:
+        return PYXFORM_KIND, {}  # pyxform's type dictionary knows it: its JSON says what it is
+    if first.lower() in _PYXFORM_LIST_TYPES:
+        return PYXFORM_KIND, {}  # rank LIST, select_one_from_file f.csv ...: pyxform checks the rest
     vocabulary = [*QUESTION_TYPES, "begin group", "end group", "begin repeat", "end repeat", "int"]
     close = difflib.get_close_matches(first, vocabulary, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else ""
@@ -466,13 +485,14 @@ def _check(sheets: dict[str, _Sheet], filename: str | None) -> _Parsed:
                 continue
             header = row.header_of(*aliases)
             for ref in _RE_REF.findall(source):
+                ref = ref.removeprefix(LAST_SAVED)  # ${last-saved#q} names the field q
                 if ref not in survey_rows:
                     close = difflib.get_close_matches(ref, list(survey_rows), n=1)
                     hint = f"; did you mean ${{{close[0]}}}?" if close else ""
                     problems.append(Problem(SURVEY, row.number, header, f"${{{ref}}} names no field{hint}"))
-            compiled = source
+            compiled = rewrite_references(source)
             if key == "choice_filter":
-                compiled = rewrite_choice_filter(source)
+                compiled = rewrite_choice_filter(compiled)
                 known = choice_headers | {"name", "label"}
                 for column in sorted(choice_columns(source) - known):
                     problems.append(
@@ -549,6 +569,7 @@ class _Builder:
     def __init__(self, parsed: _Parsed) -> None:
         self.parsed = parsed
         self.codes = {name: code for code, name in parsed.language_names.items()}
+        self.notices: list[Notice] = []
 
     def texts(self, value: Any) -> Mapping[str, str]:
         if not value:
@@ -583,12 +604,13 @@ class _Builder:
     def field(self, d: dict[str, Any], path: tuple[str, ...], row: Any) -> Field:
         name = d["name"]
         raw_type = d.get("type", "")
-        kind = {"select one": "select_one", "select all that apply": "select_multiple"}.get(
-            raw_type, raw_type
-        )
-        if row is not None and not self.parsed.kinds.get(name, "").startswith("begin "):
-            kind = self.parsed.kinds.get(name, kind)  # our canonical name ("int" is "integer")
-        bind = d.get("bind") or {}
+        kind = _PYXFORM_TYPES.get(raw_type, raw_type)
+        ours = self.parsed.kinds.get(name, "")
+        if row is not None and ours and not ours.startswith("begin ") and ours != PYXFORM_KIND:
+            kind = ours  # our canonical name ("int" is "integer")
+        bind = {k: rewrite_references(v) if k in _BIND_EXPRESSIONS and isinstance(v, str) else v
+                for k, v in (d.get("bind") or {}).items()}
+        self.notice(d, kind, row)
         control = d.get("control") or {}
         required_raw = bind.get("required")
         required: bool | str = False
@@ -616,17 +638,28 @@ class _Builder:
             constraint_message=self.texts(bind.get("jr:constraintMsg")),
             calculation=bind.get("calculate") or None,
             default=str(d["default"]) if d.get("default") not in (None, "") else None,
-            choice_filter=d.get("choice_filter") or None,
+            choice_filter=rewrite_references(d["choice_filter"]) if d.get("choice_filter") else None,
             list_name=d.get("list_name") or d.get("itemset") or None,
             or_other=name in self.parsed.or_other,
             appearance=control.get("appearance") or None,
-            parameters={k: str(v) for k, v in (d.get("parameters") or {}).items()},
+            parameters=_parameters(d.get("parameters"), row.number if row is not None else None),
             repeat=kind == "repeat",
             group=kind == "group",
             children=self.fields(d.get("children") or (), (*path, name)) if section else (),
             row=row.number if row is not None else None,
             generated=generated,
         )
+
+    def notice(self, d: dict[str, Any], kind: str, row: Any) -> None:
+        """Note what the web form cannot offer of this element (it is still served to ODK clients)."""
+        number = row.number if row is not None else None
+        listed = str(d.get("list_name") or d.get("itemset") or "")
+        if kind not in WEB_FORM_TYPES | METADATA_TYPES | SECTION_TYPES:
+            self.notices.append(Notice(number, d.get("name", ""), f"type:{kind}"))
+        elif listed.lower().endswith((".csv", ".xml", ".geojson")):
+            self.notices.append(Notice(number, d.get("name", ""), f"type:{kind}_from_file"))
+        if row is not None and any(LAST_SAVED in value for value in row.cells.values()):
+            self.notices.append(Notice(number, d.get("name", ""), "last-saved"))
 
     def choices(self, lists: Mapping[str, list[dict[str, Any]]]) -> Mapping[str, tuple[Choice, ...]]:
         out: dict[str, tuple[Choice, ...]] = {}
@@ -646,6 +679,22 @@ class _Builder:
                 built.append(Choice(list_name, name, label, dict(extra), row.number if row else None))
             out[list_name] = tuple(built)
         return dict(out)
+
+
+_BIND_EXPRESSIONS = frozenset({"relevant", "constraint", "calculate", "required", "readonly"})
+
+
+def _parameters(value: Any, row: int | None = None) -> dict[str, str]:
+    """pyxform's ``parameters`` as a dict: a mapping for most types, the cell text for some (parsed here)."""
+    if not value:
+        return {}
+    if isinstance(value, str):
+        from pyxform.parsing.parameters import parse
+
+        value = parse(value, row or 0)
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _pyxform_problem(exc: Exception, parsed: _Parsed) -> Problem:
@@ -721,7 +770,9 @@ def load_xlsform(
             [Problem(None, None, None, f"cannot read the workbook as .xlsx: {exc}")], filename=filename
         ) from exc
     try:
-        sheets = _read_sheets(data)
+        with warnings.catch_warnings():  # openpyxl's "Unknown extension ..." would reach stderr
+            warnings.simplefilter("ignore")
+            sheets = _read_sheets(data)
     except Exception as exc:  # openpyxl raises many kinds (zipfile, KeyError, InvalidFileException ...)
         raise XLSFormError(
             [Problem(None, None, None, f"cannot read the workbook as .xlsx: {exc}")], filename=filename
@@ -732,27 +783,52 @@ def load_xlsform(
         raise XLSFormError(parsed.problems, filename=filename)
 
     from pyxform.errors import PyXFormError
-    from pyxform.xls2xform import convert
 
-    warnings: list[str] = []
+    form_id = parsed.settings.get("form_id") or parsed.settings.get("id_string") or Path(filename or "form").stem
+    conversion_warnings: list[str] = []
     try:
-        result = convert(io.BytesIO(data), warnings=warnings, file_type=".xlsx")
-    except (PyXFormError, ValueError, KeyError, TypeError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            survey, xform_xml = _convert(data, form_id, conversion_warnings)
+    except (PyXFormError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise XLSFormError([_pyxform_problem(exc, parsed)], filename=filename) from exc
-    survey: dict[str, Any] = result._pyxform or {}
 
     builder = _Builder(parsed)
-    form_id = parsed.settings.get("form_id") or Path(filename or "form").stem
+    fields = builder.fields(survey.get("children") or (), ())
     return Questionnaire(
         form_id=form_id,
         version=parsed.settings.get("version") or survey.get("version") or None,
         title=parsed.settings.get("form_title") or survey.get("title") or form_id,
         default_language=parsed.default_language,
         languages=tuple(parsed.language_names),
-        fields=builder.fields(survey.get("children") or (), ()),
+        fields=fields,
         choices=builder.choices(survey.get("choices") or {}),
-        xform_xml=result.xform,
+        xform_xml=xform_xml,
         completeness=dict(_completeness(sheets, parsed)),
         language_names=dict(parsed.language_names),
-        warnings=tuple(warnings),
+        warnings=tuple(conversion_warnings),
+        notices=tuple(builder.notices),
     )
+
+
+def _convert(data: bytes, form_id: str, warnings_out: list[str]) -> tuple[dict[str, Any], str]:
+    """pyxform's conversion (as ``pyxform.xls2xform.convert``), with the file's name as the fallback id.
+
+    pyxform takes ``form_id`` from the file name when the settings sheet has none; the bytes carry no name,
+    so it is given here and the XForm's ``id`` is the one digifit stores.
+    """
+    from pyxform.builder import create_survey_element_from_dict
+    from pyxform.xls2json import workbook_to_json
+    from pyxform.xls2json_backends import get_xlsform
+
+    workbook = get_xlsform(xlsform=io.BytesIO(data), file_type=".xlsx")
+    workbook = dataclasses.replace(workbook, fallback_form_name=form_id)
+    survey = workbook_to_json(
+        workbook_dict=workbook,
+        form_name=None,
+        fallback_form_name=workbook.fallback_form_name,
+        default_language=None,
+        warnings=warnings_out,
+    )
+    xform = create_survey_element_from_dict(survey).to_xml(validate=False, warnings=warnings_out)
+    return survey, xform

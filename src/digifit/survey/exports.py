@@ -318,7 +318,13 @@ def xlsx_bytes(spec: ExportSpec) -> IO[bytes]:
 
 # --------------------------------------------------------------------------------------------- Parquet
 
-_ARROW_TYPES = {"integer": "int64", "decimal": "float64", "date": "date32", "select_multiple": "string"}
+_ARROW_TYPES = {
+    "integer": "int64",
+    "decimal": "float64",
+    "range": "float64",  # a slider's value: a number on the start/end/step grid
+    "date": "date32",
+    "select_multiple": "string",
+}
 
 
 def _calculated_types(spec: ExportSpec, names: list[str]) -> dict[str, str]:
@@ -407,7 +413,7 @@ def _arrow_value(col_type: str, value: Any) -> Any:
     try:
         if col_type == "integer":
             return int(value)
-        if col_type == "decimal":
+        if col_type in ("decimal", "range"):
             return float(value)
         if col_type == "date":
             return dt.date.fromisoformat(str(value)[:10])

@@ -100,7 +100,7 @@ def schema_from_questionnaire(q) -> dict[str, Any]:
         listed = choices.get(f.get("list_name") or "")
         if f.get("or_other") and listed is not None and not any(c["name"] == "other" for c in listed):
             listed.append({"name": "other", "labels": {}})
-    return {
+    schema = {
         "form_id": q.form_id,
         "version": str(q.version or ""),
         "title": q.title or q.form_id,
@@ -110,6 +110,10 @@ def schema_from_questionnaire(q) -> dict[str, Any]:
         "choices": choices,
         "repeats": repeats,
     }
+    notices = [{"row": n.row, "name": n.name, "feature": n.feature} for n in getattr(q, "notices", ())]
+    if notices:  # what the web form cannot offer (served to ODK clients); worded by digifit.survey.notices
+        schema["web_notices"] = notices
+    return schema
 
 
 def _completeness_json(report: Any) -> dict[str, Any]:
@@ -205,8 +209,13 @@ def questionnaire_of(version) -> Any:
         from digifit.forms.xlsform import load_xlsform
         from digifit.survey.models import QuestionnaireVersion
 
-        content = QuestionnaireVersion.objects.filter(pk=version.pk).values_list("xlsx", flat=True).get()
-        found = load_xlsform(bytes(content))
+        content, filename, form_id = (
+            QuestionnaireVersion.objects.filter(pk=version.pk)
+            .values_list("xlsx", "filename", "questionnaire__form_id")
+            .get()
+        )
+        # the name the file was uploaded with: pyxform takes form_id from it when the settings sheet has none
+        found = load_xlsform(bytes(content), filename=filename or f"{form_id}.xlsx")
         with _PARSED_LOCK:
             if len(_PARSED) >= 64:
                 _PARSED.clear()
@@ -252,6 +261,9 @@ def _coerce(field_def: Mapping[str, Any], value: Any, where: str, errors: list[F
             return number
         if kind == "date":
             return dt.date.fromisoformat(str(value).strip()[:10]).isoformat()
+        if kind == "rank":  # an order of choice names, kept in order (duplicates are the evaluator's to refuse)
+            items = value if isinstance(value, list | tuple) else str(value).split()
+            return " ".join(str(i).strip() for i in items if str(i).strip())
         if kind == "select_multiple":
             items = value if isinstance(value, list | tuple) else str(value).split()
             items = [str(i).strip() for i in items if str(i).strip()]

@@ -39,7 +39,7 @@ from django.views.decorators.http import require_POST
 
 from digifit.forms.choice_filters import choice_scope, rewrite_choice_filter
 from digifit.forms.expressions import ExpressionError, compile_expression, to_boolean
-from digifit.forms.model import Field, Questionnaire
+from digifit.forms.model import METADATA_TYPES, WEB_FORM_TYPES, Field, Questionnaire
 from digifit.forms.validation import check_answers
 from digifit.survey import formdef, selectors, services
 from digifit.survey.errors import SubmissionRejected, SurveyError
@@ -47,7 +47,9 @@ from digifit.survey.models import Invitation, QuestionnaireVersion, Submission, 
 
 LANGUAGES = ("de", "en", "fr")
 #: Types the respondent never sees (computed, filled by the system or the client).
-_SILENT = frozenset({"calculate", "hidden", "start", "end", "today"})
+_SILENT = frozenset({"calculate", "hidden", "background-geopoint"}) | METADATA_TYPES
+#: Types the web form has no widget for: a notice says the question needs ODK Collect (served over OpenRosa).
+_ODK_ONLY_NOTICE = "odk_only"
 _MAX_REPEAT = 200
 _MAX_PASSES = 20
 _OPEN_SALT = "digifit.survey.open-link"
@@ -164,7 +166,7 @@ def _env_value(f: Field, value: Any) -> Any:
     """An answer (stored or as typed into the form) as the evaluator reads it, typed like the checks do."""
     if value is None or (isinstance(value, str) and not value.strip()) or value == []:
         return None
-    if f.type == "select_multiple":
+    if f.type in ("select_multiple", "rank"):
         return " ".join(value) if isinstance(value, list | tuple) else str(value)
     text = str(value).strip()
     try:
@@ -312,10 +314,18 @@ def _parse_scope(fields: Iterable[Field], post, prefix: str) -> dict[str, Any]:
             continue
         if f.type in _SILENT or f.type == "note":
             continue
-        if f.type == "select_multiple":
+        if f.type not in WEB_FORM_TYPES:
+            continue  # answered in ODK Collect only
+        if f.type in ("select_multiple", "rank"):
             picked = [v for v in post.getlist(key) if v.strip()] if hasattr(post, "getlist") else post.get(key)
             if picked:
                 out[f.name] = list(picked)
+            continue
+        if f.type == "geopoint":
+            parts = [str(post.get(f"{key}#{part}", "") or "").strip() for part in ("lat", "lon", "alt", "acc")]
+            if parts[0] or parts[1]:
+                lat, lon, alt, acc = parts
+                out[f.name] = " ".join([lat or "?", lon or "?", alt or "0", acc or "0"])
             continue
         value = post.get(key, "")
         if isinstance(value, str) and value.strip():
@@ -398,7 +408,8 @@ def page_errors(q: Questionnaire, layout: Layout, index: int, answers: Mapping[s
 class Widget:
     """What the template needs to draw one question, note, group or repeat."""
 
-    kind: str  # note | group | repeat | radio | checkbox | select | text | integer | decimal | date
+    kind: str  # note | group | repeat | radio | checkbox | select | text | integer | decimal | date | time |
+    # dateTime | barcode | range | geopoint | rank | acknowledge | odk_only
     key: str
     label: str
     hint: str = ""
@@ -412,6 +423,7 @@ class Widget:
     instances: list[dict[str, Any]] = field(default_factory=list)
     likert: bool = False
     filtered: bool = False
+    range: dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -516,9 +528,35 @@ def _widgets(q, fields, values, state, errors, language, prefix) -> list[Widget]
                 widget.kind = "checkbox"
             else:
                 widget.kind = "select" if f.choice_filter or len(widget.choices) > 12 else "radio"
-        else:
-            widget.kind = f.type if f.type in ("integer", "decimal", "date") else "text"
+        elif f.type == "rank":
+            choices = q.choices.get(f.list_name or "", ())
+            order = value if isinstance(value, list | tuple) else str(value or "").split()
+            by_name = {c.name: c for c in choices}
+            ranked = [by_name[n] for n in order if n in by_name] + [c for c in choices if c.name not in order]
+            widget.kind = "rank"
+            widget.choices = [
+                {"name": c.name, "label": c.label.get(language) or c.label.get(fallback) or c.name} for c in ranked
+            ]
+        elif f.type == "geopoint":
+            widget.kind = "geopoint"
+            parts = [*str(value or "").split(), "", "", "", ""][:4]
+            widget.values = tuple("" if p == "?" else p for p in parts)
+        elif f.type == "range":
+            widget.kind = "range"
             widget.value = _text(value)
+            p = f.parameters
+            widget.range = {"min": p.get("start", "1"), "max": p.get("end", "10"), "step": p.get("step", "1")}
+        elif f.type in ("acknowledge", "trigger"):
+            widget.kind = "acknowledge"
+            widget.value = _text(value)
+        elif f.type not in WEB_FORM_TYPES:
+            widget.kind = _ODK_ONLY_NOTICE
+        else:
+            kinds = {"integer", "decimal", "date", "time", "dateTime", "barcode"}
+            widget.kind = f.type if f.type in kinds else "text"
+            widget.value = _text(value)
+            if f.type == "dateTime":
+                widget.value = widget.value[:16]  # datetime-local shows minutes; the zone is the browser's
         out.append(widget)
     return out
 

@@ -18,6 +18,7 @@ from digifit.survey import invitations, selectors, services
 from digifit.survey.answer_labels import AnswerLabels
 from digifit.survey.errors import SurveyError
 from digifit.survey.models import Invitation, Submission
+from digifit.survey.notices import notice_lines
 from digifit.survey.upload_policy import refusal_message, refusal_of
 
 
@@ -95,6 +96,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                         request,
                         _("Stored %(form)s version %(version)s.") % {"form": v.questionnaire, "version": v.version},
                     )
+                    for line in notice_lines(v.schema):
+                        messages.warning(request, line)
                 else:
                     messages.info(request, _("This file was already stored."))
                 return redirect("survey:dashboard")
