@@ -30,6 +30,7 @@ from digifit.stats.intervals import (
     profile_likelihood_ci,
     qt,
 )
+from digifit.stats.replicates import factor_rank
 from digifit.stats.result import Estimate, Estimates
 from digifit.stats.variance import taylor_variance_rows, taylor_variance_units
 
@@ -305,7 +306,7 @@ class _Run:
             if self.d.repweights:
                 return self.d.replicate_degf()
             psus = np.unique(s.parents[0][self.unit[rows[used[rows] > 0]]])
-            return int(np.linalg.matrix_rank(self.d.replicate.factors[:, psus])) - 1 if len(psus) else 0
+            return factor_rank(self.d.replicate.factors[:, psus]) - 1 if len(psus) else 0
         units = self.unit[rows[used[rows] > 0]]
         if s.row_psu:
             return int(used[rows].sum() - len(np.unique(units)))

@@ -40,6 +40,7 @@ import numpy as np
 from digifit.errors import EstimationError
 from digifit.stats.design import STRATUM_KEY, UNIT_KEY, Design, Structure, check_columns
 from digifit.stats.intervals import qt
+from digifit.stats.replicates import factor_rank
 from digifit.stats.variance import taylor_variance_rows, taylor_variance_units
 
 __all__ = ["FAMILIES", "Coefficient", "GLMResult", "glm"]
@@ -722,7 +723,7 @@ def glm(
         betas = _replicate_betas(design, fit, beta, max_iter, epsilon, formula, cal, agg0)
         vcov = _replicate_covariance(design.replicate, betas, beta)
         design_df = (
-            design.replicate_degf() if design.repweights else np.linalg.matrix_rank(design.replicate.factors) - 1
+            design.replicate_degf() if design.repweights else factor_rank(design.replicate.factors) - 1
         )
     else:
         if cal is not None:

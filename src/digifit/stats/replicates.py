@@ -181,7 +181,7 @@ class ReplicateFactors:
                 "degf of supplied replicate weights is the rank of the weight columns minus 1 (R's degf); "
                 "these factors do not hold them."
             )
-        return int(np.linalg.matrix_rank(self.factors)) - 1
+        return factor_rank(self.factors) - 1
 
     def _centred(self, replicate_estimates, estimate):
         thetas = np.asarray(replicate_estimates, dtype=float)
@@ -883,8 +883,21 @@ def as_replicate(
             f"{cal.calfun!r} and bounds {cal.bounds!r}."
         )
     kind = {"bootstrap": "subbootstrap", "canty-davison": "bootstrap"}.get(str(type).lower(), str(type).lower())
+    validated = design._structure is not None  # else build the factors on first use (validate=False)
     if design.row_psu:
         design = _rows_as_psus(design, kind, str(type))
+        validated = True  # it validated the design (and its new row-number PSUs are cheap to aggregate)
+    spec = ReplicateSpec(kind, replicates=replicates, fay_rho=fay_rho, seed=seed, mse=mse)
+    if not validated:
+        deferred = _DeferredFactors(spec)
+        replicated = dataclasses.replace(design, replicate=deferred)
+        deferred.design = replicated
+        return replicated
+    return dataclasses.replace(design, replicate=_factors_of(design, spec))
+
+
+def _factors_of(design: Any, spec: ReplicateSpec) -> ReplicateFactors:
+    """The replicate factors of ``design``'s PSUs (its structure: one aggregation unless already known)."""
     s = design.structure
     n_psu = int(s.parents[0].max()) + 1
     psu_stratum = np.empty(n_psu, dtype=np.int64)
@@ -893,11 +906,56 @@ def as_replicate(
     if s.popsize is not None:
         psu_popsize = np.empty(n_psu)
         psu_popsize[s.parents[0]] = s.popsize[0]
-    spec = ReplicateSpec(kind, replicates=replicates, fay_rho=fay_rho, seed=seed, mse=mse)
-    factors = replicate_factors(
+    return replicate_factors(
         spec, psu_stratum, psu_popsize=psu_popsize, lonely_psu=design.lonely_psu, stratum_labels=s.stratum_labels
     )
-    return dataclasses.replace(design, replicate=factors)
+
+
+class _DeferredFactors:
+    """The :class:`ReplicateFactors` of a design not validated yet, built when first used.
+
+    The factors need the PSU structure. A design made with ``validate=False`` (the CLI's, the benchmarks')
+    learns it from the first estimator's own aggregation; building the factors in :func:`as_replicate` would
+    cost a pass over the data of its own (a third of the bootstrap's time at 10 M rows). So the factors are
+    built from ``design.structure`` on the first access of any attribute — after the estimator's aggregation
+    has cached the structure — and the errors they raise (lonely PSUs, too few PSUs for the type) come from
+    that estimator, as every other check of a ``validate=False`` design does. Same factors, same estimates.
+    """
+
+    def __init__(self, spec: ReplicateSpec):
+        self.spec = spec
+        self.design: Any = None
+        self._built: ReplicateFactors | None = None
+
+    def resolve(self) -> ReplicateFactors:
+        if self._built is None:
+            self._built = _factors_of(self.design, self.spec)
+        return self._built
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("spec", "design", "_built"):
+            raise AttributeError(name)
+        return getattr(self.resolve(), name)
+
+
+_blas = None  # a threadpoolctl controller of the BLAS libraries numpy loaded, made on the first rank
+
+
+def factor_rank(factors: np.ndarray) -> int:
+    """``np.linalg.matrix_rank(factors)``, its SVD run on one BLAS thread (the same rank, computed steadily).
+
+    The replicate design's df (R's ``degf``) is the rank of the replicate factors of a domain's PSUs, a
+    200 × 400 SVD for 200 bootstrap replicates: about 10 ms on one thread. With OpenBLAS's default of one
+    thread per core it took 0.1 to 3 s on this 2-core machine when the cores were busy (threads waiting for
+    each other), which made the bootstrap's time erratic; see docs/benchmarks.md.
+    """
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController()
+    with _blas.limit(limits=1, user_api="blas"):
+        return int(np.linalg.matrix_rank(factors))
 
 
 #: Most replicates a jackknife without cluster ids may make (one per row): above it the n × n factor matrix
