@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import os
 
+# The command line keeps pandas out of its processes by telling pyarrow there is none (digifit.cli.lean). In the
+# test processes CLI commands run in-process next to tests that may hand pandas objects to pyarrow, so pandas is
+# imported first and that switch is a no-op here; the subprocess tests in tests/web/test_cli.py check the CLI's.
+import pandas  # noqa: F401  (the test extra installs it)
 import pytest
 
 

@@ -513,3 +513,32 @@ def test_supplied_degf_is_not_known():
 
 def test_supplied_types_listed():
     assert "successive-difference" in SUPPLIED_TYPES
+
+
+def test_an_unvalidated_design_builds_its_factors_from_the_first_estimate():
+    """validate=False: the bootstrap factors come after the estimator's own aggregation, equal to the eager ones."""
+    import pyarrow as pa
+
+    from digifit import stats
+
+    rng = np.random.default_rng(11)
+    n = 240
+    table = pa.table(
+        {
+            "stratum": np.repeat(np.arange(4), n // 4),
+            "psu": np.repeat(np.arange(24), n // 24),
+            "w": rng.uniform(1, 3, n),
+            "y": rng.normal(size=n),
+            "g": np.tile(["a", "b"], n // 2),
+        }
+    )
+    results = []
+    for validate in (True, False):
+        d = stats.design(table, weights="w", strata="stratum", ids="psu", validate=validate)
+        b = stats.as_replicate(d, "bootstrap", replicates=30, seed=4)
+        results.append([(e.estimate, e.se, e.df) for e in stats.mean(b, "y", by="g")])
+    assert results[0] == results[1]
+    lonely = pa.table({"stratum": [1, 1, 2], "psu": [1, 2, 3], "y": [1.0, 2.0, 3.0]})
+    deferred = stats.as_replicate(stats.design(lonely, strata="stratum", ids="psu", validate=False), "bootstrap")
+    with pytest.raises(DesignError, match="has only one PSU"):  # the lonely PSU is found by the estimate, not before
+        stats.mean(deferred, "y")

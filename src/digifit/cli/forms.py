@@ -10,8 +10,6 @@ from pathlib import Path
 
 import click
 
-from digifit.forms.expressions import ExpressionError, compile_expression, to_string, type_name
-
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -104,6 +102,8 @@ def eval_command(
     first): '--' is the safe way to pass an expression shaped like an option. Errors (syntax, bad
     JSON) print one line and exit with status 2.
     """
+    from digifit.forms.expressions import ExpressionError, compile_expression, type_name
+
     values = _read_values(values_text)
     try:
         compiled = compile_expression(expression)
@@ -152,6 +152,13 @@ def _with_dates(value: object) -> object:
     if isinstance(value, list):
         return [_with_dates(v) for v in value]
     return value
+
+
+def to_string(value: object) -> str:
+    """The XPath string of ``value`` (the form engine is imported here, when a command needs it)."""
+    from digifit.forms.expressions import to_string as xpath_string
+
+    return xpath_string(value)
 
 
 def _json_value(value: object) -> object:

@@ -34,7 +34,13 @@ class UserError(click.ClickException):
 
 
 def run_user_code(func: Callable[[], Any]) -> Any:
-    """Run ``func``; turn digifit and engine errors into one-line :class:`UserError`."""
+    """Run ``func``; turn digifit and engine errors into one-line :class:`UserError`.
+
+    pyarrow is first told there is no pandas (:func:`digifit.cli.lean.pyarrow_without_pandas`).
+    """
+    from digifit.cli.lean import pyarrow_without_pandas
+
+    pyarrow_without_pandas()
     try:
         return func()
     except DigifitError as exc:

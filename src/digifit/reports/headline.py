@@ -52,6 +52,7 @@ from typing import Any
 from digifit import stats
 from digifit.errors import DigifitError
 from digifit.stats import Design, Estimate
+from digifit.stats.duckdb_sql import to_duckdb_sql
 
 __all__ = [
     "MARGIN_FILES",
@@ -261,7 +262,7 @@ def _prepare(source: Any, margins: dict, con: Any = None):
         # the columns the tables need, computed once into a DuckDB temporary table (engine memory, not Python):
         # every estimator then scans a few in-memory columns instead of re-reading and re-deriving the file
         needed = [c for c in ANALYSIS_COLUMNS if c in derived.columns]
-        full = DuckDBSource(base.con, str(ibis.to_sql(derived.select(*needed), dialect="duckdb")))
+        full = DuckDBSource(base.con, to_duckdb_sql(derived.select(*needed)))
         name = f"{full.name}_kept"
         keep_sql = _sql_keep(countries, sizes, sectors)
         # Ibis writes float literals as 1.0, which DuckDB types DECIMAL: make the constructed columns DOUBLE.

@@ -4,8 +4,9 @@ The statistics build Ibis expressions on a :class:`Source`'s ``table`` and run t
 :meth:`Source.execute`, which returns a small :class:`pyarrow.Table` (the aggregates). Two kinds:
 
 - :class:`DuckDBSource` (the default, for file paths and in-memory frames): an unbound Ibis table compiled to
-  DuckDB SQL with ``ibis.to_sql`` and run on a ``duckdb`` connection. Same expressions, same SQL as Ibis's own
-  DuckDB backend, without loading that backend's pandas machinery (a third of a second per process).
+  DuckDB SQL by Ibis's DuckDB compiler (:mod:`digifit.stats.duckdb_sql`, which loads no other backend's
+  compiler) and run on a ``duckdb`` connection. Same expressions, same SQL as Ibis's own DuckDB backend,
+  without loading that backend's pandas machinery (a third of a second per process).
 - :class:`IbisSource`: any table already bound to an Ibis backend (DuckDB, PySpark, Postgres…), executed by
   that backend. Tables bound to Ibis's PySpark backend get :class:`digifit.stats.spark.SparkSource`, which
   collects results as Arrow (``engine="spark"`` reads paths and frames that way).
@@ -25,6 +26,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from digifit.errors import DesignError
+from digifit.stats.duckdb_sql import to_duckdb_sql
 
 __all__ = ["ENGINES", "NA_VALUES", "DuckDBSource", "IbisSource", "Source", "na_markers", "to_source"]
 
@@ -96,7 +98,7 @@ class DuckDBSource:
         return ibis.table(ibis.Schema.from_pyarrow(schema), name=name)
 
     def _sql(self, expr: ir.Expr) -> str:
-        sql = str(ibis.to_sql(expr, dialect="duckdb"))
+        sql = to_duckdb_sql(expr)
         mapping = self._to_engine
         if not mapping:
             return sql

@@ -210,26 +210,6 @@ class ReplicateFactors:
         return thetas, centre, rscales
 
 
-def factor_rank(factors: np.ndarray) -> int:
-    """Rank of a replicates × PSUs factor matrix (R's ``degf`` is this minus 1).
-
-    A wide matrix (far more PSUs than replicates: a bootstrap of rows) is ranked through its R × R Gram matrix,
-    which costs O(n·R²) instead of an SVD of the whole matrix; the factors are counts (times a constant per
-    stratum), so their rank is never a question of the last digits.
-
-    Examples
-    --------
-    >>> factor_rank(np.array([[1.0, 2.0, 0.0, 1.0], [2.0, 4.0, 0.0, 2.0]]))
-    1
-    """
-    f = np.asarray(factors, dtype=float)
-    if f.size == 0:
-        return 0
-    if f.shape[1] > 4 * f.shape[0]:
-        return int(np.linalg.matrix_rank(f @ f.T, hermitian=True))
-    return int(np.linalg.matrix_rank(f))
-
-
 # ----------------------------------------------------------------------------------------------------------
 # The builder
 
@@ -905,8 +885,21 @@ def as_replicate(
             f"{cal.calfun!r} and bounds {cal.bounds!r}."
         )
     kind = {"bootstrap": "subbootstrap", "canty-davison": "bootstrap"}.get(str(type).lower(), str(type).lower())
+    validated = design._structure is not None  # else build the factors on first use (validate=False)
     if design.row_psu:
         design = _rows_as_psus(design, kind, str(type))
+        validated = True  # it validated the design (and its new row-number PSUs are cheap to aggregate)
+    spec = ReplicateSpec(kind, replicates=replicates, fay_rho=fay_rho, seed=seed, mse=mse)
+    if not validated:
+        deferred = _DeferredFactors(spec)
+        replicated = dataclasses.replace(design, replicate=deferred)
+        deferred.design = replicated
+        return replicated
+    return dataclasses.replace(design, replicate=_factors_of(design, spec))
+
+
+def _factors_of(design: Any, spec: ReplicateSpec) -> ReplicateFactors:
+    """The replicate factors of ``design``'s PSUs (its structure: one aggregation unless already known)."""
     s = design.structure
     n_psu = int(s.parents[0].max()) + 1
     psu_stratum = np.empty(n_psu, dtype=np.int64)
@@ -915,11 +908,67 @@ def as_replicate(
     if s.popsize is not None:
         psu_popsize = np.empty(n_psu)
         psu_popsize[s.parents[0]] = s.popsize[0]
-    spec = ReplicateSpec(kind, replicates=replicates, fay_rho=fay_rho, seed=seed, mse=mse)
-    factors = replicate_factors(
+    return replicate_factors(
         spec, psu_stratum, psu_popsize=psu_popsize, lonely_psu=design.lonely_psu, stratum_labels=s.stratum_labels
     )
-    return dataclasses.replace(design, replicate=factors)
+
+
+class _DeferredFactors:
+    """The :class:`ReplicateFactors` of a design not validated yet, built when first used.
+
+    The factors need the PSU structure. A design made with ``validate=False`` (the CLI's, the benchmarks')
+    learns it from the first estimator's own aggregation; building the factors in :func:`as_replicate` would
+    cost a pass over the data of its own (a third of the bootstrap's time at 10 M rows). So the factors are
+    built from ``design.structure`` on the first access of any attribute — after the estimator's aggregation
+    has cached the structure — and the errors they raise (lonely PSUs, too few PSUs for the type) come from
+    that estimator, as every other check of a ``validate=False`` design does. Same factors, same estimates.
+    """
+
+    def __init__(self, spec: ReplicateSpec):
+        self.spec = spec
+        self.design: Any = None
+        self._built: ReplicateFactors | None = None
+
+    def resolve(self) -> ReplicateFactors:
+        if self._built is None:
+            self._built = _factors_of(self.design, self.spec)
+        return self._built
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("spec", "design", "_built"):
+            raise AttributeError(name)
+        return getattr(self.resolve(), name)
+
+
+_blas = None  # a threadpoolctl controller of the BLAS libraries numpy loaded, made on the first rank
+
+
+def factor_rank(factors: np.ndarray) -> int:
+    """Rank of a replicates × PSUs factor matrix (R's ``degf`` is this minus 1), on one BLAS thread.
+
+    A wide matrix (far more PSUs than replicates: a bootstrap of rows) is ranked through its R × R Gram matrix,
+    which costs O(n·R²) instead of an SVD of the whole matrix; the factors are counts (times a constant per
+    stratum), so their rank is never a question of the last digits. The SVD runs on one BLAS thread: a 200 × 400
+    SVD for 200 bootstrap replicates takes about 10 ms on one thread, while OpenBLAS's default of one thread per
+    core took 0.1 to 3 s on a busy 2-core machine (threads waiting for each other); see docs/benchmarks.md.
+
+    Examples
+    --------
+    >>> factor_rank(np.array([[1.0, 2.0, 0.0, 1.0], [2.0, 4.0, 0.0, 2.0]]))
+    1
+    """
+    global _blas
+    f = np.asarray(factors, dtype=float)
+    if f.size == 0:
+        return 0
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController()
+    with _blas.limit(limits=1, user_api="blas"):
+        if f.shape[1] > 4 * f.shape[0]:
+            return int(np.linalg.matrix_rank(f @ f.T, hermitian=True))
+        return int(np.linalg.matrix_rank(f))
 
 
 #: Most replicates a jackknife without cluster ids may make (one per row): above it the n × n factor matrix
