@@ -289,7 +289,8 @@ def many_clusters(repeats: int, update: bool) -> None:
             for key, cmd in cmds.items():
                 got[key].append(run_measured(cmd, env)[:3])
         floor_se = {r["country"]: r["se"] for r in json.loads(outs["floor"])}
-        ours = {r["domain"]["country"]: r["se"] for r in json.loads(outs["digifit"])["estimates"]}
+        answer = json.JSONDecoder().raw_decode(outs["digifit"][outs["digifit"].index("{") :])[0]
+        ours = {r["domain"]["country"]: r["se"] for r in answer["estimates"]}
         diff = max(abs(ours[c] / floor_se[c] - 1) for c in floor_se)
         med = {k: [statistics.median(x[i] for x in v) for i in range(3)] for k, v in got.items()}
         rows.append({"file": name, "runs": got, "median": med, "max_rel_diff_se": diff})
