@@ -2,6 +2,7 @@
 
     python benchmarks/run_estimate.py                  # 1M and 10M rows, 5 runs each
     python benchmarks/run_estimate.py --sizes 1M --repeats 3 --no-r
+    python benchmarks/run_estimate.py --many-clusters  # a million clusters: the pooled panel and 10M rows
 
 Everything runs on the same seeded Parquet file per size (``benchmarks/generate.py`` writes it if missing).
 Two kinds of timing, each the median of ``--repeats`` runs (at least 3) after one untimed warm-up run:
@@ -40,7 +41,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
-from generate import ensure  # noqa: E402
+from generate import MANY_CLUSTERS, ensure, ensure_many_clusters  # noqa: E402
 
 PROJECT_PY = ROOT / ".venv" / "bin" / "python"
 DIGIFIT = ROOT / ".venv" / "bin" / "digifit"
@@ -160,9 +161,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-peers", action="store_true", help="skip samplics and svy")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--update-docs", action="store_true", help=f"rewrite the result sections of {DOCS.name}")
+    parser.add_argument("--many-clusters", action="store_true", help="only the million-cluster cases")
     args = parser.parse_args(argv)
     if args.repeats < 3:
         parser.error(f"--repeats must be at least 3; got {args.repeats}")
+    if args.many_clusters:
+        many_clusters(args.repeats, args.update_docs)
+        return
 
     load_before = os.getloadavg()
     ready = digifit_ready()
@@ -299,6 +304,86 @@ def imports_table(imports: dict) -> str:
     ]
     lines += [f"| `{t['module']}` | {t['cumulative_seconds']:.3f} | {t['depth']} |" for t in imports["top"]]
     return "\n".join(lines)
+
+
+MANY_CLUSTERS_RESULTS = BENCH / "results" / "many_clusters.json"
+MEAN_ARGS = ["--weights", "weight", "--strata", "stratum", "--ids", "psu", "--mean", "online", "--by", "country"]
+
+
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
+    """Run a whole process; return its wall time, CPU time (user + system), peak RSS in MB and stdout."""
+    import tempfile
+
+    with tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+        out = proc.stdout.read()  # type: ignore[union-attr]
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage (peak RSS), not all children's
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc.stdout.close()  # type: ignore[union-attr]
+        if proc.returncode != 0:
+            err.seek(0)
+            raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{err.read()[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out
+
+
+def many_clusters(repeats: int, update: bool) -> None:
+    """A million clusters: ``digifit estimate --mean online --by country`` against the floor with Taylor.
+
+    Files (``generate.py``): ``panel4`` (4 pooled waves of a panel, each of 1 M businesses its own cluster,
+    4 M rows) and ``clusters10M`` (10 M rows in 1 M clusters). The floor is ``floor.py --taylor``: the one
+    GROUP BY, fetched, then the Taylor mean in numpy. One untimed warm-up of each, then ``repeats`` runs
+    taking turns; medians of wall time, CPU time and peak RSS (``wait4``) per process. digifit runs from this
+    checkout's ``src``.
+    """
+    env = ENV | {"PYTHONPATH": os.pathsep.join([str(ROOT / "src"), ENV.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    cli = "import sys; from digifit.cli import main; sys.argv[0] = 'digifit'; sys.exit(main())"
+    load_before = os.getloadavg()[0]
+    rows = []
+    for name in MANY_CLUSTERS:
+        path = str(ensure_many_clusters(name))
+        cmds = {
+            "floor": [python(), str(BENCH / "floor.py"), path, "--taylor"],
+            "digifit": [python(), "-c", cli, "estimate", path, *MEAN_ARGS, "--json"],
+        }
+        got: dict[str, list[tuple[float, float, float]]] = {k: [] for k in cmds}
+        outs = {k: run_measured(c, env)[3] for k, c in cmds.items()}  # warm-up, and the answers
+        for _ in range(repeats):
+            for key, cmd in cmds.items():
+                got[key].append(run_measured(cmd, env)[:3])
+        floor_se = {r["country"]: r["se"] for r in json.loads(outs["floor"])}
+        answer = json.JSONDecoder().raw_decode(outs["digifit"][outs["digifit"].index("{") :])[0]
+        ours = {r["domain"]["country"]: r["se"] for r in answer["estimates"]}
+        diff = max(abs(ours[c] / floor_se[c] - 1) for c in floor_se)
+        med = {k: [statistics.median(x[i] for x in v) for i in range(3)] for k, v in got.items()}
+        rows.append({"file": name, "runs": got, "median": med, "max_rel_diff_se": diff})
+        log(f"{name}: floor {med['floor'][0]:.2f} s, digifit {med['digifit'][0]:.2f} s (SE rel. diff. {diff:.1e})")
+    load_after = os.getloadavg()[0]
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    lines = [
+        f"Run {date}, {repeats} interleaved runs each (medians); 1-minute load average {load_before:.2f} before, "
+        f"{load_after:.2f} after.",
+        "",
+        "| file | rows | clusters | floor (s) | digifit (s) | × floor (wall) | floor CPU (s) | digifit CPU (s) "
+        "| × floor (CPU) | floor peak (MB) | digifit peak (MB) | SE vs floor |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    shape = {"panel4": ("4 M", "1 M"), "clusters10M": ("10 M", "1 M")}
+    for r in rows:
+        (fw, fc, fm), (dw, dc, dm) = r["median"]["floor"], r["median"]["digifit"]
+        n, k = shape.get(r["file"], ("", ""))
+        lines.append(
+            f"| {r['file']} | {n} | {k} | {fw:.2f} | {dw:.2f} | {dw / fw:.2f} | {fc:.2f} | {dc:.2f} | {dc / fc:.2f} "
+            f"| {fm:.0f} | {dm:.0f} | {r['max_rel_diff_se']:.1e} |"
+        )
+    text = "\n".join(lines)
+    print(text)
+    MANY_CLUSTERS_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    report = {"date": date, "machine": machine(), "load": [load_before, load_after], "rows": rows}
+    MANY_CLUSTERS_RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    if update:
+        update_docs({"many-clusters": text})
 
 
 def update_docs(sections: dict[str, str]) -> None:

@@ -20,9 +20,11 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from digifit.errors import DesignError, LonelyPSUError
 from digifit.stats.backends import NA_VALUES, Source, na_markers, to_source
+from digifit.stats.codes import KeyCodes, numbers
 
 __all__ = ["LONELY_PSU_POLICIES", "Design", "design"]
 
@@ -39,15 +41,20 @@ UNIT_KEY = "__dg_id{}"
 
 @dataclass(frozen=True)
 class Structure:
-    """The design's unit structure, computed once from the data (small: one row per final-stage unit).
+    """The design's unit structure, computed once from the data (one row per final-stage unit).
 
     ``row_psu`` is True when each row is its own PSU (no ``ids``): then units are strata-level aggregates
     and the variance uses within-stratum sums of squares computed by the engine.
+
+    Units, strata and clusters are integer codes (:class:`~digifit.stats.codes.KeyCodes`: Arrow ranks the key
+    columns, numpy combines them), never Python tuples: unit ``i`` is row ``i`` of the aggregation the
+    structure was derived from; a stratum's or cluster's code is its rank among the sorted distinct keys.
     """
 
     row_psu: bool
     stages: int
-    keys: dict[tuple, int]  # (stratum, id1, ..., id_stages) -> unit index  (row_psu: (stratum,) -> stratum index)
+    units: KeyCodes  # the unit keys (stratum, id1, ..., id_stages), one row per unit (row_psu: (stratum,))
+    unit_of_rank: np.ndarray  # rank of a unit's key among the sorted keys -> unit index
     stratum: np.ndarray  # unit -> stratum code
     parents: tuple[np.ndarray, ...]  # stage s (0-based) -> unit -> index of its stage-s cluster (stage 0: PSU)
     sampsize: tuple[np.ndarray, ...]  # stage s -> unit -> number of sampled units in its stage-s stratum
@@ -56,6 +63,28 @@ class Structure:
     n_strata: int
     n_rows: int
     stratum_labels: tuple[Any, ...]
+
+    @property
+    def n_psu(self) -> int:
+        """The number of PSUs (codes of ``parents[0]`` run from 0 to ``n_psu - 1``)."""
+        return int(self.parents[0].max()) + 1 if len(self.parents[0]) else 0
+
+    @property
+    def key_columns(self) -> list[str]:
+        """The names of the unit key columns in an aggregation (stratum, then the id of each stage)."""
+        return [STRATUM_KEY] + ([] if self.row_psu else [UNIT_KEY.format(s + 1) for s in range(self.stages)])
+
+    @property
+    def unit_keys(self) -> tuple[pa.Array | pa.ChunkedArray, ...]:
+        """Per key column, each unit's value (in unit order): what a join back onto the rows needs."""
+        return self.units.columns
+
+    def unit_of(self, agg: pa.Table) -> np.ndarray:
+        """The unit index of every row of an aggregation grouped by (at least) the unit keys (vectorised)."""
+        rank = self.units.lookup([agg.column(c) for c in self.key_columns])
+        if rank.size and rank.min() < 0:
+            raise DesignError("internal error: an aggregated row has a unit that is not in the design's structure.")
+        return self.unit_of_rank[rank]
 
 
 @dataclass(frozen=True)
@@ -159,7 +188,9 @@ class Design:
         """
         if self._structure is None:
             key_cols = list(self.key_exprs())
-            if len(agg.column_names) and set(agg.column_names) - set(key_cols) - set(self.design_metrics()):
+            extra = set(agg.column_names) - set(key_cols) - set(self.design_metrics())
+            # with missing keys nothing is collapsed: the structure refuses them, naming the rows
+            if len(agg.column_names) and extra and not any(agg.column(c).null_count for c in key_cols):
                 agg = _collapse(agg, key_cols, list(self.design_metrics()))
             self._cache(agg)
         return self._structure  # type: ignore[return-value]
@@ -179,7 +210,7 @@ class Design:
     def degf(self) -> int:
         """Design degrees of freedom of the whole design: PSUs minus strata (R's ``degf``)."""
         s = self.structure
-        n_psu = len(np.unique(s.parents[0])) if not s.row_psu else s.n_rows
+        n_psu = s.n_psu if not s.row_psu else s.n_rows
         return int(n_psu - s.n_strata)
 
     def weight_expr(self, table: ir.Table | None = None) -> ir.FloatingValue:
@@ -247,19 +278,22 @@ _COLLAPSE = {
 
 
 def _collapse(agg: pa.Table, key_cols: list[str], metrics: list[str]) -> pa.Table:
-    """Sum/min/max the design metrics of ``agg`` over its extra keys, leaving one row per unit (numpy only)."""
-    keys = list(zip(*(agg.column(c).to_pylist() for c in key_cols)))
-    index: dict[tuple, int] = {}
-    codes = np.fromiter((index.setdefault(k, len(index)) for k in keys), dtype=np.int64, count=len(keys))
-    out = {c: pa.array([k[i] for k in index], type=agg.schema.field(c).type) for i, c in enumerate(key_cols)}
+    """Sum/min/max the design metrics of ``agg`` over its extra keys, leaving one row per unit (numpy only).
+
+    The units come out in the order of their keys; the key columns have no missing values.
+    """
+    keys = KeyCodes([agg.column(c) for c in key_cols])
+    codes, size = keys.codes, keys.size
+    first = pa.array(keys.first)
+    out: dict[str, Any] = {c: agg.column(c).take(first) for c in key_cols}
     for name in metrics:
         how = _COLLAPSE[name.rstrip("0123456789")]
         col = agg.column(name)
-        values = np.asarray(col.fill_null(0) if how == "sum" else col.to_numpy(zero_copy_only=False), dtype=float)
+        values = numbers(col.fill_null(0) if how == "sum" else col)
         if how == "sum":
-            out[name] = np.bincount(codes, weights=values, minlength=len(index))
+            out[name] = np.bincount(codes, weights=values, minlength=size)
         else:
-            acc = np.full(len(index), np.inf if how == "min" else -np.inf)
+            acc = np.full(size, np.inf if how == "min" else -np.inf)
             (np.fmin if how == "min" else np.fmax).at(acc, codes, values)
             out[name] = acc
     return pa.table(out)
@@ -457,17 +491,17 @@ def _with_repweights(d: Design, repweights, rep_type, scale, rscales, mse) -> De
 
 
 def _structure(d: Design, agg, weights, strata, ids, fpc, stages, row_psu, lonely_psu) -> Structure:
-    n_rows = int(np.asarray(agg.column("__dg_n")).sum()) if agg.num_rows else 0
+    n_rows = int(numbers(agg.column("__dg_n")).sum()) if agg.num_rows else 0
     if n_rows == 0:
         raise DesignError("the data have no rows.")
     key_cols = [STRATUM_KEY] + ([] if row_psu else [UNIT_KEY.format(s + 1) for s in range(stages)])
     key_names = [strata or "(stratum)"] + ([] if row_psu else list(ids[:stages]))
-    key_values = [agg.column(c).to_pylist() for c in key_cols]
+    key_values = [agg.column(c) for c in key_cols]
     # missing design values
     for name, values, col in zip(key_names, key_values, key_cols):
         if col == STRATUM_KEY and not strata:
             continue
-        if any(v is None for v in values):
+        if values.null_count:
             count, rows = bad_rows(d, d.table[name].isnull())
             role = "strata" if col == STRATUM_KEY else "ids"
             raise DesignError(
@@ -475,15 +509,15 @@ def _structure(d: Design, agg, weights, strata, ids, fpc, stages, row_psu, lonel
                 "expected a value on every row."
             )
     if weights:
-        wnull = int(np.asarray(agg.column("__dg_wnull")).sum())
+        wnull = int(numbers(agg.column("__dg_wnull")).sum())
         if wnull:
             _, rows = bad_rows(d, d.table[weights].isnull())
             raise DesignError(
                 f"weights column {weights!r} has {wnull} missing value(s) (rows {', '.join(map(str, rows))}); "
                 "expected a number >= 0 on every row."
             )
-        wmin = min(v for v in agg.column("__dg_wmin").to_pylist())
-        if wmin < 0:
+        wmin = pc.min(agg.column("__dg_wmin")).as_py()
+        if wmin is not None and wmin < 0:
             pred = d.table[weights] < 0
             count, rows = bad_rows(d, pred)
             values = d.execute(d.table.filter(pred).select(weights).limit(1)).column(0)[0].as_py()
@@ -492,37 +526,44 @@ def _structure(d: Design, agg, weights, strata, ids, fpc, stages, row_psu, lonel
                 f"first {values!r}); expected weights >= 0."
             )
     for s in range(min(stages, len(fpc))):
-        if int(np.asarray(agg.column(f"__dg_fnull{s}")).sum()):
+        if int(numbers(agg.column(f"__dg_fnull{s}")).sum()):
             _, rows = bad_rows(d, d.table[fpc[s]].isnull())
             raise DesignError(
                 f"fpc column {fpc[s]!r} has missing values (rows {', '.join(map(str, rows))}); "
                 "expected a population size or sampling fraction on every row."
             )
 
-    # encode keys: units are rows of agg
+    # encode keys: units are rows of agg; strata and stage-s clusters are ranks of their key prefixes
     n_units = agg.num_rows
-    strat_labels, stratum = _encode([key_values[0]])
-    keys_map = {tuple(k): i for i, k in enumerate(zip(*key_values))}
+    units = KeyCodes(key_values)
+    if units.size != n_units:
+        raise DesignError("internal error: the design's aggregation has more than one row per unit.")
+    unit_of_rank = np.empty(n_units, dtype=np.int64)
+    unit_of_rank[units.codes] = np.arange(n_units)
+    prefix = units.prefix_codes
+    stratum = prefix[0]
+    strat_labels = units.labels[0].to_pylist()
     parents = []
     sampsize = []
     for s in range(stages if not row_psu else 1):
         if row_psu:
             parents.append(np.arange(n_units))
-            sampsize.append(np.asarray(agg.column("__dg_n"), dtype=float))
+            sampsize.append(numbers(agg.column("__dg_n")))
             continue
-        _, unit_code = _encode(key_values[: s + 2])  # stage-s cluster = (stratum, id1..id_{s+1})
-        _, parent_code = _encode(key_values[: s + 1])  # its stratum at this stage
+        unit_code = prefix[s + 1]  # stage-s cluster = (stratum, id1..id_{s+1})
+        parent_code = prefix[s]  # its stratum at this stage
         parents.append(unit_code)
-        # number of distinct stage-s clusters in each parent
-        pairs = np.unique(np.stack([parent_code, unit_code]), axis=1)
-        counts = np.bincount(pairs[0], minlength=parent_code.max() + 1)
+        # number of distinct stage-s clusters in each parent (a cluster's key extends its parent's)
+        parent_of = np.empty(units.prefix_sizes[s + 1], dtype=np.int64)
+        parent_of[unit_code] = parent_code
+        counts = np.bincount(parent_of, minlength=units.prefix_sizes[s])
         sampsize.append(counts[parent_code].astype(float))
 
     popsize = None
     if fpc:
         popsize = []
-        fmins = [np.asarray(agg.column(f"__dg_fmin{s}"), dtype=float) for s in range(min(stages, len(fpc)))]
-        fmaxs = [np.asarray(agg.column(f"__dg_fmax{s}"), dtype=float) for s in range(min(stages, len(fpc)))]
+        fmins = [numbers(agg.column(f"__dg_fmin{s}")) for s in range(min(stages, len(fpc)))]
+        fmaxs = [numbers(agg.column(f"__dg_fmax{s}")) for s in range(min(stages, len(fpc)))]
         allv = np.concatenate(fmins + fmaxs)
         is_popsize = bool(np.any(allv > 1))
         if is_popsize and np.any(allv < 1):
@@ -531,7 +572,7 @@ def _structure(d: Design, agg, weights, strata, ids, fpc, stages, row_psu, lonel
                 "(< 1); expected all values >= 1 (population sizes) or all <= 1 (fractions)."
             )
         for s in range(len(fmins)):
-            parent = _encode(key_values[: s + 1])[1] if not row_psu else stratum
+            parent = prefix[s]
             lo = np.full(parent.max() + 1, np.inf)
             hi = np.full(parent.max() + 1, -np.inf)
             np.minimum.at(lo, parent, fmins[s])
@@ -539,7 +580,7 @@ def _structure(d: Design, agg, weights, strata, ids, fpc, stages, row_psu, lonel
             varying = np.nonzero(lo != hi)[0]
             if varying.size:
                 j = int(np.nonzero(parent == varying[0])[0][0])
-                where = _describe_key(key_names[: s + 1], [kv[j] for kv in key_values[: s + 1]])
+                where = _describe_key(key_names[: s + 1], [kv[j].as_py() for kv in key_values[: s + 1]])
                 raise DesignError(
                     f"fpc column {fpc[s]!r} varies within {where} (from {lo[varying[0]]!r} to "
                     f"{hi[varying[0]]!r}); expected one value per stratum at stage {s + 1}."
@@ -553,7 +594,7 @@ def _structure(d: Design, agg, weights, strata, ids, fpc, stages, row_psu, lonel
                     pop = np.where(f > 0, n / np.where(f > 0, f, 1), np.inf)
             if np.any(pop < n - 1e-9):
                 j = int(np.nonzero(pop < n - 1e-9)[0][0])
-                where = _describe_key(key_names[: s + 1], [kv[j] for kv in key_values[: s + 1]])
+                where = _describe_key(key_names[: s + 1], [kv[j].as_py() for kv in key_values[: s + 1]])
                 raise DesignError(
                     f"fpc column {fpc[s]!r} implies more than 100% sampling in {where}: population size "
                     f"{pop[j]:g} but {int(n[j])} sampled units at stage {s + 1}."
@@ -570,7 +611,8 @@ def _structure(d: Design, agg, weights, strata, ids, fpc, stages, row_psu, lonel
     structure = Structure(
         row_psu=row_psu,
         stages=stages,
-        keys=keys_map,
+        units=units,
+        unit_of_rank=unit_of_rank,
         stratum=stratum,
         parents=tuple(parents),
         sampsize=tuple(sampsize),
@@ -593,10 +635,10 @@ def _check_lonely(s: Structure, key_names, key_values) -> None:
         if np.any(lonely):
             j = int(np.nonzero(lonely)[0][0])
             if stage == 0:
-                label = key_values[0][j]
+                label = key_values[0][j].as_py()
                 where = f"Stratum ({label})" if key_names[0] != "(stratum)" else "The design"
             else:
-                where = _describe_key(key_names[: stage + 1], [kv[j] for kv in key_values[: stage + 1]])
+                where = _describe_key(key_names[: stage + 1], [kv[j].as_py() for kv in key_values[: stage + 1]])
             raise LonelyPSUError(
                 f"{where} has only one PSU at stage {stage + 1}; choose lonely_psu='remove', 'certainty', "
                 "'adjust' or 'average' (R's survey.lonely.psu), or fix the strata."
@@ -610,17 +652,3 @@ def _fpc_factor(popsize: np.ndarray, sampsize: np.ndarray) -> np.ndarray:
 
 def _describe_key(names, values) -> str:
     return ", ".join(f"{n}={v!r}" for n, v in zip(names, values) if n != "(stratum)") or "the design"
-
-
-def _encode(columns: list[list[Any]]) -> tuple[list[tuple], np.ndarray]:
-    """Return the sorted distinct tuples of ``columns`` and each row's code into them."""
-    rows = list(zip(*columns))
-    try:
-        labels = sorted(set(rows))
-    except TypeError:
-        labels = sorted(set(rows), key=repr)
-    index = {k: i for i, k in enumerate(labels)}
-    codes = np.fromiter((index[r] for r in rows), dtype=np.int64, count=len(rows))
-    if len(columns) == 1:
-        labels = [k[0] for k in labels]
-    return labels, codes

@@ -21,7 +21,8 @@ import ibis.expr.types as ir
 import numpy as np
 
 from digifit.errors import EstimationError
-from digifit.stats.design import STRATUM_KEY, UNIT_KEY, Design, bad_rows, check_columns
+from digifit.stats.codes import KeyCodes, count_distinct, numbers, positions
+from digifit.stats.design import Design, bad_rows, check_columns
 from digifit.stats.intervals import (
     PROPORTION_METHODS,
     check_method,
@@ -245,34 +246,26 @@ class _Run:
         self.ci_method = ci_method
         self.agg = agg
         s = self.s
-        key_cols = [STRATUM_KEY] + ([] if s.row_psu else [UNIT_KEY.format(i + 1) for i in range(s.stages)])
-        unit_keys = list(zip(*(agg.column(c).to_pylist() for c in key_cols)))
-        self.unit = np.fromiter((s.keys[k] for k in unit_keys), dtype=np.int64, count=len(unit_keys))
+        self.unit = s.unit_of(agg)
         if s.implied_weight is not None:
             self.g = s.implied_weight[self.unit]
         else:
             self.g = np.ones(len(self.unit))
-        dom_values = (
-            list(zip(*(agg.column(_DOMAIN.format(i)).to_pylist() for i in range(len(by)))))
-            if by
-            else [()] * agg.num_rows
-        )
-        distinct = {v for v in dom_values if None not in v}
-        try:
-            self.domains = sorted(distinct)
-        except TypeError:
-            self.domains = sorted(distinct, key=repr)
-        index = {v: i for i, v in enumerate(self.domains)}
-        self.dom = np.fromiter((index.get(v, -1) for v in dom_values), dtype=np.int64, count=len(dom_values))
+        # domains: the sorted distinct by-values (rows with a missing one are in none: dom -1)
+        if by:
+            domains = KeyCodes([agg.column(_DOMAIN.format(i)) for i in range(len(by))])
+            self.domains = domains.tuples()
+            self.dom = domains.codes
+        else:
+            self.domains = [()] if agg.num_rows else []
+            self.dom = np.zeros(agg.num_rows, dtype=np.int64)
         self._rows_by_dom = np.argsort(self.dom, kind="stable")
         self._dom_bounds = np.searchsorted(self.dom[self._rows_by_dom], np.arange(len(self.domains) + 1))
         self.n_units = len(s.stratum)
         self._cols: dict[str, np.ndarray] = {}
         cal = d.calibration
         if cal is not None and cal.kind in ("poststratify", "rake"):
-            index = {k: i for i, k in enumerate(cal.cells)}
-            cols = [agg.column(f"__dg_cal{i}").to_pylist() for i in range(len(cal.columns))]
-            self.cell = np.fromiter((index[k] for k in zip(*cols)), dtype=np.int64, count=agg.num_rows)
+            self.cell = positions(cal.cells, [agg.column(f"__dg_cal{i}") for i in range(len(cal.columns))])
             self.margin_level = []
             for margin in cal.margins:
                 codes: dict[tuple, int] = {}
@@ -283,7 +276,7 @@ class _Run:
 
     def col(self, name: str, power: int = 1) -> np.ndarray:
         if name not in self._cols:
-            self._cols[name] = np.asarray(self.agg.column(name), dtype=float)
+            self._cols[name] = numbers(self.agg.column(name))
         return self._cols[name] * (self.g**power if power else 1)
 
     def rows_of(self, dom: int) -> np.ndarray:
@@ -309,8 +302,8 @@ class _Run:
             return factor_rank(self.d.replicate.factors[:, psus]) - 1 if len(psus) else 0
         units = self.unit[rows[used[rows] > 0]]
         if s.row_psu:
-            return int(used[rows].sum() - len(np.unique(units)))
-        return int(len(np.unique(s.parents[0][units])) - len(np.unique(s.stratum[units])))
+            return int(used[rows].sum() - count_distinct(units, self.n_units))
+        return count_distinct(s.parents[0][units], s.n_psu) - count_distinct(s.stratum[units], s.n_strata)
 
     def variance(
         self,
@@ -1145,11 +1138,7 @@ def _with_implied_weights(d: Design) -> ir.Table:
     s = d.structure
     keys = d.key_exprs()
     names = list(keys)
-    labels = list(zip(*s.keys)) if s.keys else [[] for _ in names]
-    order = np.fromiter(s.keys.values(), dtype=np.int64, count=len(s.keys))
-    lookup = pa.table(
-        {f"{n}_k": pa.array(list(col)) for n, col in zip(names, labels)} | {"__dg_w": s.implied_weight[order]}
-    )
+    lookup = pa.table({f"{n}_k": col for n, col in zip(names, s.unit_keys)} | {"__dg_w": s.implied_weight})
     t = d.table.mutate(**keys)
     lk = d.source.register(lookup)
     joined = t.join(lk, [t[n] == lk[f"{n}_k"] for n in names])

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from digifit.errors import DesignError
+from digifit.stats.codes import numbers, positions
 from digifit.stats.design import Design
 
 __all__ = ["weighted_table", "write_weights"]
@@ -66,12 +67,8 @@ def _factor_replicates(design: Design, prefix: str) -> tuple[ir.Table, dict[str,
     t = design.table
     keys = design.key_exprs()
     names = list(keys)
-    units = list(s.keys)
-    unit_index = np.fromiter(s.keys.values(), dtype=np.int64, count=len(units))
-    psu_of_unit = np.empty(len(units), dtype=np.int64)
-    psu_of_unit[unit_index] = s.parents[0][unit_index]
-    lookup = {f"{n}_k": pa.array([k[i] for k in units]) for i, n in enumerate(names)}
-    unit_factor = f[:, s.parents[0][unit_index]]  # (R, units in lookup order)
+    lookup = {f"{n}_k": col for n, col in zip(names, s.unit_keys)}
+    unit_factor = f[:, s.parents[0]]  # (R, units)
     lk = design.source.register(pa.table(lookup | {f"__dg_f{r}": unit_factor[r] for r in range(n_rep)}))
     keyed = t.mutate(**keys)
     joined = keyed.join(lk, [keyed[n] == lk[f"{n}_k"] for n in names])
@@ -85,13 +82,11 @@ def _factor_replicates(design: Design, prefix: str) -> tuple[ir.Table, dict[str,
                 __dg_b=design.base_weight_expr(t).sum()
             )
         )
-        cell_index = {k: i for i, k in enumerate(cal.cells)}
-        cells = [cell_index[k] for k in zip(*(agg.column(f"__dg_c{i}").to_pylist() for i in range(len(cols))))]
-        unit_keys = list(zip(*(agg.column(n).to_pylist() for n in names)))
-        psus = s.parents[0][np.fromiter((s.keys[k] for k in unit_keys), dtype=np.int64, count=len(unit_keys))]
+        cells = positions(cal.cells, [agg.column(f"__dg_c{i}") for i in range(len(cols))])
+        psus = s.parents[0][s.unit_of(agg)]
         base_cells = np.zeros((n_rep, len(cal.cells)))
-        b = np.asarray(agg.column("__dg_b").to_pylist(), dtype=float)
-        np.add.at(base_cells.T, np.asarray(cells), (f[:, psus] * b[None, :]).T)
+        b = numbers(agg.column("__dg_b"))
+        np.add.at(base_cells.T, cells, (f[:, psus] * b[None, :]).T)
         h = cal.replicate_factors(base_cells)  # (R, cells)
         cell_lookup = {f"{c}_c": pa.array([k[i] for k in cal.cells]) for i, c in enumerate(cols)}
         ck = design.source.register(pa.table(cell_lookup | {f"__dg_h{r}": h[r] for r in range(n_rep)}))
@@ -106,8 +101,7 @@ def _factor_replicates(design: Design, prefix: str) -> tuple[ir.Table, dict[str,
             for k in range(j, p):
                 metrics[f"t{j}_{k}"] = (design.base_weight_expr(t) * mm[j] * mm[k]).sum()
         agg = design.execute(t.group_by(**keys).aggregate(**metrics))
-        unit_keys = list(zip(*(agg.column(n).to_pylist() for n in names)))
-        psus = s.parents[0][np.fromiter((s.keys[k] for k in unit_keys), dtype=np.int64, count=len(unit_keys))]
+        psus = s.parents[0][s.unit_of(agg)]
         fr = f[:, psus]
         st = np.stack([fr @ np.asarray(agg.column(f"s{j}"), dtype=float) for j in range(p)], axis=1)
         tm = np.zeros((n_rep, p, p))

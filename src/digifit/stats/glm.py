@@ -38,7 +38,8 @@ import ibis.expr.types as ir
 import numpy as np
 
 from digifit.errors import EstimationError
-from digifit.stats.design import STRATUM_KEY, UNIT_KEY, Design, Structure, check_columns
+from digifit.stats.codes import count_distinct, positions
+from digifit.stats.design import Design, Structure, check_columns
 from digifit.stats.intervals import qt
 from digifit.stats.replicates import factor_rank
 from digifit.stats.variance import taylor_variance_rows, taylor_variance_units
@@ -786,7 +787,7 @@ def _replicate_betas(
         h = cal.cal.replicate_factors(base_cells)  # (R, cells): replicate weight / (B · f_r)
         rr, ii = np.nonzero(factors[:, psu0] != 0)
         value = factors[rr, psu0[ii]] * h[rr, c0[ii]] / np.asarray(cal.cal.factor)[c0[ii]]  # × w̃ = c·B·g
-        lookup = {f"{k}_k": pa.array([agg0.column(k)[int(i)].as_py() for i in ii]) for k in fit.keys}
+        lookup = {f"{k}_k": agg0.column(k).take(pa.array(ii)) for k in fit.keys}
         lookup |= {"__rep": pa.array(rr, type=pa.int64()), "__f": pa.array(value)}
         lk = d.source.register(pa.table(lookup))
         joined = proj.join(lk, [proj[k] == lk[f"{k}_k"] for k in fit.keys])
@@ -794,10 +795,9 @@ def _replicate_betas(
     else:
         factors = d.replicate.factors
         R = factors.shape[0]
-        unit_keys = list(s.keys)
-        psu = s.parents[0][np.fromiter(s.keys.values(), dtype=np.int64, count=len(s.keys))]
+        psu = s.parents[0]
         rr, uu = np.nonzero(factors[:, psu] != 0)  # rows of weight 0 add nothing: leave them out of the join
-        lookup = {f"{k}_k": pa.array([unit_keys[u][i] for u in uu]) for i, k in enumerate(fit.keys)}
+        lookup = {f"{k}_k": col.take(pa.array(uu)) for col, k in zip(s.unit_keys, fit.keys)}
         lookup |= {"__rep": pa.array(rr, type=pa.int64()), "__f": pa.array(factors[rr, psu[uu]])}
         lk = d.source.register(pa.table(lookup))
         joined = proj.join(lk, [proj[k] == lk[f"{k}_k"] for k in fit.keys])
@@ -989,8 +989,7 @@ class _Calibration:
         return out
 
     def _cell(self, agg) -> np.ndarray:
-        cols = [agg.column(f"__gc{i}").to_pylist() for i in range(len(self.cal.columns))]
-        return np.fromiter((self.cells[k] for k in zip(*cols)), dtype=np.int64, count=agg.num_rows)
+        return positions(self.cal.cells, [agg.column(f"__gc{i}") for i in range(len(self.cal.columns))])
 
     def residuals(self, s: Structure, agg0, res, S, SS, units, c: float, p: int):
         """Return the unit totals of the adjusted scores (and per-stratum cross-products), indexed by unit."""
@@ -1256,17 +1255,15 @@ def _inverse(A: np.ndarray) -> np.ndarray:
 
 
 def _unit_index(s: Structure, agg) -> np.ndarray:
-    key_cols = [STRATUM_KEY] + ([] if s.row_psu else [UNIT_KEY.format(i + 1) for i in range(s.stages)])
-    keys = list(zip(*(agg.column(c).to_pylist() for c in key_cols)))
-    return np.fromiter((s.keys[k] for k in keys), dtype=np.int64, count=len(keys))
+    return s.unit_of(agg)
 
 
 def _degf(s: Structure, unit: np.ndarray, positive: np.ndarray) -> int:
     """R's ``degf`` of the design restricted to the rows used: PSUs minus strata with a non-zero weight."""
     units = unit[positive > 0]
     if s.row_psu:
-        return int(positive.sum() - len(np.unique(units)))
-    return int(len(np.unique(s.parents[0][units])) - len(np.unique(s.stratum[units])))
+        return int(positive.sum() - count_distinct(units, len(s.stratum)))
+    return count_distinct(s.parents[0][units], s.n_psu) - count_distinct(s.stratum[units], s.n_strata)
 
 
 def _sandwich(s: Structure, Ainv, S, SS, units, present, lonely_psu: str) -> np.ndarray:
@@ -1335,11 +1332,7 @@ def _weighted_table(d: Design) -> tuple[ir.Table, ir.Value]:
         return d.table, d.weight_expr()
     keys = d.key_exprs()
     names = list(keys)
-    labels = list(zip(*s.keys)) if s.keys else [[] for _ in names]
-    order = np.fromiter(s.keys.values(), dtype=np.int64, count=len(s.keys))
-    lookup = pa.table(
-        {f"{n}_k": pa.array(list(col)) for n, col in zip(names, labels)} | {"__g_w": s.implied_weight[order]}
-    )
+    lookup = pa.table({f"{n}_k": col for n, col in zip(names, s.unit_keys)} | {"__g_w": s.implied_weight})
     t = d.table.mutate(**keys)
     lk = d.source.register(lookup)
     joined = t.join(lk, [t[n] == lk[f"{n}_k"] for n in names])
