@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from digifit.survey.models import Invitation, ReminderSchedule, Wave, invitation_token_digest, invitation_token_new
+from digifit.survey.selectors import invitation_sendable_list
 
 logger = logging.getLogger("digifit.survey.invitations")
 
@@ -142,7 +143,7 @@ def invitations_send(
     outbox = _outbox()
     now = now or timezone.now()
     days = reminder_days(wave)
-    qs = Invitation.objects.filter(wave=wave, status=Invitation.Status.PENDING).exclude(email="")
+    qs = invitation_sendable_list(wave=wave)
     if invitations is not None:
         qs = qs.filter(pk__in=[i.pk for i in invitations])
     held = {i.pk: i.token for i in invitations or () if getattr(i, "token", None)}

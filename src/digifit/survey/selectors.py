@@ -131,6 +131,11 @@ def invitation_list(*, wave: Wave) -> QuerySet[Invitation]:
     return wave.invitations.order_by("panel_id")
 
 
+def invitation_sendable_list(*, wave: Wave) -> QuerySet[Invitation]:
+    """Return the invitations of a wave that sending would mail: pending, with an e-mail address."""
+    return Invitation.objects.filter(wave=wave, status=Invitation.Status.PENDING).exclude(email="")
+
+
 def invitation_counts(*, wave: Wave) -> dict[str, int]:
     """Return the number of invitations of a wave per status (every status, zeros included)."""
     counts = dict.fromkeys(Invitation.Status.values, 0)

@@ -252,12 +252,10 @@ def invitation_list(request: HttpRequest, wave_id: int) -> HttpResponse:
         "wave": wave,
         "page": Paginator(qs, 50).get_page(request.GET.get("page")),
         "status": status,
+        "query": urlencode({"status": status}) if status else "",
         "by_status": [(value, Invitation.Status(value).label, n) for value, n in counts.items()],
         "total": sum(counts.values()),
-        "n_sendable": selectors.invitation_list(wave=wave)
-        .filter(status=Invitation.Status.PENDING)
-        .exclude(email="")
-        .count(),
+        "n_sendable": selectors.invitation_sendable_list(wave=wave).count(),
         "days_form": days_form,
         "new_link": new_link,
     }
