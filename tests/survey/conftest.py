@@ -123,6 +123,19 @@ class ApiClient:
         return self.client.patch(url, data=data, content_type="application/json", headers=self.headers, **kw)
 
 
+def login_as(client, role: str | None):
+    """Log ``client`` in as a new user with ``role`` (None: no role) for the manager pages; return the user."""
+    from django.contrib.auth import get_user_model
+
+    from digifit.accounts.services import user_role_assign
+
+    user = get_user_model().objects.create_user(username=f"u-{role}", password="pw-for-tests-1")
+    if role:
+        user_role_assign(user=user, role=role)
+    client.force_login(user)
+    return user
+
+
 @pytest.fixture
 def make_user(db):
     from django.contrib.auth import get_user_model

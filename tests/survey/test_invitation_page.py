@@ -6,15 +6,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from digifit.accounts.services import user_role_assign
 from digifit.notifications.models import OutboxMessage
 from digifit.survey import invitations, services
 from digifit.survey.models import Invitation, ReminderSchedule, Wave, invitation_token_digest
 
-from .conftest import answers, new_id, xlsform_bytes
+from .conftest import answers, login_as, new_id, xlsform_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -30,21 +28,13 @@ def wave(settings):
     return wave
 
 
-def _login(client, role: str | None):
-    user = get_user_model().objects.create_user(username=f"u-{role}", password="pw-for-tests-1")
-    if role:
-        user_role_assign(user=user, role=role)
-    client.force_login(user)
-    return user
-
-
 def _url(wave, **query) -> str:
     url = reverse("survey:invitations", kwargs={"wave_id": wave.pk})
     return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
 
 
 def test_manager_sees_every_invitation_with_its_status_in_german(client, wave):
-    _login(client, "survey_manager")
+    login_as(client, "survey_manager")
     page = client.get(_url(wave), HTTP_ACCEPT_LANGUAGE="de").content.decode()
     for panel_id in ("P-1", "P-2", "P-3"):
         assert panel_id in page
@@ -53,7 +43,7 @@ def test_manager_sees_every_invitation_with_its_status_in_german(client, wave):
 
 
 def test_status_filter_shows_only_that_status(client, wave):
-    _login(client, "survey_manager")
+    login_as(client, "survey_manager")
     Invitation.objects.filter(panel_id="P-2").update(status=Invitation.Status.COMPLETED)
     page = client.get(_url(wave, status="completed")).content.decode()
     assert "P-2" in page and "P-1" not in page and "P-3" not in page
@@ -62,7 +52,7 @@ def test_status_filter_shows_only_that_status(client, wave):
 
 
 def test_send_button_queues_mails_for_pending_invitations_with_an_address(client, wave):
-    _login(client, "survey_manager")
+    login_as(client, "survey_manager")
     response = client.post(_url(wave), {"action": "send"}, follow=True)
     assert response.status_code == 200
     assert set(Invitation.objects.filter(wave=wave).values_list("panel_id", "status")) == {
@@ -78,7 +68,7 @@ def test_send_button_queues_mails_for_pending_invitations_with_an_address(client
 
 
 def test_reminder_days_are_saved_and_bad_days_are_refused_naming_the_value(client, wave):
-    _login(client, "survey_manager")
+    login_as(client, "survey_manager")
     client.post(_url(wave), {"action": "reminders", "days": "10, 3,3"})
     assert ReminderSchedule.objects.get(wave=wave).offsets_days == [3, 10]
     response = client.post(_url(wave), {"action": "reminders", "days": "5, zwei"}, HTTP_ACCEPT_LANGUAGE="de")
@@ -90,7 +80,7 @@ def test_reminder_days_are_saved_and_bad_days_are_refused_naming_the_value(clien
 
 
 def test_new_link_replaces_the_old_one_and_withdraws_its_queued_mails(client, wave):
-    _login(client, "survey_manager")
+    login_as(client, "survey_manager")
     client.post(_url(wave), {"action": "send"})
     inv = Invitation.objects.get(panel_id="P-1")
     old_digest = inv.token_digest
@@ -107,7 +97,7 @@ def test_new_link_replaces_the_old_one_and_withdraws_its_queued_mails(client, wa
 
 
 def test_new_link_refused_for_an_answered_invitation_and_for_another_waves(client, wave):
-    _login(client, "survey_manager")
+    login_as(client, "survey_manager")
     inv = Invitation.objects.get(panel_id="P-1")
     services.submission_submit(
         questionnaire_version=wave.questionnaire.versions.get(),
@@ -131,14 +121,14 @@ def test_new_link_refused_for_an_answered_invitation_and_for_another_waves(clien
 
 @pytest.mark.parametrize("role", ["analyst", None])
 def test_only_survey_managers_open_the_page(client, wave, role):
-    _login(client, role)
+    login_as(client, role)
     assert client.get(_url(wave)).status_code == 403
     assert client.post(_url(wave), {"action": "send"}).status_code == 403
     assert not OutboxMessage.objects.exists()
 
 
 def test_an_empty_wave_and_an_unknown_wave(client, wave):
-    _login(client, "survey_manager")
+    login_as(client, "survey_manager")
     empty = services.wave_create(questionnaire=wave.questionnaire, name="leer", status=Wave.Status.OPEN)
     page = client.get(_url(empty), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "No invitation yet" in page

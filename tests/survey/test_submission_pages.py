@@ -4,13 +4,11 @@ codes alone), filters by review state and version, and the review state set by s
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 
-from digifit.accounts.services import user_role_assign
 from digifit.survey import services
 from digifit.survey.models import Submission, Wave
 
-from .conftest import answers, new_id, xlsform_bytes
+from .conftest import answers, login_as, new_id, xlsform_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -31,14 +29,6 @@ def wave():
     return wave
 
 
-def _login(client, role):
-    user = get_user_model().objects.create_user(username=f"u-{role}", password="pw-for-tests-1")
-    if role:
-        user_role_assign(user=user, role=role)
-    client.force_login(user)
-    return user
-
-
 @pytest.mark.parametrize(
     ("language", "country", "channels", "question"),
     [
@@ -49,7 +39,7 @@ def _login(client, role):
 def test_answers_show_labels_in_the_pages_language_with_the_code_beside(
     client, wave, language, country, channels, question
 ):
-    _login(client, "analyst")
+    login_as(client, "analyst")
     sub = Submission.objects.get(panel_id="P-DE")
     html = client.get(f"/submissions/{sub.instance_id}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert f"<td>{country} <small>(<code>DE</code>)</small></td>" in html
@@ -59,7 +49,7 @@ def test_answers_show_labels_in_the_pages_language_with_the_code_beside(
 
 
 def test_filters_by_version_and_review_state(client, wave):
-    _login(client, "analyst")
+    login_as(client, "analyst")
     url = f"/waves/{wave.pk}/submissions/"
     de = str(Submission.objects.get(panel_id="P-DE").instance_id)
     fr = str(Submission.objects.get(panel_id="P-FR").instance_id)
@@ -80,13 +70,13 @@ def test_a_manager_sets_the_review_state_and_an_analyst_cannot(client, wave):
     sub = Submission.objects.get(panel_id="P-DE")
     answers_before = sub.data
     url = f"/submissions/{sub.instance_id}/"
-    _login(client, "analyst")
+    login_as(client, "analyst")
     page = client.get(url).content.decode()
     assert 'name="review_state"' not in page
     assert client.post(url, {"review_state": "approved"}).status_code == 403
     sub.refresh_from_db()
     assert sub.review_state == "received"
-    manager = _login(client, "survey_manager")
+    manager = login_as(client, "survey_manager")
     response = client.post(url, {"review_state": "has_issues", "review_note": "Land prüfen"}, follow=True)
     assert response.status_code == 200 and "Land prüfen" in response.content.decode()
     sub.refresh_from_db()
