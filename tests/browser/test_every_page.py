@@ -52,7 +52,11 @@ USERS = {
 ALSO = {"demo_mailbox": {ANON}}
 
 # (route name, check) → why it still fails; check is "width", "axe:<rule id>" or "hosts"
-KNOWN: dict[tuple[str, str], str] = {}
+KNOWN: dict[tuple[str, str], str] = {
+    # Swagger UI's own markup (a button inside the operation's summary control); digifit cannot change it
+    # short of forking Swagger UI. The page is for developers; everything else on it passes.
+    ("api:openapi-view", "axe:nested-interactive"): "Swagger UI upstream markup",
+}
 
 FIND_WIDE = """(limit) => {
   const wide = [];
@@ -184,8 +188,8 @@ def test_every_page_of_a_role_fits_a_phone_passes_axe_and_stays_on_this_host(
     role,
     chromium_browser,
     live_server,
-    world,
-    settings,  # noqa: F811
+    world,  # noqa: F811 - the CSP test's fixture, imported above
+    settings,
 ):
     from playwright.sync_api import expect
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
-from ninja import File, NinjaAPI, Query, Router, Schema
+from ninja import File, NinjaAPI, Query, Router, Schema, Swagger
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
@@ -107,6 +107,8 @@ api = DigifitAPI(
     auth=[bearer, django_auth],
     urls_namespace="api",
     docs_url="/docs",
+    # no deep links: Swagger UI puts them as links inside each operation's button (axe: nested-interactive)
+    docs=Swagger(settings={"deepLinking": False}),
     parser=StrictJsonParser(),
 )
 
