@@ -62,7 +62,14 @@ def _type(page, selector: str, text: str) -> None:
 def _send(page, value: str) -> None:
     """Tab to the page's button (``next`` or ``submit``) and press Enter."""
     _tab_to(page, f"button[name=_action][value='{value}']:not([tabindex='-1'])")
-    page.keyboard.press("Enter")
+    _enter_and_wait(page)
+
+
+def _enter_and_wait(page) -> None:
+    """Press Enter and wait until the page it sends has loaded (the next page keeps the same URL, so wait on the
+    navigation itself: a Tab pressed before it would land in the page being left)."""
+    with page.expect_navigation(wait_until="load"):
+        page.keyboard.press("Enter")
 
 
 def test_the_respondent_form_by_keyboard_only(browser_page, invitation):
@@ -76,14 +83,17 @@ def test_the_respondent_form_by_keyboard_only(browser_page, invitation):
 
     # 1: profile. The region select appears once the country is chosen (skip logic asked the server)
     _choose(page, "country", "DE")
+    # the region is relevant from the start, but its choices follow the country (a choice filter) only when the
+    # server has answered: wait for the German Länder to be offered, as a person waits for them to appear
     expect(page.locator("#f-region")).to_be_visible()
+    expect(page.locator("#f-region option[value='de_by']")).to_be_enabled()
     _tab_to(page, "#f-region")
     page.keyboard.type("Bay")
     expect(page.locator("#f-region")).to_have_value("de_by")
     _choose(page, "sector", "retail")
     _choose(page, "size", "small")
     _type(page, "#f-founded", "1998")
-    page.keyboard.press("Enter")  # Enter in a text field sends the page
+    _enter_and_wait(page)  # Enter in a text field sends the page
 
     expect(heading).to_have_text("Online-Präsenz vor der Krise")
     _tick(page, "presence_before", "website")
@@ -113,9 +123,16 @@ def test_the_respondent_form_by_keyboard_only(browser_page, invitation):
 
     data = Submission.objects.get(invitation=invitation).data
     assert (data["country"], data["region"], data["sector"], data["size"], data["founded"]) == (
-        "DE", "de_by", "retail", "small", 1998
+        "DE",
+        "de_by",
+        "retail",
+        "small",
+        1998,
     )
     assert (data["presence_before"], data["digital_share"], data["closed"]) == ("website", "p25_49", "no")
     assert (data["tools_since"], data["remote_staff"], data["support_needs"], data["consent"]) == (
-        "none", "no_staff", "none", "no"
+        "none",
+        "no_staff",
+        "none",
+        "no",
     )
