@@ -102,6 +102,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "survey:dashboard": {"GET": SURVEY_READERS, "POST": MANAGERS},
     "survey:questionnaire": {"GET": SURVEY_READERS, "POST": MANAGERS},
     "survey:wave": {"GET": SURVEY_READERS, "POST": MANAGERS},
+    "survey:webhooks": {"GET": MANAGERS, "POST": MANAGERS},  # the secret is shown on creation
+    "survey:webhook": {"GET": MANAGERS, "POST": MANAGERS},
     "survey:wave_status": {"POST": MANAGERS},
     "survey:invitations": {"GET": MANAGERS, "POST": MANAGERS},  # personal data (e-mail addresses)
     "survey:submissions": {"GET": SURVEY_READERS},
@@ -464,6 +466,10 @@ class AuthorisationMatrix(TestCase):
             return {"data": {"action": "send"}}, {}
         if route.key == "survey:wave_status":
             return {"data": {"status": "closed"}}, {}
+        if route.key == "survey:webhook":
+            return {"data": {"action": "off"}}, {}
+        if route.key == "survey:webhooks":  # refused before any name is resolved: no network in tests
+            return {"data": {"url": "ftp://hooks.example.org/in"}}, {}
         if route.key.startswith("openrosa:"):
             return {"data": {}}, {}
         return {"data": {}}, {}

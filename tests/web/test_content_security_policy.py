@@ -125,7 +125,14 @@ def world(settings, tmp_path):
     # a cancellation link expires when its session starts: one of a future session
     registration = Registration.objects.filter(session__start__gt=timezone.now()).first()
     session = Session.objects.first()
+    from digifit.survey.models import Webhook
+
+    webhook = Webhook.objects.create(
+        questionnaire=version.questionnaire, url="https://hooks.example.org/in", secret="s" * 32
+    )
     return {
+        "survey:webhooks": {"form_id": version.questionnaire.form_id},
+        "survey:webhook": {"webhook_id": webhook.pk},
         "survey:questionnaire": {"form_id": version.questionnaire.form_id},
         "survey:wave": {"wave_id": wave.pk},
         "survey:submissions": {"wave_id": wave.pk},
@@ -164,6 +171,8 @@ PAGES = {
     "survey:questionnaire": "manager",
     "survey:wave": "manager",
     "survey:invitations": "manager",
+    "survey:webhooks": "manager",
+    "survey:webhook": "manager",
     "survey:submissions": "analyst",
     "survey:submission": "analyst",
     "survey:respond_open": None,
@@ -204,8 +213,11 @@ def test_every_route_is_a_checked_page_or_named_as_not_a_page():
 def test_every_page_has_the_policy_and_no_inline_script_or_style(client, world):
     users = get_user_model().objects
     visits = [(reverse(name, kwargs=world.get(name, {})), who) for name, who in PAGES.items()]
-    visits += [("/programme/?q=Kasse", None), ("/analysis/?by=size&by2=country", "analyst"),
-               ("/accounts/login/?next=/analysis/", None)]
+    visits += [
+        ("/programme/?q=Kasse", None),
+        ("/analysis/?by=size&by2=country", "analyst"),
+        ("/accounts/login/?next=/analysis/", None),
+    ]
     checked, problems = [], {}
     for url, who in visits:
         client.logout()
@@ -224,7 +236,6 @@ def test_every_page_has_the_policy_and_no_inline_script_or_style(client, world):
         checked.append(url)
     assert problems == {}
     assert len(checked) == len(PAGES) + 3
-
 
 
 def test_the_inline_detector_sees_what_it_must():

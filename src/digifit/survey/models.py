@@ -263,7 +263,10 @@ class WebhookDelivery(models.Model):
 
     id = models.UUIDField(primary_key=True, editable=False)
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
-    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    # None for a test event (sent from the webhook's page, without a submission)
+    submission = models.ForeignKey(
+        Submission, on_delete=models.CASCADE, related_name="webhook_deliveries", null=True, blank=True
+    )
     event = models.CharField(max_length=50, default="submission.created")
     body = models.TextField(help_text=_("the JSON posted, fixed when the delivery is created"))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

@@ -18,10 +18,13 @@ def _line(notice: Mapping[str, Any]) -> str:
     feature = str(notice.get("feature") or "")
     where = {"row": notice.get("row") or "?", "name": notice.get("name") or ""}
     if feature == "last-saved":
-        return _(
-            "survey row %(row)s (%(name)s): ${last-saved#…} is empty in the web form; ODK Collect fills it "
-            "from the last saved form."
-        ) % where
+        return (
+            _(
+                "survey row %(row)s (%(name)s): ${last-saved#…} is empty in the web form; ODK Collect fills it "
+                "from the last saved form."
+            )
+            % where
+        )
     kind = feature.removeprefix("type:")
     return _(
         "survey row %(row)s (%(name)s): the question type “%(type)s” needs ODK Collect; the web form shows a "

@@ -195,8 +195,6 @@ def _invitation_new(*, wave: Wave, panel_id: str, email: str, language: str, whe
     return invitation
 
 
-
-
 @transaction.atomic
 def invitation_create(*, wave: Wave, panel_id: str, email: str = "", language: str = "de") -> Invitation:
     """Invite one panel member to a wave.
@@ -425,7 +423,6 @@ def submission_submit(
     return Submitted(sub, True)
 
 
-
 def _submission_insert(sub: Submission) -> bool:
     """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (PostgreSQL; SQLite's ``INSERT OR IGNORE``): True and
     ``sub.pk`` set when the row went in, False when a submission with its ``instance_id`` already exists."""
@@ -585,9 +582,7 @@ def submission_review_set(*, submission: Submission, state: str, user, note: str
         ``state`` is not a review state.
     """
     if state not in Submission.ReviewState.values:
-        raise SurveyError(
-            f"review state: got {state!r}; expected one of {', '.join(Submission.ReviewState.values)}"
-        )
+        raise SurveyError(f"review state: got {state!r}; expected one of {', '.join(Submission.ReviewState.values)}")
     Submission.objects.filter(pk=submission.pk).update(
         review_state=state,
         review_note=(note or "").strip()[:500],

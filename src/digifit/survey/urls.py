@@ -1,11 +1,13 @@
 from django.urls import path
 
-from digifit.survey import respond, views
+from digifit.survey import respond, views, webhook_pages
 
 app_name = "survey"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("questionnaires/<str:form_id>/", views.questionnaire_detail, name="questionnaire"),
+    path("questionnaires/<str:form_id>/webhooks/", webhook_pages.webhook_list, name="webhooks"),
+    path("webhooks/<int:webhook_id>/", webhook_pages.webhook_detail, name="webhook"),
     path("waves/<int:wave_id>/", views.wave_detail, name="wave"),
     path("waves/<int:wave_id>/status", views.wave_status, name="wave_status"),
     path("waves/<int:wave_id>/invitations/", views.invitation_list, name="invitations"),

@@ -275,11 +275,7 @@ def submission_list(request: HttpRequest, wave_id: int) -> HttpResponse:
     wave = selectors.wave_get(wave_id=wave_id)
     if wave is None:
         raise Http404(str(wave_id))
-    qs = (
-        selectors.submission_list(wave=wave)
-        .select_related("questionnaire_version")
-        .annotate(n_edits=Count("edits"))
-    )
+    qs = selectors.submission_list(wave=wave).select_related("questionnaire_version").annotate(n_edits=Count("edits"))
     review = request.GET.get("review", "")
     if review in Submission.ReviewState.values:
         qs = qs.filter(review_state=review)

@@ -58,6 +58,7 @@ from digifit.survey.models import Questionnaire, Submission, Webhook, WebhookDel
 logger = logging.getLogger("digifit.survey.webhooks")
 
 EVENT_SUBMISSION = "submission.created"
+EVENT_TEST = "webhook.test"
 SIGNATURE_HEADER = "X-Digifit-Signature"
 TIMESTAMP_HEADER = "X-Digifit-Timestamp"
 DELIVERY_HEADER = "X-Digifit-Delivery"
@@ -226,6 +227,41 @@ def webhook_delivery_retry(*, delivery: WebhookDelivery) -> WebhookDelivery:
     return delivery
 
 
+@transaction.atomic
+def webhook_secret_rotate(*, webhook: Webhook) -> str:
+    """Give the webhook a new secret and return it (shown once). Deliveries from now on, retries of earlier
+    ones included, are signed with it: the receiver switches to the new secret at the same time."""
+    webhook.secret = secrets.token_urlsafe(32)
+    webhook.save(update_fields=["secret"])
+    return webhook.secret
+
+
+def webhook_test_send(*, webhook: Webhook, now: dt.datetime | None = None) -> WebhookDelivery:
+    """Send a test event (``webhook.test``, no answers in it) to the webhook at once and return its delivery,
+    logged like any other. The receiver can check its signature check with it before real submissions come;
+    a switched-off webhook is tested too (that is when one wants to know)."""
+    now = now or timezone.now()
+    delivery_id = uuid.uuid4()
+    body = {
+        "event": EVENT_TEST,
+        "delivery_id": str(delivery_id),
+        "form_id": webhook.questionnaire.form_id,
+        "test": True,
+        "sent_at": now.isoformat(),
+    }
+    delivery = WebhookDelivery.objects.create(
+        id=delivery_id,
+        webhook=webhook,
+        submission=None,
+        event=EVENT_TEST,
+        body=json.dumps(body, ensure_ascii=False, sort_keys=True),
+        next_attempt_at=now + dt.timedelta(seconds=LEASE_SECONDS),  # taken by this call, not by a worker
+    )
+    _attempt(delivery, now=now, max_attempts=1)
+    delivery.refresh_from_db()
+    return delivery
+
+
 def submission_payload(submission: Submission, *, delivery_id: uuid.UUID, event: str = EVENT_SUBMISSION) -> dict:
     """The JSON document a webhook receives for a submission."""
     version = submission.questionnaire_version
@@ -371,6 +407,31 @@ def _claim(now: dt.datetime, limit: int) -> list[WebhookDelivery]:
     return due
 
 
+def _attempt(delivery: WebhookDelivery, *, now: dt.datetime, max_attempts: int) -> None:
+    """Post one delivery once and log the outcome: delivered, failed (after ``max_attempts``), or due again after
+    the backoff."""
+    body = delivery.body.encode()
+    stamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "digifit-webhooks/1",
+        EVENT_HEADER: delivery.event,
+        DELIVERY_HEADER: str(delivery.pk),
+        TIMESTAMP_HEADER: str(stamp),
+        SIGNATURE_HEADER: webhook_signature(secret=delivery.webhook.secret, timestamp=stamp, body=body),
+    }
+    code, error = _post(delivery.webhook.url, body, headers)
+    attempts = delivery.attempts + 1
+    fields: dict[str, Any] = {"attempts": attempts, "last_attempt_at": now, "response_code": code}
+    if code is not None and 200 <= code < 300:
+        fields.update(status=WebhookDelivery.Status.DELIVERED, delivered_at=now, last_error="")
+    elif attempts >= max_attempts:
+        fields.update(status=WebhookDelivery.Status.FAILED, last_error=error[:ERROR_CHARS])
+    else:
+        fields.update(next_attempt_at=now + _backoff(attempts), last_error=error[:ERROR_CHARS])
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
+
+
 def webhook_deliveries_run(*, now: dt.datetime | None = None, limit: int = 50) -> int:
     """Attempt every due delivery once; return how many were attempted.
 
@@ -380,26 +441,7 @@ def webhook_deliveries_run(*, now: dt.datetime | None = None, limit: int = 50) -
     due = _claim(now, limit)
     max_attempts = int(_setting("DIGIFIT_WEBHOOK_MAX_ATTEMPTS", 10))
     for delivery in due:
-        body = delivery.body.encode()
-        stamp = int(time.time())
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "digifit-webhooks/1",
-            EVENT_HEADER: delivery.event,
-            DELIVERY_HEADER: str(delivery.pk),
-            TIMESTAMP_HEADER: str(stamp),
-            SIGNATURE_HEADER: webhook_signature(secret=delivery.webhook.secret, timestamp=stamp, body=body),
-        }
-        code, error = _post(delivery.webhook.url, body, headers)
-        attempts = delivery.attempts + 1
-        fields: dict[str, Any] = {"attempts": attempts, "last_attempt_at": now, "response_code": code}
-        if code is not None and 200 <= code < 300:
-            fields.update(status=WebhookDelivery.Status.DELIVERED, delivered_at=now, last_error="")
-        elif attempts >= max_attempts:
-            fields.update(status=WebhookDelivery.Status.FAILED, last_error=error[:ERROR_CHARS])
-        else:
-            fields.update(next_attempt_at=now + _backoff(attempts), last_error=error[:ERROR_CHARS])
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
+        _attempt(delivery, now=now, max_attempts=max_attempts)
     return len(due)
 
 
@@ -420,6 +462,7 @@ def webhook_loop(*, interval: float = 2.0, stop: threading.Event | None = None, 
 
 __all__ = [
     "EVENT_SUBMISSION",
+    "EVENT_TEST",
     "submission_accepted",
     "submission_deliveries_add",
     "submission_payload",
@@ -430,7 +473,9 @@ __all__ = [
     "webhook_deliveries_run",
     "webhook_delivery_retry",
     "webhook_loop",
+    "webhook_secret_rotate",
     "webhook_signature",
+    "webhook_test_send",
     "webhook_update",
     "webhook_url_check",
     "webhook_url_refusal_text",

@@ -78,7 +78,7 @@ class WebhookOut(Schema):
 
 class DeliveryOut(Schema):
     id: UUID
-    instance_id: UUID
+    instance_id: UUID | None  # None for a test event (``webhook.test``)
     event: str
     status: str
     attempts: int
@@ -157,7 +157,7 @@ def webhooks_deliveries(
     return [
         {
             "id": d.pk,
-            "instance_id": d.submission.instance_id,
+            "instance_id": d.submission.instance_id if d.submission_id else None,
             "event": d.event,
             "status": d.status,
             "attempts": d.attempts,
@@ -182,7 +182,7 @@ def webhooks_delivery_retry(request, webhook_id: int, delivery_id: UUID):
     d = webhooks.webhook_delivery_retry(delivery=delivery)
     return {
         "id": d.pk,
-        "instance_id": d.submission.instance_id,
+        "instance_id": d.submission.instance_id if d.submission_id else None,
         "event": d.event,
         "status": d.status,
         "attempts": d.attempts,

@@ -6,31 +6,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('survey', '0006_wave_margins'),
+        ("survey", "0006_wave_margins"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='submission',
-            name='review_note',
-            field=models.CharField(blank=True, max_length=500, verbose_name='review note'),
+            model_name="submission",
+            name="review_note",
+            field=models.CharField(blank=True, max_length=500, verbose_name="review note"),
         ),
         migrations.AddField(
-            model_name='submission',
-            name='review_state',
-            field=models.CharField(choices=[('received', 'received'), ('approved', 'approved'), ('has_issues', 'has issues'), ('rejected', 'rejected')], default='received', max_length=12, verbose_name='review'),
+            model_name="submission",
+            name="review_state",
+            field=models.CharField(
+                choices=[
+                    ("received", "received"),
+                    ("approved", "approved"),
+                    ("has_issues", "has issues"),
+                    ("rejected", "rejected"),
+                ],
+                default="received",
+                max_length=12,
+                verbose_name="review",
+            ),
         ),
         migrations.AddField(
-            model_name='submission',
-            name='reviewed_at',
+            model_name="submission",
+            name="reviewed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='submission',
-            name='reviewed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="submission",
+            name="reviewed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]
