@@ -86,3 +86,85 @@ def test_a_manager_sets_the_review_state_and_an_analyst_cannot(client, wave):
     assert bad.status_code == 200 and "Select a valid choice" in bad.content.decode()
     sub.refresh_from_db()
     assert sub.review_state == "has_issues"
+
+
+# ---------------------------------------------------------------------------------------------- corrections
+
+
+@pytest.fixture
+def manager(client):
+    login_as(client, "survey_manager")
+    return client
+
+
+def _sub():
+    return Submission.objects.get(panel_id="P-DE")
+
+
+def test_a_manager_corrects_one_answer_with_a_reason_and_the_audit_trail_reads_as_labels(manager, wave):
+    sub = _sub()
+    url = f"/submissions/{sub.instance_id}/"
+    page = manager.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert '?correct=country#correct"' in page and "?correct=big" not in page  # a calculation is not corrected
+    form = manager.get(url + "?correct=country", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert '<option value="FR">Frankreich</option>' in form or "Frankreich</option>" in form  # labels, not codes
+    done = manager.post(
+        url, {"action": "correct", "field": "country", "value": "FR", "reason": "Anruf"}, HTTP_ACCEPT_LANGUAGE="de"
+    )
+    assert done.status_code == 302
+    sub.refresh_from_db()
+    assert sub.data["country"] == "FR" and sub.data["tag"] == "c-FR"  # the calculation follows
+    assert sub.data["employees"] == 12 and len(sub.data["tools"]) == 2  # the rest untouched
+    [edit] = sub.edits.all()
+    assert edit.reason == "Anruf" and edit.before["country"] == "DE"
+    trail = manager.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Land: <del>Deutschland</del> → <ins>Frankreich</ins>" in trail
+    assert "'country': 'DE'" not in trail  # no raw JSON
+
+
+def test_a_german_decimal_comma_is_a_correction_and_the_same_answer_changes_nothing(manager, wave):
+    sub = _sub()
+    url = f"/submissions/{sub.instance_id}/"
+    post = {"action": "correct", "field": "shop_share", "value": "0,5", "reason": "Tippfehler"}
+    assert manager.post(url, post, HTTP_ACCEPT_LANGUAGE="de").status_code == 302
+    sub.refresh_from_db()
+    assert sub.data["shop_share"] == 0.5
+    again = manager.post(url, post, HTTP_ACCEPT_LANGUAGE="de", follow=True).content.decode()
+    assert "Nichts geändert" in again
+    assert sub.edits.count() == 1
+
+
+def test_a_correction_that_breaks_a_rule_is_refused_in_german_and_nothing_changes(manager, wave):
+    sub = _sub()
+    url = f"/submissions/{sub.instance_id}/"
+    before = dict(sub.data)
+    negative = manager.post(
+        url, {"action": "correct", "field": "employees", "value": "-3", "reason": "x"}, HTTP_ACCEPT_LANGUAGE="de"
+    )
+    assert negative.status_code == 422
+    assert "Beschäftigte" in negative.content.decode() and "Nicht negativ" in negative.content.decode()
+    no_reason = manager.post(url, {"action": "correct", "field": "employees", "value": "3"}, HTTP_ACCEPT_LANGUAGE="de")
+    assert no_reason.status_code == 422 and "Dieses Feld ist zwingend erforderlich." in no_reason.content.decode()
+    not_a_number = manager.post(
+        url, {"action": "correct", "field": "employees", "value": "zwölf", "reason": "x"}, HTTP_ACCEPT_LANGUAGE="de"
+    )
+    assert not_a_number.status_code == 422 and "ganze Zahl" in not_a_number.content.decode()
+    required = manager.post(
+        url, {"action": "correct", "field": "country", "value": "", "reason": "x"}, HTTP_ACCEPT_LANGUAGE="de"
+    )
+    assert required.status_code == 422 and "Land" in required.content.decode()
+    assert manager.post(url, {"action": "correct", "field": "big", "value": "1", "reason": "x"}).status_code == 400
+    assert manager.post(url, {"action": "correct", "field": "nope", "value": "1", "reason": "x"}).status_code == 400
+    sub.refresh_from_db()
+    assert sub.data == before and not sub.edits.exists()
+
+
+def test_analysts_see_the_trail_but_cannot_correct(client, wave):
+    login_as(client, "analyst")
+    sub = _sub()
+    url = f"/submissions/{sub.instance_id}/"
+    assert "?correct=" not in client.get(url).content.decode()
+    refused = client.post(url, {"action": "correct", "field": "country", "value": "FR", "reason": "x"})
+    assert refused.status_code == 403
+    sub.refresh_from_db()
+    assert sub.data["country"] == "DE"

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 SELECTS = frozenset({"select_one", "select_multiple", "rank"})
+#: the decimal separator of a page language where it is not the point
+DECIMAL_SEPARATORS = {"de": ",", "fr": ","}
 
 
 def _pick(labels: Mapping[str, str] | None, language: str, default: str, fallback: str) -> str:
@@ -41,6 +43,8 @@ class AnswerLabels:
     [Answer(name='country', question='Country', text='Germany', code='DE')]
     >>> AnswerLabels(schema, "fr").answers({"country": "XX"})[0].text
     'XX'
+    >>> AnswerLabels(schema, "de").text("share", 0.25), AnswerLabels(schema, "en").text("share", 0.25)
+    (('0,25', ''), ('0.25', ''))
     """
 
     def __init__(self, schema: Mapping[str, Any], language: str) -> None:
@@ -73,6 +77,8 @@ class AnswerLabels:
             return ", ".join(self.choice(spec.get("list_name"), c) for c in codes), " ".join(codes)
         if isinstance(value, bool):
             return ("✓" if value else "–"), ""
+        if isinstance(value, float):  # 0.25 reads "0,25" on a German or French page
+            return format(value, ".15g").replace(".", DECIMAL_SEPARATORS.get(self.language[:2], ".")), ""
         return str(value), ""
 
     def answers(self, data: Mapping[str, Any], *, repeat: str | None = None) -> list[Answer]:

@@ -533,8 +533,12 @@ def submission_draft_save(
     return sub
 
 
-def submission_edit(*, submission: Submission, data: Any, user, reason: str = "") -> SubmissionEdit | None:
+def submission_edit(
+    *, submission: Submission, data: Any, user, reason: str = "", language: str | None = None
+) -> SubmissionEdit | None:
     """Replace a submission's answers, keeping who changed what in the audit trail.
+
+    The form's messages (constraints, required) are in ``language`` (the editor's page), else the submission's.
 
     Returns the :class:`SubmissionEdit`, or None when the answers did not change.
 
@@ -553,7 +557,7 @@ def submission_edit(*, submission: Submission, data: Any, user, reason: str = ""
         received_at=submission.submitted_at,
     )
     answers = formdef.answers_normalize(version.schema, data)
-    answers = server(formdef.answers_check(version, server(answers), language=submission.language or "de"))
+    answers = server(formdef.answers_check(version, server(answers), language=language or submission.language or "de"))
     with transaction.atomic():
         locked = Submission.objects.select_for_update().get(pk=submission.pk)
         before = locked.data

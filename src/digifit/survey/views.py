@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from digifit.accounts import roles
-from digifit.survey import invitations, selectors, services
+from digifit.survey import corrections, invitations, selectors, services
 from digifit.survey.answer_labels import AnswerLabels
-from digifit.survey.errors import SurveyError
+from digifit.survey.errors import SubmissionRejected, SurveyError
 from digifit.survey.models import Invitation, Submission
 from digifit.survey.notices import notice_lines
 from digifit.survey.upload_policy import refusal_message, refusal_of
@@ -314,7 +314,48 @@ def submission_detail(request: HttpRequest, instance_id: str) -> HttpResponse:
         raise Http404(instance_id)
     can_review = request.user.has_perm(roles.MANAGE)
     form = ReviewForm(initial={"review_state": sub.review_state, "review_note": sub.review_note})
-    if request.method == "POST":
+    labels = AnswerLabels(sub.questionnaire_version.schema, request.LANGUAGE_CODE)
+    correctable = corrections.correctable_fields(sub.questionnaire_version.schema) if can_review else []
+    correcting = request.POST.get("field") or request.GET.get("correct", "")
+    correction = None
+    if can_review and correcting:
+        if correcting not in correctable:
+            return HttpResponse(_("This answer cannot be corrected here."), status=400)
+        correction = corrections.CorrectionForm(
+            request.POST if request.method == "POST" else None,
+            spec=labels.fields[correcting],
+            labels=labels,
+            current=sub.data.get(correcting),
+        )
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "correct":
+        if not can_review:
+            return render(request, "survey/no_role.html", status=403)
+        if correction is None:
+            return HttpResponse(_("Choose the answer to correct."), status=400)
+        if correction.is_valid():
+            data = {**sub.data, correcting: correction.stored_value()}
+            if data[correcting] is None:
+                del data[correcting]
+            try:
+                edit = services.submission_edit(
+                    submission=sub,
+                    data=data,
+                    user=request.user,
+                    reason=correction.cleaned_data["reason"],
+                    language=request.LANGUAGE_CODE,
+                )
+            except SubmissionRejected as exc:
+                for problem in exc.problems:
+                    correction.add_error(None, corrections.problem_text(problem, labels))
+            else:
+                if edit is None:
+                    messages.info(request, _("Nothing changed: the answer was already this."))
+                else:
+                    messages.success(request, _("Correction saved; the audit trail below shows it."))
+                return redirect("survey:submission", instance_id=instance_id)
+        status = 422
+    elif request.method == "POST":
         if not can_review:
             return render(request, "survey/no_role.html", status=403)
         form = ReviewForm(request.POST)
@@ -327,7 +368,6 @@ def submission_detail(request: HttpRequest, instance_id: str) -> HttpResponse:
             )
             messages.success(request, _("Review saved."))
             return redirect("survey:submission", instance_id=instance_id)
-    labels = AnswerLabels(sub.questionnaire_version.schema, request.LANGUAGE_CODE)
     repeats = [
         (labels.question(r["name"]), [labels.answers(entry, repeat=r["name"]) for entry in sub.data[r["name"]]])
         for r in sub.questionnaire_version.schema.get("repeats", [])
@@ -338,8 +378,12 @@ def submission_detail(request: HttpRequest, instance_id: str) -> HttpResponse:
         "sub": sub,
         "rows": labels.answers(sub.data),
         "repeats": repeats,
-        "edits": edits,
+        "edits": [(e, corrections.edit_changes(e.before or {}, e.after or {}, labels)) for e in edits],
         "form": form,
         "can_review": can_review,
+        "correctable": set(correctable),
+        "unanswered": [(name, labels.question(name)) for name in correctable if name not in sub.data],
+        "correction": correction,
+        "correcting": correcting,
     }
-    return render(request, "survey/submission.html", context)
+    return render(request, "survey/submission.html", context, status=status)
