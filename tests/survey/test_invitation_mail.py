@@ -169,3 +169,68 @@ def test_invitation_and_reminder_arrive_over_smtp(wave, smtp_server):
     assert len(smtp_server.messages) == 2
     reminder = email.message_from_bytes(smtp_server.messages[1][1], policy=email.policy.default)
     assert reminder["Subject"] == "Reminder: FoB Test"
+
+
+# ---------------------------------------------------------------------------------------------- own texts
+
+
+def test_a_waves_own_text_replaces_the_default_in_its_language_only(wave):
+    invitations.mail_text_set(
+        wave=wave,
+        kind="invitation",
+        language="de",
+        subject="Ihre Meinung zählt",
+        body="liebe Betriebe,\n\nbitte mitmachen.",
+    )
+    de, en = _invite(wave, language="de"), _invite(wave, panel_id="P-2", language="en")
+    subject, text, html = invitations.invitation_message(de)
+    assert subject == "Ihre Meinung zählt"
+    assert "bitte mitmachen." in text and f"https://survey.example.org/r/{de.token}/" in text  # the link stays
+    assert "<p>bitte mitmachen.</p>" in html
+    assert invitations.invitation_message(en)[0] == "Your invitation: FoB Test"  # English keeps the default
+    assert invitations.invitation_message(de, reminder=1)[0].startswith("Erinnerung")  # and so do reminders
+
+
+def test_html_in_an_own_text_is_text(wave):
+    invitations.mail_text_set(wave=wave, kind="invitation", language="de", subject="S", body='<a href="x">klick</a>')
+    _, text, html = invitations.invitation_message(_invite(wave))
+    assert '<a href="x">' not in html and "&lt;a href=&quot;x&quot;&gt;klick&lt;/a&gt;" in html
+    assert '<a href="x">klick</a>' in text  # the plain-text part is plain text
+
+
+def test_the_default_wording_or_an_empty_text_removes_the_own_text(wave):
+    from digifit.survey.models import MailText
+
+    invitations.mail_text_set(wave=wave, kind="reminder", language="fr", subject="Rappel !", body="Encore vous.")
+    assert MailText.objects.count() == 1
+    subject, body = invitations.mail_text_default("reminder", "fr", "FoB Test")
+    assert invitations.mail_text_set(wave=wave, kind="reminder", language="fr", subject=subject, body=body) is None
+    assert MailText.objects.count() == 0
+
+
+def test_the_page_edits_all_texts_previews_and_refuses_bad_input(client, wave):
+    from digifit.survey.models import MailText
+
+    from .conftest import login_as
+
+    login_as(client, "survey_manager")
+    url = f"/waves/{wave.pk}/invitations/texts/"
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Ihre Einladung: FoB Test" in page and "Your invitation: FoB Test" in page and "Rappel : FoB Test" in page
+    data = {}
+    for kind in ("invitation", "reminder"):
+        for lang in ("de", "en", "fr"):
+            subject, body = invitations.mail_text_default(kind, lang, "FoB Test")
+            data[f"{kind}-{lang}-subject"], data[f"{kind}-{lang}-body"] = subject, body
+    data["invitation-de-subject"] = "Machen Sie mit!"
+    saved = client.post(url, data, HTTP_ACCEPT_LANGUAGE="de")
+    assert saved.status_code == 302
+    assert list(MailText.objects.values_list("kind", "language", "subject")) == [
+        ("invitation", "de", "Machen Sie mit!")
+    ]
+    preview = client.get(url + "?preview=invitation-de", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Vorschau" in preview and "Machen Sie mit!" in preview and "Guten Tag," in preview
+    bad = dict(data, **{"invitation-en-subject": "x" * 201})
+    refused = client.post(url, bad, HTTP_ACCEPT_LANGUAGE="de")
+    assert refused.status_code == 422 and "höchstens 200 Zeichen" in refused.content.decode()
+    assert MailText.objects.get().subject == "Machen Sie mit!"  # nothing half-saved

@@ -106,6 +106,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "survey:webhook": {"GET": MANAGERS, "POST": MANAGERS},
     "survey:wave_status": {"POST": MANAGERS},
     "survey:invitations": {"GET": MANAGERS, "POST": MANAGERS},  # personal data (e-mail addresses)
+    "survey:mail_texts": {"GET": MANAGERS, "POST": MANAGERS},
     "survey:submissions": {"GET": SURVEY_READERS},
     "survey:submission": {"GET": SURVEY_READERS, "POST": MANAGERS},  # managers set the review state
     "survey:respond_open": {"GET": ALL, "POST": ALL},  # a signed key: anyone with the link answers

@@ -25,8 +25,16 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
-from digifit.survey.models import Invitation, ReminderSchedule, Wave, invitation_token_digest, invitation_token_new
+from digifit.survey.models import (
+    Invitation,
+    MailText,
+    ReminderSchedule,
+    Wave,
+    invitation_token_digest,
+    invitation_token_new,
+)
 from digifit.survey.selectors import invitation_sendable_list
 
 logger = logging.getLogger("digifit.survey.invitations")
@@ -84,20 +92,81 @@ def invitation_link(invitation: Invitation, token: str | None = None) -> str:
     return base + reverse("survey:respond_form", kwargs={"token": _clear_token(invitation, token)})
 
 
+MAIL_LANGUAGES = ("de", "en", "fr")
+
+
+def mail_text_default(kind: str, language: str, title: str) -> tuple[str, str]:
+    """digifit's own (subject, opening text) of an invitation (``kind="invitation"``) or a reminder in
+    ``language`` — what a wave without its own wording sends, and what the text editor starts from."""
+    with translation.override(language):
+        if kind == MailText.Kind.REMINDER:
+            return (
+                gettext("Reminder: %(title)s") % {"title": title},
+                gettext(
+                    "a few days ago we invited you to our survey “%(title)s”. We have not received your answers "
+                    "yet — it takes about ten minutes, and every answer helps."
+                )
+                % {"title": title},
+            )
+        return (
+            gettext("Your invitation: %(title)s") % {"title": title},
+            gettext(
+                "we invite you to take part in our survey “%(title)s”. It takes about ten minutes; your answers "
+                "are confidential and only reported in summary."
+            )
+            % {"title": title},
+        )
+
+
+def mail_texts(wave: Wave) -> dict[tuple[str, str], MailText]:
+    """The wave's own e-mail texts by (kind, language)."""
+    return {(t.kind, t.language): t for t in MailText.objects.filter(wave=wave)}
+
+
+def mail_text_set(*, wave: Wave, kind: str, language: str, subject: str, body: str, user=None) -> MailText | None:
+    """Store the wave's wording of one e-mail in one language; the default wording (or an empty one) removes
+    the wave's own, so the e-mail follows digifit's default again (and its translations)."""
+    subject, body = subject.strip(), body.strip()
+    default_subject, default_body = mail_text_default(kind, language, _title(wave))
+    if not subject or not body or (subject, body) == (default_subject, default_body):
+        MailText.objects.filter(wave=wave, kind=kind, language=language).delete()
+        return None
+    text, _created = MailText.objects.update_or_create(
+        wave=wave,
+        kind=kind,
+        language=language,
+        defaults={
+            "subject": subject[:200],
+            "body": body[:4000],
+            "updated_by": user if getattr(user, "is_authenticated", False) else None,
+        },
+    )
+    return text
+
+
+def _title(wave: Wave) -> str:
+    return wave.questionnaire.title or wave.questionnaire.form_id
+
+
 def invitation_message(invitation: Invitation, *, reminder: int = 0, token: str | None = None) -> tuple[str, str, str]:
-    """Return (subject, text, HTML) of the invitation (``reminder=0``) or its ``reminder``-th reminder."""
+    """Return (subject, text, HTML) of the invitation (``reminder=0``) or its ``reminder``-th reminder, in the
+    invitation's language: the wave's own subject and opening text where the survey manager wrote them
+    (:class:`MailText`), digifit's default wording otherwise."""
     wave = invitation.wave
-    language = invitation.language if invitation.language in ("de", "en", "fr") else "de"
+    language = invitation.language if invitation.language in MAIL_LANGUAGES else "de"
+    kind = MailText.Kind.REMINDER if reminder else MailText.Kind.INVITATION
+    own = MailText.objects.filter(wave=wave, kind=kind, language=language).first()
+    subject, intro = (own.subject, own.body) if own else mail_text_default(kind, language, _title(wave))
     context = {
-        "title": wave.questionnaire.title or wave.questionnaire.form_id,
+        "title": _title(wave),
         "wave": wave,
         "link": invitation_link(invitation, token),
         "closes_at": wave.closes_at,
         "reminder": reminder,
         "language": language,
+        "intro": intro,
     }
     with translation.override(language):
-        subject = render_to_string("survey/respond/mail_subject.txt", context).strip()
         text = render_to_string("survey/respond/mail_invitation.txt", context)
         html = render_to_string("survey/respond/mail_invitation.html", context)
     return subject, text, html
@@ -216,6 +285,9 @@ __all__ = [
     "invitation_message",
     "invitation_reminders_cancel",
     "invitations_send",
+    "mail_text_default",
+    "mail_text_set",
+    "mail_texts",
     "reminder_days",
     "reminder_schedule_set",
     "wave_closed",

@@ -305,6 +305,37 @@ class ReminderSchedule(models.Model):
         return f"{self.wave}: {self.offsets_days}"
 
 
+class MailText(models.Model):
+    """A wave's own wording of its invitation or reminder e-mail in one language, written by the survey manager.
+
+    Only the subject and the opening text are the manager's: the personal link, the closing date, the
+    do-not-forward line and the greeting stay digifit's, so no edit can break the link or drop the notice. A
+    language without its own text uses digifit's default wording (``survey/respond/mail_*``).
+    """
+
+    class Kind(models.TextChoices):
+        INVITATION = "invitation", _("invitation")
+        REMINDER = "reminder", _("reminder")
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="mail_texts")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    language = models.CharField(max_length=10)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("text"), max_length=4000)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        verbose_name = _("e-mail text")
+        verbose_name_plural = _("e-mail texts")
+        constraints = [
+            models.UniqueConstraint(fields=["wave", "kind", "language"], name="survey_mail_text_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.wave}: {self.kind} ({self.language})"
+
+
 class WaveMargins(models.Model):
     """One uploaded version of a wave's population margins (what the wave's responses are raked to).
 

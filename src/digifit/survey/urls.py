@@ -1,6 +1,6 @@
 from django.urls import path
 
-from digifit.survey import respond, views, webhook_pages
+from digifit.survey import mail_text_pages, respond, views, webhook_pages
 
 app_name = "survey"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("waves/<int:wave_id>/", views.wave_detail, name="wave"),
     path("waves/<int:wave_id>/status", views.wave_status, name="wave_status"),
     path("waves/<int:wave_id>/invitations/", views.invitation_list, name="invitations"),
+    path("waves/<int:wave_id>/invitations/texts/", mail_text_pages.mail_texts, name="mail_texts"),
     path("waves/<int:wave_id>/submissions/", views.submission_list, name="submissions"),
     path("submissions/<str:instance_id>/", views.submission_detail, name="submission"),
     # the respondent form (no account): an invitation's link, and a wave's open link
