@@ -44,6 +44,8 @@ def test_register_then_test_event_is_signed_and_logged(manager, version):
     form_id = version.questionnaire.form_id
     page = manager.get(reverse("survey:questionnaire", args=[form_id])).content.decode()
     assert reverse("survey:webhooks", args=[form_id]) in page  # reached from the questionnaire's page
+    empty = manager.get(reverse("survey:webhooks", args=[form_id])).content.decode()
+    assert "Noch kein Webhook." in empty and ">Webhook eintragen</button>" in empty
     with Receiver() as receiver:
         created = manager.post(reverse("survey:webhooks", args=[form_id]), {"url": receiver.url, "description": "CRM"})
         assert created.status_code == 200
