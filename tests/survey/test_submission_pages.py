@@ -168,3 +168,23 @@ def test_analysts_see_the_trail_but_cannot_correct(client, wave):
     assert refused.status_code == 403
     sub.refresh_from_db()
     assert sub.data["country"] == "DE"
+
+
+def test_the_table_shows_key_answers_as_labels_and_filters_by_one_answer(client, wave):
+    login_as(client, "analyst")
+    url = f"/waves/{wave.pk}/submissions/"
+    de = str(Submission.objects.get(panel_id="P-DE").instance_id)
+    fr = str(Submission.objects.get(panel_id="P-FR").instance_id)
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "<th>Land</th>" in html and "<td>Deutschland</td>" in html and "<td>Frankreich</td>" in html
+    assert "<td>Deutsch</td>" in html  # the language by its name, not "de"
+    assert '<optgroup label="Land">' in html and 'value="country:FR"' in html
+    only_fr = client.get(url, {"answer": "country:FR"}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert fr[:8] in only_fr and de[:8] not in only_fr
+    assert 'value="country:FR" selected' in only_fr and "answer=country%3AFR" in only_fr  # kept for paging
+    # a filter that names no single-choice answer is ignored, never an error (nor an arbitrary JSON lookup)
+    for bogus in ("country:XX", "employees:12", "country__contains:D", ":"):
+        page = client.get(url, {"answer": bogus})
+        assert page.status_code == 200 and de[:8] in page.content.decode()
+    nothing = client.get(url, {"answer": "country:DE", "version": "2"}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Keine Antwort passt zu diesem Filter." in nothing

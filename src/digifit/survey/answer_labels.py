@@ -93,4 +93,47 @@ class AnswerLabels:
         return rows
 
 
-__all__ = ["Answer", "AnswerLabels"]
+class AnswerColumns:
+    """The key answers of a submissions table: the first ``n`` single-choice questions at the top level (country,
+    sector, size in the bundled questionnaire), as labels, and the answer filters of every single-choice
+    question (``"<question>:<choice>"``).
+
+    >>> schema = {"default_language": "de",
+    ...           "fields": [{"name": "country", "type": "select_one", "list_name": "c", "repeat": None,
+    ...                       "labels": {"de": "Land"}}],
+    ...           "choices": {"c": [{"name": "DE", "labels": {"de": "Deutschland"}}]}}
+    >>> cols = AnswerColumns(schema, "de")
+    >>> cols.headers, cols.cells({"country": "DE"}), cols.filter_of("country:DE"), cols.filter_of("country:XX")
+    (['Land'], ['Deutschland'], ('country', 'DE'), None)
+    """
+
+    def __init__(self, schema: Mapping[str, Any], language: str, n: int = 3) -> None:
+        self.labels = AnswerLabels(schema, language)
+        singles = [
+            f["name"]
+            for f in schema.get("fields", [])
+            if f.get("repeat") is None and f.get("type") == "select_one" and f.get("list_name")
+        ]
+        self.names = singles[:n]
+        self.headers = [self.labels.question(name) for name in self.names]
+        self.filters: list[tuple[str, list[tuple[str, str]]]] = []
+        self._allowed: set[tuple[str, str]] = set()
+        for name in singles:
+            list_name = self.labels.fields[name]["list_name"]
+            codes = list(self.labels.choices.get(list_name, {}))
+            self.filters.append(
+                (self.labels.question(name), [(f"{name}:{c}", self.labels.choice(list_name, c)) for c in codes])
+            )
+            self._allowed.update((name, c) for c in codes)
+
+    def cells(self, data: Mapping[str, Any]) -> list[str]:
+        """The key answers of one submission as text."""
+        return [self.labels.text(name, data.get(name))[0] for name in self.names]
+
+    def filter_of(self, value: str) -> tuple[str, str] | None:
+        """(question, choice) of an ``answer`` filter, or None when it names no single-choice answer."""
+        name, _, code = (value or "").partition(":")
+        return (name, code) if (name, code) in self._allowed else None
+
+
+__all__ = ["Answer", "AnswerColumns", "AnswerLabels"]

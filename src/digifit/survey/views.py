@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy
 
 from digifit.accounts import roles
 from digifit.survey import corrections, invitations, selectors, services
-from digifit.survey.answer_labels import AnswerLabels
+from digifit.survey.answer_labels import AnswerColumns, AnswerLabels
 from digifit.survey.errors import SubmissionRejected, SurveyError
-from digifit.survey.models import Invitation, Submission
+from digifit.survey.models import Invitation, Submission, SubmissionEdit
 from digifit.survey.notices import notice_lines
 from digifit.survey.upload_policy import refusal_message, refusal_of
 
@@ -31,10 +31,25 @@ class InvitationsForm(forms.Form):
     send = forms.BooleanField(label=gettext_lazy("Send the invitation e-mails now"), required=False)
 
 
+#: the browser's own date-and-time picker; its value ("2026-12-04T09:00") is local time (Europe/Berlin)
+_PICKER = {"attrs": {"type": "datetime-local"}, "format": "%Y-%m-%dT%H:%M"}
+
+
 class WaveForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
-    opens_at = forms.DateTimeField(label=gettext_lazy("Opens at"), required=False)
-    closes_at = forms.DateTimeField(label=gettext_lazy("Closes at"), required=False)
+    opens_at = forms.DateTimeField(
+        label=gettext_lazy("Opens at"), required=False, widget=forms.DateTimeInput(**_PICKER)
+    )
+    closes_at = forms.DateTimeField(
+        label=gettext_lazy("Closes at"), required=False, widget=forms.DateTimeInput(**_PICKER)
+    )
+
+    def clean(self):
+        data = super().clean()
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", _("The wave must close after it opens."))
+        return data
 
 
 class ReminderDaysForm(forms.Form):
@@ -269,13 +284,14 @@ class ReviewForm(forms.Form):
 
 @login_required
 def submission_list(request: HttpRequest, wave_id: int) -> HttpResponse:
-    """Complete submissions of a wave, 50 per page, filtered by review state and version (analysts, managers)."""
+    """Complete submissions of a wave, 50 per page, with their key answers as labels, filtered by review state,
+    version and one answer (``answer=<question>:<choice>``, any single-choice question) (analysts, managers)."""
     if not request.user.has_perm(roles.VIEW_DATA):
         return render(request, "survey/no_role.html", status=403)
     wave = selectors.wave_get(wave_id=wave_id)
     if wave is None:
         raise Http404(str(wave_id))
-    qs = selectors.submission_list(wave=wave).select_related("questionnaire_version").annotate(n_edits=Count("edits"))
+    qs = selectors.submission_list(wave=wave).select_related("questionnaire_version")
     review = request.GET.get("review", "")
     if review in Submission.ReviewState.values:
         qs = qs.filter(review_state=review)
@@ -289,15 +305,36 @@ def submission_list(request: HttpRequest, wave_id: int) -> HttpResponse:
         qs = qs.filter(questionnaire_version__version=version)
     else:
         version = ""
+    latest = selectors.version_latest(questionnaire=wave.questionnaire)
+    columns = AnswerColumns(latest.schema if latest else {}, request.LANGUAGE_CODE)
+    answer = request.GET.get("answer", "")
+    chosen = columns.filter_of(answer)
+    if chosen is not None:
+        qs = qs.filter(**{f"data__{chosen[0]}": chosen[1]})
+    else:
+        answer = ""
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    rows = list(page)
+    edits = dict(
+        SubmissionEdit.objects.filter(submission__in=rows)
+        .values("submission")
+        .annotate(n=Count("id"))
+        .values_list("submission", "n")
+    )  # counted for this page's rows only: a GROUP BY over the whole wave would slow every page of 100 k rows
+    params = (("review", review), ("version", version), ("answer", answer))
     context = {
         "wave": wave,
         "page": page,
+        "rows": [(s, columns.cells(s.data), edits.get(s.pk, 0)) for s in rows],
+        "columns": columns.headers,
+        "answer_filters": columns.filters,
+        "answer": answer,
         "review": review,
         "reviews": Submission.ReviewState.choices,
         "version": version,
         "versions": versions,
-        "query": urlencode({k: v for k, v in (("review", review), ("version", version)) if v}),
+        "filtered": bool(review or version or answer),
+        "query": urlencode({k: v for k, v in params if v}),
     }
     return render(request, "survey/submissions.html", context)
 
