@@ -1,6 +1,9 @@
 """Every catalogue is complete and compiled (issue 13, item 4): German and French have a translation for every
 message, none fuzzy, ``msgfmt -c`` accepts them (format placeholders match), and the tracked ``.mo`` files hold
-exactly what their ``.po`` files say — a ``.po`` edited without recompiling would ship the old texts.
+exactly what their ``.po`` files say — a ``.po`` edited without recompiling would ship the old texts. And no
+message is translated one way in an app's catalogue and another in the project's: the project's
+(``LOCALE_PATHS``) wins at run time, so the app's page would silently change wording (it did: the reach page's
+"Registered" became the webhooks page's "Eingetragen").
 
 English is the source language (the msgids), so it has no catalogue.
 """
@@ -15,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
-LOCALE = Path(__file__).resolve().parents[2] / "src" / "digifit" / "locale"
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "digifit"
+LOCALE = PACKAGE / "locale"
 LANGUAGES = ("de", "fr")
+CATALOGUES = sorted(PACKAGE.glob("**/locale/*/LC_MESSAGES/django.po"))
 
 pytestmark = pytest.mark.skipif(shutil.which("msgfmt") is None, reason="msgfmt (gettext) is not installed")
 
@@ -25,10 +30,11 @@ def _po(language: str) -> Path:
     return LOCALE / language / "LC_MESSAGES" / "django.po"
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_every_message_is_translated_and_none_is_fuzzy(language):
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_every_message_is_translated_and_none_is_fuzzy(po):
+    language = po.parents[1].name
     run = subprocess.run(
-        ["msgfmt", "-c", "--statistics", "-o", "/dev/null", str(_po(language))],
+        ["msgfmt", "-c", "--statistics", "-o", "/dev/null", str(po)],
         capture_output=True,
         text=True,
         check=False,
@@ -39,16 +45,36 @@ def test_every_message_is_translated_and_none_is_fuzzy(language):
     assert re.fullmatch(r"\d+ translated messages?\.", statistics), f"{language}: {statistics}"
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_the_tracked_mo_file_is_compiled_from_the_po_file(language, tmp_path):
-    fresh = tmp_path / "django.mo"
-    subprocess.run(["msgfmt", "-o", str(fresh), str(_po(language))], check=True)
-    tracked = _po(language).with_suffix(".mo")
-    with fresh.open("rb") as a, tracked.open("rb") as b:
-        compiled, shipped = gettext.GNUTranslations(a)._catalog, gettext.GNUTranslations(b)._catalog
+def _catalogue(po: Path, tmp_path: Path) -> dict:
+    fresh = tmp_path / f"{abs(hash(po))}.mo"
+    subprocess.run(["msgfmt", "-o", str(fresh), str(po)], check=True)
+    with fresh.open("rb") as fh:
+        return gettext.GNUTranslations(fh)._catalog
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_the_tracked_mo_file_is_compiled_from_the_po_file(po, tmp_path):
+    tracked = po.with_suffix(".mo")
+    compiled = _catalogue(po, tmp_path)
+    with tracked.open("rb") as b:
+        shipped = gettext.GNUTranslations(b)._catalog
     missing = sorted(str(k) for k in compiled.keys() - shipped.keys())[:5]
     changed = sorted(str(k) for k in compiled.keys() & shipped.keys() if compiled[k] != shipped[k])[:5]
     assert not missing and not changed, (
         f"{tracked} is stale: run `msgfmt -c -o django.mo django.po` in its folder "
         f"(missing {missing}, changed {changed})"
     )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_app_catalogue_is_shadowed_by_a_different_project_translation(language, tmp_path):
+    project = _catalogue(_po(language), tmp_path)
+    for po in CATALOGUES:
+        if po.parents[1].name != language or po == _po(language):
+            continue
+        app = _catalogue(po, tmp_path)
+        differ = sorted(str(k) for k in app.keys() & project.keys() if k and app[k] != project[k])
+        assert not differ, (
+            f"{po.relative_to(PACKAGE)} and locale/{language} translate these differently (the project's wins at "
+            f"run time): {differ[:5]} — use another msgid for the new meaning, or one translation"
+        )

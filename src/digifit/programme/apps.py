@@ -13,4 +13,3 @@ class ProgrammeConfig(AppConfig):
         from digifit.programme.roles import roles_sync_after_migrate
 
         post_migrate.connect(roles_sync_after_migrate, sender=self)
-

@@ -183,6 +183,23 @@ def registration_list_for_business(*, business: Business) -> QuerySet[Registrati
     return business.registrations.select_related("session__series").order_by("session__start", "id")
 
 
+def waitlist_position(registration: Registration) -> int | None:
+    """The place of a waitlisted registration in its session's queue for its role (1 = next to move up), first
+    in first out as places are filled; None when it is not on the waitlist."""
+    if registration.status != Registration.Status.WAITLISTED:
+        return None
+    ahead = (
+        Registration.objects.filter(
+            session_id=registration.session_id, role=registration.role, status=Registration.Status.WAITLISTED
+        )
+        .filter(
+            Q(created_at__lt=registration.created_at) | Q(created_at=registration.created_at, id__lt=registration.id)
+        )
+        .count()
+    )
+    return ahead + 1
+
+
 def business_for_user(user) -> Business | None:
     if not getattr(user, "is_authenticated", False):
         return None

@@ -23,7 +23,7 @@ from django.utils.translation import gettext
 
 from digifit.notifications.models import OutboxMessage
 from digifit.notifications.services import outbox_cancel, outbox_enqueue
-from digifit.programme import calendar, emails, links, recurrence
+from digifit.programme import calendar, emails, links, recurrence, selectors
 from digifit.programme.errors import (
     AddressTaken,
     AttendanceRefused,
@@ -884,9 +884,7 @@ def session_register(
         if free:
             _confirm(reg, now=now, promoted=False)
         else:
-            position = locked.registrations.filter(
-                role=role, status=Registration.Status.WAITLISTED, created_at__lte=reg.created_at, id__lte=reg.id
-            ).count()
+            position = selectors.waitlist_position(reg)
             _queue("waitlisted", reg, key=f"programme.waitlisted:{reg.pk}", send_at=now, position=position)
     return reg
 

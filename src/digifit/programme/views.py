@@ -289,11 +289,21 @@ def me(request: HttpRequest) -> HttpResponse:
     business = selectors.business_for_user(request.user)
     if business is None:
         return redirect("programme:signup")
-    regs = [(r, services.cancel_token(r)) for r in selectors.registration_list_for_business(business=business)]
+    now = timezone.now()
+    upcoming, past = [], []
+    for r in selectors.registration_list_for_business(business=business):
+        if r.session.start >= now and r.status != Registration.Status.CANCELLED and not r.session.cancelled:
+            upcoming.append((r, services.cancel_token(r), selectors.waitlist_position(r)))
+        else:
+            past.append(r)
+    checks = selectors.checks_for_business(business=business)
     context = {
         "business": business,
-        "registrations": regs,
-        "checks": selectors.checks_for_business(business=business),
+        "registrations": upcoming,
+        "past": past[::-1],  # the latest first
+        "checks": [(a, a.dii_score - prev.dii_score if prev else None) for prev, a in zip([None, *checks], checks)][
+            ::-1
+        ],
         "courses": selectors.courses_for_business(business=business),
         "feed_url": request.build_absolute_uri(reverse("programme:personal_feed", args=[business.feed_token])),
     }

@@ -1,0 +1,93 @@
+"""A business's home page ("Mein Programm"): upcoming sessions with the waitlist place and a calendar download,
+earlier and cancelled ones apart, its Digital-Check results over time, dates in the page's language."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from digifit.programme import selectors, services
+from digifit.programme.models import Registration
+
+from .conftest import make_business, make_series
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def session():
+    today = timezone.localdate()
+    series = make_series(start=today, through=today + timedelta(days=30), active_capacity=1, follower_capacity=1)
+    return selectors.session_next(series=series)
+
+
+def test_the_waitlist_place_follows_the_queue(client, session):
+    first, second, third = make_business(), make_business(), make_business()
+    for b in (first, second, third):
+        services.session_register(session=session, business=b, role="follower")
+    regs = {r.business_id: r for r in Registration.objects.filter(session=session)}
+    assert [selectors.waitlist_position(regs[b.pk]) for b in (first, second, third)] == [None, 1, 2]
+    client.force_login(third.user)
+    page = client.get("/programme/me/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Warteliste, Platz 2" in page
+    assert f"/programme/sessions/{session.pk}/session.ics" not in page  # no calendar entry without a place
+    services.registration_cancel(registration=regs[first.pk])  # a place frees up: the second moves up
+    page = client.get("/programme/me/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Warteliste, Platz 1" in page
+    client.force_login(first.user)
+    mine = client.get("/programme/me/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "1 frühere oder abgesagte Anmeldung" in mine and "abgesagt" in mine
+
+
+def test_a_confirmed_place_has_its_calendar_file_and_a_localised_date(client, session):
+    business = make_business()
+    services.session_register(session=session, business=business, role="follower")
+    client.force_login(business.user)
+    de = client.get("/programme/me/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert f'href="/programme/sessions/{session.pk}/session.ics" download' in de
+    local = timezone.localtime(session.start)
+    months_de = [
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ]
+    assert f"{local.day}. {months_de[local.month - 1]} {local.year}" in de
+    en = client.get("/programme/me/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    months_en = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    assert f"{months_en[local.month - 1]}" in en and f"{local.day}. " not in en.split("my-sessions")[1][:600]
+    assert client.get(f"/programme/sessions/{session.pk}/session.ics").status_code == 200
+
+
+def test_check_results_over_time(client):
+    from digifit.assessment import services as check_services
+    from digifit.assessment.models import Assessment
+    from assessment.conftest import answers as check_answers
+
+    business = make_business(verified=True)
+    first = check_services.assessment_submit(answers=check_answers())
+    second = check_services.assessment_submit(answers=check_answers())
+    Assessment.objects.filter(pk=first.pk).update(owner=business.user, claimed_at=timezone.now(), dii_score=40)
+    Assessment.objects.filter(pk=second.pk).update(
+        owner=business.user,
+        claimed_at=timezone.now(),
+        dii_score=52,
+        completed_at=first.completed_at + timedelta(days=30),
+    )
+    client.force_login(business.user)
+    page = client.get("/programme/me/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Digitalindex 52 von 100 (12 Punkte mehr als das Ergebnis davor)" in page
+    assert (
+        "Digitalindex 40 von 100</li>" in page.replace("\n", "").replace("  ", "") or "Digitalindex 40 von 100" in page
+    )
+    assert page.index("Digitalindex 52") < page.index("Digitalindex 40")  # the latest first
