@@ -70,9 +70,10 @@ def test_a_confirmed_place_has_its_calendar_file_and_a_localised_date(client, se
 
 
 def test_check_results_over_time(client):
+    from assessment.conftest import answers as check_answers
+
     from digifit.assessment import services as check_services
     from digifit.assessment.models import Assessment
-    from assessment.conftest import answers as check_answers
 
     business = make_business(verified=True)
     first = check_services.assessment_submit(answers=check_answers())
