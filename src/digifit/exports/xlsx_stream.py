@@ -23,6 +23,7 @@ No Django imports.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import tempfile
 import zipfile
@@ -76,6 +77,15 @@ _NEEDS_WORK = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SPACE = frozenset(" \t\n\r")
 
 
+@functools.lru_cache(maxsize=8192)
+def _plain_text_cell(value: str) -> str:
+    """The cell of a text without reference or style: exports repeat the same codes and labels on every row."""
+    return _inline(value, "", "")
+
+
+_INT_CELLS = {i: f"<c><v>{i}</v></c>" for i in range(-1, 101)}  # 0/1 of the choice columns, small counts
+
+
 def _inline(value: str, ref: str, style: str) -> str:
     """An inline-string cell; ``xml:space`` only where leading or trailing white space must survive."""
     if _NEEDS_WORK.search(value):
@@ -114,6 +124,13 @@ class _Sheet:
             if value is None or (kind is str and not value):
                 gap = True
                 continue
+            if not gap and not style:  # the common case: a cell right after the previous one
+                if kind is str:
+                    append(_plain_text_cell(value) if len(value) < 64 else _inline(value, "", ""))
+                    continue
+                if kind is int and -1 <= value <= 100:
+                    append(_INT_CELLS[value])
+                    continue
             ref = f' r="{letters[i]}{n}"' if gap else ""
             gap = False
             if kind is str:

@@ -185,12 +185,19 @@ def _label(layout: Layout, list_name: str | None, value: str, lang: str) -> str:
     return labels.get(lang) or value
 
 
-def _cell(col: Column, record: dict[str, Any], layout: Layout, lang: str | None) -> Any:
+def _cell(col: Column, record: dict[str, Any], layout: Layout, lang: str | None, chosen: dict | None = None) -> Any:
+    """One cell of ``record``. ``chosen`` (one dict per record) keeps each multiple choice's answers split once
+    for all of its 0/1 columns."""
     value = record.get(col.field)
     if col.kind == "choice":
         if value is None or value == "":
             return None
-        return 1 if col.choice in str(value).split() else 0
+        if chosen is None:
+            return 1 if col.choice in str(value).split() else 0
+        names = chosen.get(col.field)
+        if names is None:
+            names = chosen[col.field] = frozenset(str(value).split())
+        return 1 if col.choice in names else 0
     if col.kind == "count":
         return len(value) if isinstance(value, list) else 0
     if value is None:
@@ -217,10 +224,8 @@ def _main_meta(row: tuple) -> dict[str, Any]:
 def _main_row(layout: Layout, row: tuple, lang: str | None) -> list[Any]:
     meta = _main_meta(row)
     data = row[6]
-    out = []
-    for col in layout.main:
-        out.append(meta[col.name] if col.kind == "meta" else _cell(col, data, layout, lang))
-    return out
+    chosen: dict[str, frozenset[str]] = {}
+    return [meta[col.name] if col.kind == "meta" else _cell(col, data, layout, lang, chosen) for col in layout.main]
 
 
 def _repeat_rows(layout: Layout, name: str, instance_id: str, data: dict[str, Any], lang: str | None):
@@ -230,11 +235,12 @@ def _repeat_rows(layout: Layout, name: str, instance_id: str, data: dict[str, An
         for i, entry in enumerate(container.get(repeat) or [], start=1):
             index = f"{prefix}{i}"
             row = []
+            chosen: dict[str, frozenset[str]] = {}
             for col in layout.repeats[repeat]:
                 if col.kind == "meta":
                     row.append(instance_id if col.name == "instance_id" else index)
                 else:
-                    row.append(_cell(col, entry, layout, lang))
+                    row.append(_cell(col, entry, layout, lang, chosen))
             yield repeat, row
             for child, parent in layout.repeat_parent.items():
                 if parent == repeat:
@@ -288,11 +294,16 @@ def xlsx_write(spec: ExportSpec, target: IO[bytes] | str | Path) -> None:
     from digifit.exports.xlsx_stream import XlsxStream
 
     layout = layout_for(spec.questionnaire)
+    # only meta and value columns can hold text or a datetime; 0/1 choice and count columns are numbers already
+    convert = [i for i, c in enumerate(layout.main) if c.kind in ("meta", "value")]
     with XlsxStream(target) as book:
         main = book.sheet("data", [safe_cell(c.name) for c in layout.main])
         sheets = {name: book.sheet(name, [c.name for c in cols]) for name, cols in layout.repeats.items()}
         for row in _rows(spec):
-            main.row([_xlsx_value(v) for v in _main_row(layout, row, spec.labels)])
+            values = _main_row(layout, row, spec.labels)
+            for i in convert:
+                values[i] = _xlsx_value(values[i])
+            main.row(values)
             for name, rrow in _all_repeat_rows(layout, row, spec.labels):
                 sheets[name].row([_xlsx_value(v) for v in rrow])
 
