@@ -43,6 +43,20 @@ def test_missing_answers_are_shown_next_to_the_field(client):
     assert not Assessment.objects.exists()
 
 
+def test_the_error_summary_names_and_links_each_missing_answer(client):
+    data = answers()
+    del data["dii_erp"], data["dii_crm"]
+    html = submit(client, data).content.decode()
+    summary = html[html.index('id="error-summary"') : html.index("</div>", html.index('id="error-summary"'))]
+    assert "2 Antworten brauchen Ihre Aufmerksamkeit." in summary
+    links = re.findall(r'<li><a href="#q-([a-z_]+)">([^<]+)</a>', summary)
+    assert sorted(name for name, _label in links) == ["dii_crm", "dii_erp"]
+    assert [n for n, _ in links] == sorted((n for n, _ in links), key=lambda n: html.index(f'id="q-{n}"'))  # form order
+    for name, label in links:
+        assert f'id="q-{name}"' in html and label.strip() and label not in ("dii_crm", "dii_erp")  # a label, not a code
+    assert "autofocus" in html[html.index('id="error-summary"') - 200 : html.index('id="error-summary"') + 100]
+
+
 def test_submit_stores_scores_and_redirects_to_a_private_link(client):
     resp = submit(client, answers(dii=7, email="Owner@Example.org"))
     assert resp.status_code == 302

@@ -92,3 +92,17 @@ def test_check_results_over_time(client):
         "Digitalindex 40 von 100</li>" in page.replace("\n", "").replace("  ", "") or "Digitalindex 40 von 100" in page
     )
     assert page.index("Digitalindex 52") < page.index("Digitalindex 40")  # the latest first
+
+
+@pytest.mark.parametrize(
+    ("language", "weekday", "month"),
+    [("de", "Dienstag, ", ". Dezember"), ("en", "Tuesday, ", " December"), ("fr", "mardi ", " décembre")],
+)
+def test_session_dates_read_as_the_pages_language_writes_them(client, language, weekday, month):
+    from datetime import date
+
+    series = make_series(slug="dez", start=date(2026, 12, 1), through=date(2026, 12, 31))
+    session = series.sessions.order_by("start")[1]  # Tuesday 8 December 2026
+    html = client.get(f"/programme/sessions/{session.pk}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert f"{weekday}8{month} 2026" in html
+    assert "8. December" not in html and "Tuesday, 8." not in html  # the German pattern with English names

@@ -81,10 +81,13 @@ def check_form(request: HttpRequest) -> HttpResponse:
             errors = {field.rsplit("/", 1)[-1]: message for field, message in exc.problems}
         else:
             return redirect("assessment:result", token=assessment.token)
+    sections = _sections(form, language, values, errors)
     context = {
         "form_title": form.title,
-        "sections": _sections(form, language, values, errors),
+        "sections": sections,
         "errors": errors,
+        # the error summary at the top names and links every question that needs an answer (GOV.UK pattern)
+        "problems": [q for section in sections for q in section["questions"] if q.get("error")],
         "previous": previous,
     }
     return render(request, "assessment/check.html", context, status=422 if errors else 200)
