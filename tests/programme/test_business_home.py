@@ -78,20 +78,18 @@ def test_check_results_over_time(client):
     business = make_business(verified=True)
     first = check_services.assessment_submit(answers=check_answers())
     second = check_services.assessment_submit(answers=check_answers())
-    Assessment.objects.filter(pk=first.pk).update(owner=business.user, claimed_at=timezone.now(), dii_score=40)
+    Assessment.objects.filter(pk=first.pk).update(owner=business.user, claimed_at=timezone.now(), overall=40.0)
     Assessment.objects.filter(pk=second.pk).update(
         owner=business.user,
         claimed_at=timezone.now(),
-        dii_score=52,
+        overall=52.5,
         completed_at=first.completed_at + timedelta(days=30),
     )
     client.force_login(business.user)
     page = client.get("/programme/me/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
-    assert "Digitalindex 52 von 100 (12 Punkte mehr als das Ergebnis davor)" in page
-    assert (
-        "Digitalindex 40 von 100</li>" in page.replace("\n", "").replace("  ", "") or "Digitalindex 40 von 100" in page
-    )
-    assert page.index("Digitalindex 52") < page.index("Digitalindex 40")  # the latest first
+    assert "digitale Reife 52,5 von 100 (+12,5 seit dem Ergebnis davor)" in page
+    assert "digitale Reife 40,0 von 100</li>" in page  # the first has nothing to compare with
+    assert page.index("Reife 52,5") < page.index("Reife 40,0")  # the latest first
 
 
 @pytest.mark.parametrize(

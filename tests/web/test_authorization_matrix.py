@@ -142,6 +142,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     # ---------------------------------------------------------------------------------------------- check
     "assessment:check": {"GET": ALL, "POST": ALL},
     "assessment:result": {"GET": ALL},  # the private link
+    "assessment:result_pdf": {"GET": ALL},  # the same private link
     "assessment:consent": {"POST": ALL},
     "assessment:delete": {"POST": ALL},
     "api:checks_get": {"GET": ALL},  # the private token is the only key
@@ -178,6 +179,7 @@ TOKEN_ROUTES = {
     "programme:registration_cancel": "cancel",
     "programme:personal_feed": "feed",
     "assessment:result": "check",
+    "assessment:result_pdf": "check",
     "assessment:consent": "check",
     "assessment:delete": "check",
     "api:checks_get": "check",

@@ -31,6 +31,7 @@ NOT_PAGES = {
     "programme:attendance": "POST only",
     "programme:reach_csv": "CSV",
     "assessment:consent": "POST only",
+    "assessment:result_pdf": "a PDF",
     "assessment:delete": "POST only",
     "survey:wave_status": "POST only (HTMX)",
     "survey:respond_open_relevance": "POST only (JSON)",

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -131,12 +132,42 @@ def _topic_labels() -> dict[str, str]:
     return catalogue.topic_labels() if catalogue is not None else {}
 
 
+def _private(response: HttpResponse) -> HttpResponse:
+    # the address is the credential: never send it to other sites as a referrer, keep it out of search engines
+    response["Referrer-Policy"] = "same-origin"  # "no-referrer" would send "Origin: null" and fail CSRF
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 @never_cache
 def result(request: HttpRequest, token: str) -> HttpResponse:
     """A result: DII level, dimension scores (chart), peer benchmark with CIs, learning path, progress."""
     assessment = selectors.assessment_get(token=token)
     if assessment is None:
         raise Http404("no result behind this link")
+    return _private(render(request, "assessment/result.html", _result_context(request, assessment)))
+
+
+@never_cache
+def result_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    """The result as a tagged PDF (PDF/UA) in the page's language, to keep or pass on: the same figures as the
+    page (level, dimensions with the chart, the peer comparison, the learning path), no private link in it."""
+    from weasyprint import HTML
+
+    assessment = selectors.assessment_get(token=token)
+    if assessment is None:
+        raise Http404("no result behind this link")
+    context = _result_context(request, assessment)
+    html = render(request, "assessment/result_pdf.html", context).content.decode()
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf(pdf_variant="pdf/ua-1")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    day = timezone.localtime(assessment.completed_at).date().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="digital-check-{day}.pdf"'
+    return _private(response)
+
+
+def _result_context(request: HttpRequest, assessment) -> dict[str, Any]:
+    """What the result page and its PDF show."""
     form = selectors.check_form_get()
     language = request.LANGUAGE_CODE if request.LANGUAGE_CODE in form.languages else form.default_language
     res = scoring.CheckResult.from_dict(assessment.result)
@@ -250,11 +281,9 @@ def result(request: HttpRequest, token: str) -> HttpResponse:
         "private_url": request.build_absolute_uri(),
         "claim_url": selectors.claim_url(assessment),
     }
-    response = render(request, "assessment/result.html", context)
-    # the address is the credential: never send it to other sites as a referrer, keep it out of search engines
-    response["Referrer-Policy"] = "same-origin"  # "no-referrer" would send "Origin: null" and fail CSRF
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+    context["language"] = language
+    context["base_url"] = request.build_absolute_uri("/").rstrip("/")  # the PDF's links are absolute
+    return context
 
 
 @require_POST

@@ -301,9 +301,11 @@ def me(request: HttpRequest) -> HttpResponse:
         "business": business,
         "registrations": upcoming,
         "past": past[::-1],  # the latest first
-        "checks": [(a, a.dii_score - prev.dii_score if prev else None) for prev, a in zip([None, *checks], checks)][
-            ::-1
-        ],
+        # the overall maturity (0-100) of each result, newest first, with the change since the one before
+        "checks": [
+            (a, a.overall - prev.overall if prev and prev.overall is not None and a.overall is not None else None)
+            for prev, a in zip([None, *checks], checks, strict=False)
+        ][::-1],
         "courses": selectors.courses_for_business(business=business),
         "feed_url": request.build_absolute_uri(reverse("programme:personal_feed", args=[business.feed_token])),
     }
