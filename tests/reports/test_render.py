@@ -58,6 +58,10 @@ def test_pdf_text_and_first_page(demo_report, tmp_path):
     diff = next(c for c in demo_report.online if c.indicator == "loss25").difference.estimate
     assert fmt_pp(diff.estimate, "de") in text
     assert "Vereinigtes Königreich" in text and "95 %-KI" in text
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    structure = subprocess.run(["pdfinfo", "-struct", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "Tagged:          yes" in info  # PDF/UA-1 (BITV 2.0 / EN 301 549): tagged for screen readers
+    assert "H1" in structure and "Table" in structure
     subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
     page = next(tmp_path.glob("p-*1.png"))
     assert page.stat().st_size > 20_000  # a rendered page with text and a chart, not a blank one

@@ -20,7 +20,8 @@ def render_pdf(report: HeadlineReport, lang: str = "de", target: str | Path | No
     from weasyprint import HTML
 
     html = render_html(report, lang, mode="pdf")
-    data = HTML(string=html, base_url=str(Path.cwd())).write_pdf()
+    # PDF/UA-1: tagged (headings, tables, reading order) as German public bodies must publish (BITV 2.0)
+    data = HTML(string=html, base_url=str(Path.cwd())).write_pdf(pdf_variant="pdf/ua-1")
     if target is not None:
         Path(target).write_bytes(data)
     return data
