@@ -97,6 +97,13 @@ def test_analysis_json_and_page_show_the_same_numbers(demo):
             assert fmt_pct(r.estimate.estimate, "de") not in html
     page = c.get(f"/analysis/?wave={wave.pk}&indicator=digital25&by=sector").content.decode()
     assert 'rel="alternate"' in page and "vega" in page.lower()
+    # the method in the page's language, not the design note of the API ("strata=country, clusters=…")
+    assert "Designbasierte Schätzungen: geschichtet nach Land" in html and "strata=" not in html
+    assert data.get("design_note", "strata=").startswith("strata=")  # the JSON keeps its contract
+    english = c.get(
+        f"/analysis/results?wave={wave.pk}&indicator=digital25&by=sector", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Design-based estimates: stratified by country" in english
 
 
 def test_trend_rakes_each_wave_on_its_own(demo):

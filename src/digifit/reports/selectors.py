@@ -65,6 +65,31 @@ class Analysis:
     collapsed: tuple = ()  # weighting: empty margin levels merged into neighbours (digifit.stats.Collapse)
 
 
+#: The analysis's design note (for the API and the logs); :func:`design_sentence` says it in the page's language.
+NOTE_DESIGN = "strata=country, clusters=business, raked to country×size and sector"
+NOTE_SCALED = " (sector margin scaled)"
+NOTE_SEPARATE = ", each wave raked on its own"
+
+
+def design_sentence(note: str) -> str:
+    """The design note of an analysis as a sentence in the active language (the page shows this, not the note)."""
+    from django.utils.translation import gettext as _
+
+    if not note.startswith(NOTE_DESIGN):
+        return note
+    parts = [
+        _(
+            "Design-based estimates: stratified by country, each business one cluster (across waves too), weights "
+            "raked to the population by country × size and by sector."
+        )
+    ]
+    if NOTE_SCALED in note:
+        parts.append(_("The sector margin is scaled to the countries in the sample."))
+    if note.endswith(NOTE_SEPARATE):
+        parts.append(_("Each wave is raked on its own, then the waves are pooled."))
+    return " ".join(parts)
+
+
 class NoMargins(hl.ReportError):
     """None of the chosen waves has population margins yet (the analyst uploads them on the margins page)."""
 
@@ -142,9 +167,7 @@ def _design_of(paths: tuple[str, ...], margins_id: int):
     to_rake, scaled = hl.rake_margins(margins, {str(c) for c in countries})
     weights = "design_weight" if "design_weight" in t.columns else "__w0"
     design = hl._design(table, weights, to_rake, clusters=True)
-    note = "strata=country, clusters=business, raked to country×size and sector" + (
-        " (sector margin scaled)" if scaled else ""
-    )
+    note = NOTE_DESIGN + (NOTE_SCALED if scaled else "")
     return design, n_rows, note, [k[0] for k in margins[("sector",)]]
 
 
@@ -221,7 +244,7 @@ def analysis_get(*, waves, indicator: str, by: tuple[str, ...] = ("country",), c
         a = _analysis((p,), own.pk if own is not None else margins_id, indicator, other, False, 0.95)
         n_rows += a.n_rows
         collapsed.extend(a.collapsed)
-        note = a.design_note + ", each wave raked on its own"
+        note = a.design_note + NOTE_SEPARATE
         cells = a.rows if other else (a.overall,)
         for r in cells:
             domain = tuple((c, w.name) if c == "wave" else (c, dict(r.domain)[c]) for c in by)

@@ -259,6 +259,7 @@ def _analysis_context(request: HttpRequest) -> dict:
         n_rows=rl.fmt_int(a.n_rows, lang),
         wave_names=", ".join(a.waves),
         notes=_collapse_notes(a.collapsed, lang, labels),
+        design_sentence=selectors.design_sentence(a.design_note),
     )
     return ctx
 
