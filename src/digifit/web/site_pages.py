@@ -10,8 +10,8 @@ to have an imprint). Texts are plain text: paragraphs by blank lines, rendered e
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
@@ -124,19 +124,20 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def site_page_edit(request: HttpRequest, key: str) -> HttpResponse:
+def site_page_edit(request: HttpRequest, page: str) -> HttpResponse:
     """Edit the texts of one page (organisers and user administrators)."""
+    key = page
     if key not in SitePage.Key.values:
         raise Http404(key)
     if not can_edit(request.user):
         return HttpResponseForbidden(_("Only organisers and user administrators may edit the site's texts."))
-    page = site_page_get(key=key)
-    initial = {"text_de": page.text_de, "text_en": page.text_en, "text_fr": page.text_fr} if page else {}
+    stored = site_page_get(key=key)
+    initial = {"text_de": stored.text_de, "text_en": stored.text_en, "text_fr": stored.text_fr} if stored else {}
     form = SitePageForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         site_page_save(key=key, user=request.user, **form.cleaned_data)
         messages.success(request, _("The text is saved and shown on the site."))
-        return redirect("site_page_edit", key=key)
+        return redirect("site_page_edit", page=key)
     public_url = {SitePage.Key.IMPRINT: "imprint", SitePage.Key.PRIVACY: "privacy"}.get(key, "front")
     context = {"form": form, "key": key, "title": SitePage.Key(key).label, "public_url": public_url}
     return render(request, "web/site_page_edit.html", context)

@@ -39,7 +39,7 @@ urlpatterns = [
     path("demo/mail/", mailbox, name="demo_mailbox"),  # only with DIGIFIT_DEMO_MAILBOX (digifit demo); else 404
     path("imprint/", imprint, name="imprint"),  # public; the text is the organisation's (digifit.web.site_pages)
     path("privacy/", privacy, name="privacy"),
-    path("site/pages/<str:key>/", site_page_edit, name="site_page_edit"),  # organisers and user administrators
+    path("site/pages/<str:page>/", site_page_edit, name="site_page_edit"),  # organisers and user administrators
     path("", front, name="front"),  # the public front door (digifit.web.front)
     path("", include("digifit.survey.urls")),
 ]
