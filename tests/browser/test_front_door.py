@@ -16,12 +16,18 @@ PHONE = {"width": 390, "height": 844}
 def programme(transactional_db):
     from digifit.programme import services
 
-    services.training_upsert(slug="instagram-handel", title="Instagram für den Einzelhandel", sectors="retail",
-                             topic="instagram")
+    services.training_upsert(
+        slug="instagram-handel", title="Instagram für den Einzelhandel", sectors="retail", topic="instagram"
+    )
     today = dt.date.today()
     start = today + dt.timedelta(days=(1 - today.weekday()) % 7 or 7)  # the next Tuesday
-    series = services.series_create(slug="dienstag", title="Digital Durchstarten – Live-Coaching", start_date=start,
-                                    active_capacity=1, follower_capacity=0)
+    series = services.series_create(
+        slug="dienstag",
+        title="Digital Durchstarten – Live-Coaching",
+        start_date=start,
+        active_capacity=1,
+        follower_capacity=0,
+    )
     services.series_sessions_sync(series=series, through=start + dt.timedelta(days=21))
     return series
 
@@ -33,7 +39,6 @@ def _no_sideways_scroll(page) -> None:
 
 def test_a_visitor_finds_the_next_tuesday_session_from_the_front_door(browser_page, programme):
     from playwright.sync_api import expect
-
     from programme.conftest import make_business
 
     from digifit.programme import services
@@ -99,7 +104,7 @@ def test_a_visitor_finds_the_next_tuesday_session_from_the_front_door(browser_pa
     expect(page.locator("#front-home")).to_be_visible()
     page.locator(f"[data-session='{second.pk}'] a").click()
     form = page.locator("main form[method=post]")
-    expect(form.get_by_role("button", name="Registrieren")).to_be_visible()
+    expect(form.get_by_role("button", name="Anmelden")).to_be_visible()  # registers for the session
     expect(form.locator("textarea, input[name=question]").first).to_be_visible()
     _no_sideways_scroll(page)
     assert not page.console_errors, page.console_errors

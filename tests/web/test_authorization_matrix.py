@@ -97,11 +97,11 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "home": {"GET": LOGGED_IN},  # redirects each user to their role's start page (digifit.web.home)
     "staff": {"GET": STAFF, "POST": STAFF},  # auth.change_user: user administrators (and superusers)
     "staff_welcome": {"GET": ALL, "POST": ALL},  # the invitation link (a password-reset token) is the credential
-    "demo_mailbox": {"GET": NOBODY},
+    "demo_mailbox": {"GET": NOBODY},  # 404 unless DIGIFIT_DEMO_MAILBOX (the local demo; tests/web/test_mailbox.py)
     "front": {"GET": ALL},  # the public front door (digifit.web.front)
     "imprint": {"GET": ALL},
     "privacy": {"GET": ALL},
-    "site_page_edit": {"GET": ORGANISERS | STAFF, "POST": ORGANISERS | STAFF},  # view_reach or auth.change_user  # 404 unless DIGIFIT_DEMO_MAILBOX (the local demo; tests/web/test_mailbox.py)
+    "site_page_edit": {"GET": ORGANISERS | STAFF, "POST": ORGANISERS | STAFF},  # view_reach or auth.change_user
     # ---------------------------------------------------------------------------------------------- survey
     "survey:dashboard": {"GET": SURVEY_READERS, "POST": MANAGERS},
     "survey:questionnaire": {"GET": SURVEY_READERS, "POST": MANAGERS},

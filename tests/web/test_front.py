@@ -93,16 +93,20 @@ def test_a_session_with_only_follower_places_says_so(client):
 )
 def test_the_front_door_speaks_german_english_and_french(client, language, intro, weekday, sector):
     _series()
-    services.training_upsert(slug="insta", title="Instagram für Läden", title_en="Instagram for shops",
-                             sectors="retail", topic="instagram")
+    services.training_upsert(
+        slug="insta", title="Instagram für Läden", title_en="Instagram for shops", sectors="retail", topic="instagram"
+    )
     html = _page(client, language)
     assert f'<html lang="{language}">' in html
     assert intro in html and weekday in html
     assert f"<h3>{sector}</h3>" in html
     if language == "en":
         assert "Instagram for shops" in html and "Tuesday, " in html  # no German "8. December" in English
-        assert not re.search(r"\d\. (January|February|March|April|May|June|July|August|September|October|"
-                             r"November|December)", html)
+        assert not re.search(
+            r"\d\. (January|February|March|April|May|June|July|August|September|October|"
+            r"November|December)",
+            html,
+        )
 
 
 def test_featured_trainings_are_grouped_by_sector_label_never_by_code(client):

@@ -50,7 +50,9 @@ def test_an_organiser_writes_the_imprint_and_every_visitor_sees_it(client):
     html = client.get("/imprint/").content.decode()
     assert "Digitalagentur Musterland GmbH<br>Hauptstraße 1</p>" in html  # paragraphs and line breaks
     assert "&lt;b&gt;Erika Muster&lt;/b&gt;" in html and "<b>Erika" not in html  # plain text, escaped
-    assert "Digital agency Musterland Ltd" in client.get("/imprint/", headers={"Accept-Language": "en"}).content.decode()
+    assert (
+        "Digital agency Musterland Ltd" in client.get("/imprint/", headers={"Accept-Language": "en"}).content.decode()
+    )
     # French is not stored: the German text is shown
     assert "Digitalagentur Musterland" in client.get("/imprint/", headers={"Accept-Language": "fr"}).content.decode()
 
