@@ -83,6 +83,7 @@ def test_the_edit_form_validates_in_the_users_language(client, language, require
     headers = {"Accept-Language": language}
     empty = client.post("/site/pages/imprint/", {"text_de": "", "text_en": "x"}, headers=headers)
     assert empty.status_code == 200 and required in empty.content.decode().replace("&#x27;", "'")
+    assert 'aria-invalid="true"' in empty.content.decode()  # the error is tied to its field
     long = client.post("/site/pages/imprint/", {"text_de": "x" * (MAX_LENGTH + 1)}, headers=headers)
     assert long.status_code == 200 and too_long in long.content.decode()
     assert not SitePage.objects.exists()

@@ -138,6 +138,9 @@ def site_page_edit(request: HttpRequest, page: str) -> HttpResponse:
         site_page_save(key=key, user=request.user, **form.cleaned_data)
         messages.success(request, _("The text is saved and shown on the site."))
         return redirect("site_page_edit", page=key)
+    for name in form.errors if form.is_bound else ():  # screen readers announce the error with its field
+        if name in form.fields:
+            form.fields[name].widget.attrs.update({"aria-invalid": "true", "aria-describedby": f"id_{name}-error"})
     public_url = {SitePage.Key.IMPRINT: "imprint", SitePage.Key.PRIVACY: "privacy"}.get(key, "front")
     context = {"form": form, "key": key, "title": SitePage.Key(key).label, "public_url": public_url}
     return render(request, "web/site_page_edit.html", context)
