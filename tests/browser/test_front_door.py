@@ -32,9 +32,16 @@ def programme(transactional_db):
     return series
 
 
+WIDE = """(limit) => [...document.querySelectorAll('body *')]
+  .filter(el => el.getBoundingClientRect().right > limit + 1)
+  .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' ' + Math.round(el.getBoundingClientRect().right))
+  .slice(-4)"""
+
+
 def _no_sideways_scroll(page) -> None:
+    page.wait_for_load_state("load")  # measured with the page's stylesheets and scripts applied
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} is {width} px wide"
+    assert width <= PHONE["width"], f"{page.url} is {width} px wide: {page.evaluate(WIDE, PHONE['width'])}"
 
 
 def test_a_visitor_finds_the_next_tuesday_session_from_the_front_door(browser_page, programme):
