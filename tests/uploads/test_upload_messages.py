@@ -101,4 +101,3 @@ def test_the_cli_says_it_in_english(tmp_path, db, monkeypatch):
     monkeypatch.setenv("LANGUAGE", "de_DE:de")
     german = CliRunner().invoke(main, ["questionnaire", "add", str(path)])
     assert german.exit_code == 2 and "unsichere" in german.output
-
