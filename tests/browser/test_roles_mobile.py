@@ -130,6 +130,7 @@ def test_organiser_reach_page_on_a_phone(browser_page, programme, tmp_path):
     # the navigation: exactly the organiser's entries, and the logo leads home
     keys = page.locator("[data-nav]").evaluate_all("els => els.map(e => e.dataset.nav)")
     assert keys == ["reach", "agenda", "learning", "programme"]
+    page.locator("#nav-toggle").click()  # on a phone the navigation is collapsed behind "Menü" (digifit/nav.js)
     page.locator("[data-nav=agenda]").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Coaching-Agenda")
     _no_sideways_scroll(page)

@@ -61,7 +61,7 @@ def test_hostile_file_is_refused_on_the_upload_page_in_german(manager, kind):
         expected = refusal_message(refused.value)
     with translation.override("en"):
         assert refusal_message(refused.value) != expected  # it is German, not the English source
-    page = manager.post("/", {"file": SimpleUploadedFile("form.xlsx", data)}, headers={"Accept-Language": "de"})
+    page = manager.post("/surveys/", {"file": SimpleUploadedFile("form.xlsx", data)}, headers={"Accept-Language": "de"})
     assert page.status_code == 200
     html = page.content.decode()
     assert escape(expected) in html
@@ -74,12 +74,12 @@ def test_the_size_limit_follows_the_setting(manager, settings):
 
     data = xlsform_bytes()
     settings.DIGIFIT_UPLOAD_MAX_BYTES = len(data) - 1
-    page = manager.post("/", {"file": SimpleUploadedFile("f.xlsx", data)}, headers={"Accept-Language": "de"})
+    page = manager.post("/surveys/", {"file": SimpleUploadedFile("f.xlsx", data)}, headers={"Accept-Language": "de"})
     assert page.status_code == 200
     assert "Die Datei ist größer als" in page.content.decode()
     assert not QuestionnaireVersion.objects.exists()
     settings.DIGIFIT_UPLOAD_MAX_BYTES = len(data)
-    stored = manager.post("/", {"file": SimpleUploadedFile("f.xlsx", data)})
+    stored = manager.post("/surveys/", {"file": SimpleUploadedFile("f.xlsx", data)})
     assert stored.status_code == 302 and QuestionnaireVersion.objects.count() == 1
     settings.DIGIFIT_UPLOAD_MAX_BYTES = 12 * 1024 * 1024  # above the default: an 11 MB file passes the size check
     with pytest.raises(UploadRefused) as refused:
@@ -101,4 +101,3 @@ def test_the_cli_says_it_in_english(tmp_path, db, monkeypatch):
     monkeypatch.setenv("LANGUAGE", "de_DE:de")
     german = CliRunner().invoke(main, ["questionnaire", "add", str(path)])
     assert german.exit_code == 2 and "unsichere" in german.output
-

@@ -98,6 +98,10 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "staff": {"GET": STAFF, "POST": STAFF},  # auth.change_user: user administrators (and superusers)
     "staff_welcome": {"GET": ALL, "POST": ALL},  # the invitation link (a password-reset token) is the credential
     "demo_mailbox": {"GET": NOBODY},  # 404 unless DIGIFIT_DEMO_MAILBOX (the local demo; tests/web/test_mailbox.py)
+    "front": {"GET": ALL},  # the public front door (digifit.web.front)
+    "imprint": {"GET": ALL},
+    "privacy": {"GET": ALL},
+    "site_page_edit": {"GET": ORGANISERS | STAFF, "POST": ORGANISERS | STAFF},  # view_reach or auth.change_user
     # ---------------------------------------------------------------------------------------------- survey
     "survey:dashboard": {"GET": SURVEY_READERS, "POST": MANAGERS},
     "survey:questionnaire": {"GET": SURVEY_READERS, "POST": MANAGERS},
@@ -407,6 +411,7 @@ class AuthorisationMatrix(TestCase):
             "id": self.users[BIZ].pk,
             "course": self.course.slug,
             "lesson_id": self.lesson.pk,
+            "page": "imprint",
         }
         slug = self.training.slug if route.key == "programme:training" else self.series.slug
         token = self.tokens.get(TOKEN_ROUTES.get(route.key, ""), "x")
@@ -461,6 +466,8 @@ class AuthorisationMatrix(TestCase):
             return {"data": {"confirm": "yes"}}, {}
         if route.key == "programme:session":
             return {"data": {"role": "follower"}}, {}
+        if route.key == "site_page_edit":
+            return {"data": {"text_de": "Impressum der Matrix"}}, {}
         if route.key == "reports:start":
             return {"data": {"wave": self.wave.pk, "format": "html", "lang": "de"}}, {}
         if route.key == "survey:submission":

@@ -147,6 +147,7 @@ def world(settings, tmp_path):
         "programme:training": {"slug": Training.objects.values_list("slug", flat=True)[0]},
         "programme:series": {"slug": Series.objects.values_list("slug", flat=True)[0]},
         "programme:session": {"session_id": session.pk},
+        "site_page_edit": {"page": "imprint"},
         "programme:coach_session": {"session_id": session.pk},
         "programme:registration_cancel": {"token": programme_services.cancel_token(registration)},
         "assessment:result": {"token": Assessment.objects.values_list("token", flat=True)[0]},
@@ -167,6 +168,10 @@ def _learning_pages(enrolment_model) -> dict:
 # route name -> who opens it (a demo user name, or None: anonymous)
 PAGES = {
     "login": None,
+    "front": None,
+    "imprint": None,
+    "privacy": None,
+    "site_page_edit": "organiser",
     "staff": "admin",
     "demo_mailbox": None,
     "survey:dashboard": "manager",

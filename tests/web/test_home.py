@@ -18,7 +18,7 @@ PASSWORD = "pw-for-tests-1"
 
 #: role → (its home, the navigation keys it sees, in order)
 EXPECTED = {
-    "survey_manager": ("/", ["surveys", "dashboard", "analysis", "reports", "api"]),
+    "survey_manager": ("/surveys/", ["surveys", "dashboard", "analysis", "reports", "api"]),
     "analyst": ("/dashboard/", ["dashboard", "analysis", "reports", "api"]),
     "organiser": ("/programme/reach/", ["reach", "agenda", "learning", "programme"]),
     "coach": ("/programme/coach/", ["agenda", "programme"]),
@@ -91,7 +91,7 @@ def test_login_with_next_still_goes_there(client):
 @pytest.mark.parametrize(
     ("roles", "home"),
     [
-        (("coach", "survey_manager"), "/"),
+        (("coach", "survey_manager"), "/surveys/"),
         (("coach", "analyst"), "/dashboard/"),
         (("coach", "organiser"), "/programme/reach/"),
         (("business", "coach"), "/programme/coach/"),
@@ -114,7 +114,7 @@ def test_several_roles_follow_the_documented_precedence(client, roles, home):
 def test_a_user_without_any_role_is_offered_the_business_signup_not_no_access(client):
     make(None, "plain")
     login(client, "plain")
-    resp = client.get("/", follow=True)
+    resp = client.get("/home/", follow=True)
     assert resp.status_code == 200
     html = resp.content.decode()
     assert resp.redirect_chain[-1][0].startswith("/programme/signup/")

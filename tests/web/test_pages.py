@@ -23,8 +23,8 @@ def logged_in(client):
     return login
 
 
-def test_anonymous_is_sent_to_login(client):
-    resp = client.get("/")
+def test_anonymous_is_sent_to_login_from_the_survey_list(client):
+    resp = client.get("/surveys/")
     assert resp.status_code == 302 and resp["Location"].startswith("/accounts/login/")
     login = client.get("/accounts/login/")
     assert login.status_code == 200
@@ -34,21 +34,21 @@ def test_anonymous_is_sent_to_login(client):
 @pytest.mark.parametrize(("language", "word"), [("de", "Befragungen"), ("en", "Surveys"), ("fr", "Enquêtes")])
 def test_dashboard_speaks_german_english_and_french(logged_in, language, word):
     client = logged_in("survey_manager")
-    resp = client.get("/", headers={"Accept-Language": language})
+    resp = client.get("/surveys/", headers={"Accept-Language": language})
     assert resp.status_code == 200
     html = resp.content.decode()
     assert word in html and f'<html lang="{language}">' in html
 
 
 def test_manager_sees_upload_analyst_does_not_and_no_role_goes_home(logged_in, client):
-    assert 'type="file"' in logged_in("survey_manager").get("/").content.decode()
+    assert 'type="file"' in logged_in("survey_manager").get("/surveys/").content.decode()
     client.logout()
     analyst = logged_in("analyst")
-    page = analyst.get("/")
+    page = analyst.get("/surveys/")
     assert page.status_code == 200 and 'type="file"' not in page.content.decode()
-    assert analyst.post("/", {}).status_code == 403
+    assert analyst.post("/surveys/", {}).status_code == 403
     client.logout()
-    no_role = logged_in(None).get("/")  # no "no access" page: the user's own home (the business side)
+    no_role = logged_in(None).get("/surveys/")  # no "no access" page: the user's own home (the business side)
     assert no_role.status_code == 302 and no_role["Location"] == "/home/"
 
 
@@ -57,9 +57,9 @@ def test_upload_through_the_page(logged_in):
     from survey.conftest import xlsform_bytes
 
     client = logged_in("survey_manager")
-    resp = client.post("/", {"file": SimpleUploadedFile("f.xlsx", xlsform_bytes())}, follow=True)
+    resp = client.post("/surveys/", {"file": SimpleUploadedFile("f.xlsx", xlsform_bytes())}, follow=True)
     assert resp.status_code == 200 and "fob_test" in resp.content.decode()
-    broken = client.post("/", {"file": SimpleUploadedFile("f.xlsx", xlsform_bytes(version="2", broken=True))})
+    broken = client.post("/surveys/", {"file": SimpleUploadedFile("f.xlsx", xlsform_bytes(version="2", broken=True))})
     assert broken.status_code == 200 and "errorlist" in broken.content.decode()
     detail = client.get("/questionnaires/fob_test/")
     assert detail.status_code == 200
@@ -70,12 +70,12 @@ def test_upload_through_the_page(logged_in):
 def test_pages_render_with_and_without_front_end_assets(logged_in, tmp_path):
     client = logged_in("survey_manager")
     with override_settings(VENDOR_DIR=tmp_path):  # as if `make install` never fetched Pico CSS and HTMX
-        html = client.get("/").content.decode()
+        html = client.get("/surveys/").content.decode()
         assert "pico.min.css" not in html and "htmx.min.js" not in html
     (tmp_path / "pico.min.css").write_text("/* pico */")
     (tmp_path / "htmx.min.js").write_text("// htmx")
     with override_settings(VENDOR_DIR=tmp_path):
-        html = client.get("/").content.decode()
+        html = client.get("/surveys/").content.decode()
         assert "vendor/pico.min.css" in html and "vendor/htmx.min.js" in html
 
 

@@ -59,7 +59,7 @@ wave = survey_services.wave_create(questionnaire=added.version.questionnaire, na
 c = Client(HTTP_ACCEPT_LANGUAGE="de")
 c.force_login(admin)
 pages = {}
-for url in ("/", "/dashboard/", "/analysis/", "/reports/", "/reports/margins/", "/check/", "/programme/"):
+for url in ("/", "/surveys/", "/dashboard/", "/analysis/", "/reports/", "/reports/margins/", "/check/", "/programme/"):
     pages[url] = c.get(url).status_code
 before = c.get("/dashboard/?wave=%d" % wave.pk)
 pages["dashboard_no_margins"] = before.status_code

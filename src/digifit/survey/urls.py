@@ -4,7 +4,7 @@ from digifit.survey import mail_text_pages, respond, views, webhook_pages
 
 app_name = "survey"
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("surveys/", views.dashboard, name="dashboard"),  # the survey list (was "/": that is the front door now)
     path("questionnaires/<str:form_id>/", views.questionnaire_detail, name="questionnaire"),
     path("questionnaires/<str:form_id>/webhooks/", webhook_pages.webhook_list, name="webhooks"),
     path("webhooks/<int:webhook_id>/", webhook_pages.webhook_detail, name="webhook"),

@@ -30,4 +30,15 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "demo_mailbox": getattr(settings, "DIGIFIT_DEMO_MAILBOX", False),
         "nav": SimpleLazyObject(lambda: nav_entries(user)),
         "home_url": SimpleLazyObject(lambda: home_url(user) if getattr(user, "is_authenticated", False) else "/"),
+        "coaching_url": SimpleLazyObject(coaching_url),
     }
+
+
+def coaching_url() -> str:
+    """The public navigation's "Live coaching": the weekly series' page, or the catalogue while there is none."""
+    from django.urls import reverse
+
+    from digifit.programme.selectors import series_list
+
+    series = series_list().first()
+    return reverse("programme:series", args=[series.slug]) if series else reverse("programme:catalogue")

@@ -8,7 +8,7 @@ their job:
 main role          decided by                            home
 =================  ====================================  ===========================================
 survey manager     ``survey.manage_surveys``             the survey list (questionnaires and waves
-                   (superusers too)                      with their response counts), ``/``
+                   (superusers too)                      with their response counts), ``/surveys/``
 analyst            ``survey.view_data``                  the dashboard, ``/dashboard/``
 organiser          ``programme.view_reach``              the reach page, ``/programme/reach/``
 coach              ``programme.coach_sessions``          the next session's agenda, ``/programme/coach/``
