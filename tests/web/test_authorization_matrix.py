@@ -116,6 +116,10 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "survey:respond_open": {"GET": ALL, "POST": ALL},  # a signed key: anyone with the link answers
     "survey:respond_open_relevance": {"POST": ALL},
     "survey:respond_open_thanks": {"GET": ALL},
+    "survey:version_test": {"GET": MANAGERS, "POST": MANAGERS},  # test links, and deleting test answers
+    "survey:respond_test": {"GET": ALL, "POST": ALL},  # a signed key of the version: anyone with the link tests
+    "survey:respond_test_relevance": {"POST": ALL},
+    "survey:respond_test_thanks": {"GET": ALL},
     "survey:respond_form": {"GET": ALL, "POST": ALL},  # the invitation token is the credential
     "survey:respond_relevance": {"POST": ALL},
     "survey:respond_thanks": {"GET": ALL},
@@ -180,6 +184,9 @@ TOKEN_ROUTES = {
     "survey:respond_open": "open_key",
     "survey:respond_open_thanks": "open_key",
     "survey:respond_open_relevance": "open_key",
+    "survey:respond_test": "test_key",
+    "survey:respond_test_thanks": "test_key",
+    "survey:respond_test_relevance": "test_key",
     "programme:registration_cancel": "cancel",
     "programme:personal_feed": "feed",
     "assessment:result": "check",
@@ -316,6 +323,8 @@ class AuthorisationMatrix(TestCase):
             questionnaire_version=version, instance_id=uuid.uuid4(), data=survey_answers(), wave=cls.wave
         ).submission
         cls.open_key = respond.wave_open_key(cls.wave)
+        cls.version = version
+        cls.test_key = respond.version_test_key(version)
         cls.webhook = Webhook.objects.create(
             questionnaire=cls.questionnaire, url="https://hooks.example.org/in", secret="s" * 32
         )
@@ -355,6 +364,7 @@ class AuthorisationMatrix(TestCase):
         cls.tokens = {
             "invitation": cls.invitation_token,
             "open_key": cls.open_key,
+            "test_key": cls.test_key,
             "cancel": cls.cancel_a,
             "feed": cls.a.feed_token,
             "check": cls.check_a.token,
@@ -406,7 +416,8 @@ class AuthorisationMatrix(TestCase):
             "session_id": self.session.pk,
             "registration_id": self.reg_b.pk,  # another business's registration: only coaches may touch it
             "job_id": self.job.pk,
-            "key": self.open_key,
+            "key": self.test_key if route.key.startswith("survey:respond_test") else self.open_key,
+            "version": self.version.version,
             "uidb64": "MQ",  # a staff invitation link of user 1 with a token that is not valid
             "id": self.users[BIZ].pk,
             "course": self.course.slug,

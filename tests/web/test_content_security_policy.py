@@ -35,6 +35,7 @@ NOT_PAGES = {
     "assessment:delete": "POST only",
     "survey:wave_status": "POST only (HTMX)",
     "survey:respond_open_relevance": "POST only (JSON)",
+    "survey:respond_test_relevance": "POST only (JSON)",
     "survey:respond_relevance": "POST only (JSON)",
     "programme:me_confirm": "POST action (sends the confirmation e-mail again)",
     "programme:check_claim": "POST action (claims a Digital-Check result)",
@@ -101,7 +102,7 @@ def world(settings, tmp_path):
     from digifit.reports import selectors
     from digifit.survey import services
     from digifit.survey.models import Submission, Wave
-    from digifit.survey.respond import wave_open_key
+    from digifit.survey.respond import version_test_key, wave_open_key
 
     tour.users_load()
     version = tour.questionnaire_load()
@@ -142,6 +143,9 @@ def world(settings, tmp_path):
         "survey:submission": {"instance_id": str(Submission.objects.values_list("instance_id", flat=True)[0])},
         "survey:respond_open": {"key": wave_open_key(wave)},
         "survey:respond_open_thanks": {"key": wave_open_key(wave)},
+        "survey:respond_test": {"key": version_test_key(version)},
+        "survey:respond_test_thanks": {"key": version_test_key(version)},
+        "survey:version_test": {"form_id": version.questionnaire.form_id, "version": version.version},
         "survey:respond_form": {"token": invitation.token},
         "survey:respond_thanks": {"token": invitation.token},
         "programme:training": {"slug": Training.objects.values_list("slug", flat=True)[0]},
@@ -185,6 +189,9 @@ PAGES = {
     "survey:submission": "analyst",
     "survey:respond_open": None,
     "survey:respond_open_thanks": None,
+    "survey:respond_test": None,
+    "survey:respond_test_thanks": None,
+    "survey:version_test": "manager",
     "survey:respond_form": None,
     "survey:respond_thanks": None,
     "dashboard": "analyst",

@@ -146,12 +146,15 @@ class Submission(models.Model):
     ``data`` holds the answers by field name (repeats as lists of objects). ``received_sha256`` is the digest
     of the answers as first received: re-posting the same instance with the same answers returns the stored
     submission, with different answers it is a conflict — also after an audited edit changed ``data``.
-    A ``draft`` is saved page by page by the web form and becomes ``complete`` when submitted.
+    A ``draft`` is saved page by page by the web form and becomes ``complete`` when submitted. A ``test`` is
+    a complete answer given through a version's test link (no wave): exports, statistics and webhooks, which
+    all read ``complete`` answers only, never see it.
     """
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
         COMPLETE = "complete", _("complete")
+        TEST = "test", _("test")
 
     class ReviewState(models.TextChoices):
         RECEIVED = "received", _("received")

@@ -53,6 +53,7 @@ _ODK_ONLY_NOTICE = "odk_only"
 _MAX_REPEAT = 200
 _MAX_PASSES = 20
 _OPEN_SALT = "digifit.survey.open-link"
+_TEST_SALT = "digifit.survey.test-link"
 
 # ------------------------------------------------------------------------------------------- pages
 
@@ -566,16 +567,24 @@ def _widgets(q, fields, values, state, errors, language, prefix) -> list[Widget]
 
 @dataclass
 class Respondent:
-    """Who answers through this URL: an invitation, or a browser session on a wave's open link."""
+    """Who answers through this URL: an invitation, a browser session on a wave's open link, or one on a
+    version's test link (``pinned`` to that version, no wave, answers stored as tests)."""
 
-    wave: Wave
+    wave: Wave | None
     invitation: Invitation | None
     instance_id: uuid.UUID
     draft: Submission | None
     urls: dict[str, str]
+    pinned: QuestionnaireVersion | None = None
+
+    @property
+    def test(self) -> bool:
+        return self.pinned is not None
 
     @property
     def version(self) -> QuestionnaireVersion:
+        if self.pinned is not None:
+            return self.pinned
         if self.draft is not None:
             return self.draft.questionnaire_version
         found = selectors.version_latest(questionnaire=self.wave.questionnaire)
@@ -584,8 +593,13 @@ class Respondent:
         return found
 
     @property
+    def accepts(self) -> bool:
+        """Whether answers are taken now: a test link always, otherwise while the wave is open."""
+        return self.test or services.wave_accepts(self.wave)
+
+    @property
     def completed(self) -> bool:
-        if self.draft is not None and self.draft.status == Submission.Status.COMPLETE:
+        if self.draft is not None and self.draft.status in (Submission.Status.COMPLETE, Submission.Status.TEST):
             return True
         return self.invitation is not None and self.invitation.status == Invitation.Status.COMPLETED
 
@@ -604,6 +618,16 @@ def wave_open_key(wave: Wave) -> str:
 def wave_open_url(wave: Wave) -> str:
     """The path of a wave's open link."""
     return reverse("survey:respond_open", kwargs={"key": wave_open_key(wave)})
+
+
+def version_test_key(version: QuestionnaireVersion) -> str:
+    """The signed key of a version's test link ``/r/test/<key>/`` (answers are stored as tests)."""
+    return signing.Signer(salt=_TEST_SALT).sign(str(version.pk)).replace(":", ".")
+
+
+def version_test_url(version: QuestionnaireVersion) -> str:
+    """The path of a version's test link."""
+    return reverse("survey:respond_test", kwargs={"key": version_test_key(version)})
 
 
 def _invitation_respondent(token: str) -> Respondent:
@@ -651,6 +675,30 @@ def _open_respondent(request: HttpRequest, key: str, *, create: bool) -> Respond
         "thanks": reverse("survey:respond_open_thanks", kwargs={"key": key}),
     }
     return Respondent(wave=wave, invitation=None, instance_id=uid, draft=draft, urls=urls)
+
+
+def _test_respondent(request: HttpRequest, key: str, *, create: bool) -> Respondent:
+    try:
+        version_pk = int(signing.Signer(salt=_TEST_SALT).unsign(key.replace(".", ":")))
+    except (signing.BadSignature, ValueError):
+        raise Http404("unknown link") from None
+    version = QuestionnaireVersion.objects.select_related("questionnaire").filter(pk=version_pk).first()
+    if version is None:
+        raise Http404("unknown version")
+    session_key = f"digifit-test-{version.pk}"
+    stored = request.session.get(session_key)
+    if stored is None or (create and request.method == "GET" and request.GET.get("again")):
+        stored = str(uuid.uuid4())  # "test again": a fresh answer
+        if create:
+            request.session[session_key] = stored
+    uid = uuid.UUID(stored)
+    draft = Submission.objects.select_related("questionnaire_version").filter(instance_id=uid).first()
+    urls = {
+        "form": reverse("survey:respond_test", kwargs={"key": key}),
+        "relevance": reverse("survey:respond_test_relevance", kwargs={"key": key}),
+        "thanks": reverse("survey:respond_test_thanks", kwargs={"key": key}),
+    }
+    return Respondent(wave=None, invitation=None, instance_id=uid, draft=draft, urls=urls, pinned=version)
 
 
 def _language(request: HttpRequest, r: Respondent, q: Questionnaire) -> str:
@@ -743,7 +791,7 @@ def _form(request: HttpRequest, r: Respondent) -> HttpResponse:
     language = _language(request, r, q)
     translation.activate(language)
     request.LANGUAGE_CODE = language
-    if not services.wave_accepts(r.wave):
+    if not r.accepts:
         return render(request, "survey/respond/closed.html", {"language": language}, status=403)
     layout = form_layout(q)
     stored = dict(r.draft.data) if r.draft is not None else {}
@@ -797,6 +845,7 @@ def _form(request: HttpRequest, r: Respondent) -> HttpResponse:
             invitation=r.invitation,
             language=language,
             source=Submission.Source.WEB,
+            test=r.test,
         )
     except SubmissionRejected as exc:
         errors_by_page: dict[int, dict[str, list[str]]] = {}
@@ -838,7 +887,7 @@ def _relevance(request: HttpRequest, r: Respondent) -> HttpResponse:
     page = layout.pages[index]
     stored = dict(r.draft.data) if r.draft is not None else {}
     answers = answers_merge(stored, page, page_answers_parse(page, request.POST))
-    if services.wave_accepts(r.wave):
+    if r.accepts:
         _draft_save(r, version, answers, _language(request, r, q))
     return JsonResponse(form_state(q, answers).as_json())
 
@@ -852,7 +901,7 @@ def _thanks(request: HttpRequest, r: Respondent) -> HttpResponse:
     if not r.completed:
         return redirect(r.urls["form"])
     notes = [f.text("label", language, q.default_language) for f in form_layout(q).closing_notes]
-    context = {"notes": [n for n in notes if n], "language": language, "title": q.title}
+    context = {"notes": [n for n in notes if n], "language": language, "title": q.title, "respondent": r}
     return render(request, "survey/respond/thanks.html", context)
 
 
@@ -884,3 +933,18 @@ def respond_open_relevance(request: HttpRequest, key: str) -> HttpResponse:
 
 def respond_open_thanks(request: HttpRequest, key: str) -> HttpResponse:
     return _thanks(request, _open_respondent(request, key, create=False))
+
+
+def respond_test(request: HttpRequest, key: str) -> HttpResponse:
+    """A version's test link: the form as respondents see it, its answers kept out of statistics.
+    ``?again=1`` starts a fresh answer."""
+    return _form(request, _test_respondent(request, key, create=True))
+
+
+@require_POST
+def respond_test_relevance(request: HttpRequest, key: str) -> HttpResponse:
+    return _relevance(request, _test_respondent(request, key, create=True))
+
+
+def respond_test_thanks(request: HttpRequest, key: str) -> HttpResponse:
+    return _thanks(request, _test_respondent(request, key, create=False))

@@ -304,6 +304,7 @@ def submission_submit(
     user=None,
     check_wave_open: bool = True,
     auto_wave: bool = False,
+    test: bool = False,
 ) -> Submitted:
     """Validate and store a complete submission, exactly once per ``instance_id``.
 
@@ -311,7 +312,8 @@ def submission_submit(
     (``created=False``) and stores nothing; a draft with that ``instance_id`` is completed.
     With ``auto_wave`` and neither ``wave`` nor ``invitation``, the submission goes to the questionnaire's open
     wave; a questionnaire that has waves but none open refuses it (a questionnaire without waves takes it
-    without a wave).
+    without a wave). A ``test`` submission (a version's test link) is stored with the status ``test``, without
+    a wave and without webhook deliveries.
 
     Raises
     ------
@@ -323,6 +325,8 @@ def submission_submit(
         The wave does not take submissions, or the invitation belongs to another wave or is completed.
     """
     uid = uuid.uuid4() if instance_id is None or instance_id == "" else _instance_uuid(instance_id)
+    if test and (wave is not None or invitation is not None):
+        raise NotAllowed("a test answer belongs to no wave")
     if invitation is not None:
         if wave is not None and invitation.wave_id != wave.pk:
             raise NotAllowed("the invitation belongs to another wave")
@@ -365,7 +369,7 @@ def submission_submit(
         # a resend of what is already stored is answered as stored, whatever changed since (a closed wave):
         # only a refusal pays for this look-up, an accepted submission finds its twin by the insert below
         stored = _submission_existing(uid, digest, questionnaire_version)
-        if stored is not None and stored.status == Submission.Status.COMPLETE:
+        if stored is not None and stored.status in _DONE:
             return Submitted(stored, False)
         raise
 
@@ -378,7 +382,7 @@ def submission_submit(
         language=language,
         data=stored_answers,
         received_sha256=digest,
-        status=Submission.Status.COMPLETE,
+        status=Submission.Status.TEST if test else Submission.Status.COMPLETE,
         source=source,
         created_by=user if getattr(user, "is_authenticated", False) else None,
         submitted_at=now,
@@ -400,14 +404,14 @@ def submission_submit(
                 if answered:
                     raise NotAllowed("this invitation has already been answered")
                 raise IntegrityError(f"submission {uid} was neither inserted nor found")
-            if stored.status == Submission.Status.COMPLETE:
+            if stored.status in _DONE:
                 return Submitted(_same_or_conflict(stored, digest, questionnaire_version), False)
             if stored.questionnaire_version.questionnaire_id != questionnaire_version.questionnaire_id:
                 raise Conflict(f"instanceID {uid} belongs to another questionnaire")
             # a draft: complete it
             stored.data = stored_answers
             stored.received_sha256 = digest
-            stored.status = Submission.Status.COMPLETE
+            stored.status = sub.status
             stored.submitted_at = now
             stored.questionnaire_version = questionnaire_version
             stored.wave = wave or stored.wave
@@ -419,8 +423,12 @@ def submission_submit(
             # answered: its e-mail reminders are cancelled
             transaction.on_commit(functools.partial(_invitation_answered, invitation.pk))
         # webhook deliveries (the outbox) are written in this transaction: stored and queued, or neither
-        _submission_accepted(sub)
+        if not test:
+            _submission_accepted(sub)
     return Submitted(sub, True)
+
+
+_DONE = frozenset({Submission.Status.COMPLETE, Submission.Status.TEST})  # submitted: a resend is answered as stored
 
 
 def _submission_insert(sub: Submission) -> bool:
@@ -506,7 +514,7 @@ def submission_draft_save(
         wave = invitation.wave
     with transaction.atomic():
         sub = Submission.objects.select_for_update().filter(instance_id=uid).first()
-        if sub is not None and sub.status == Submission.Status.COMPLETE:
+        if sub is not None and sub.status in _DONE:
             raise Conflict(f"instanceID {uid} is already submitted")
         if sub is None:
             sub = Submission(

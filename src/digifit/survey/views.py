@@ -19,6 +19,8 @@ from digifit.survey.answer_labels import AnswerColumns, AnswerLabels
 from digifit.survey.errors import SubmissionRejected, SurveyError
 from digifit.survey.models import Invitation, Submission, SubmissionEdit
 from digifit.survey.notices import notice_lines
+from digifit.survey.qr import link_qr_svg
+from digifit.survey.respond import wave_open_url
 from digifit.survey.upload_policy import refusal_message, refusal_of
 
 
@@ -217,6 +219,9 @@ def wave_detail(request: HttpRequest, wave_id: int) -> HttpResponse:
         "can_manage": can_manage,
         "can_export": request.user.has_perm(roles.EXPORT),
     }
+    if can_manage:
+        open_url = request.build_absolute_uri(wave_open_url(wave))
+        context["open_link"] = (open_url, link_qr_svg(open_url, _("QR code of the open link")))
     return render(request, "survey/wave.html", context)
 
 
