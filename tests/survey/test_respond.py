@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.test import Client
 
 from digifit.demo.questionnaire import QUESTIONNAIRE_PATH
 from digifit.forms.validation import check_answers
@@ -217,3 +218,31 @@ def test_open_link_one_submission_per_browser_session(client, wave):
     assert sub.status == Submission.Status.COMPLETE and sub.invitation is None
     assert client.get(url)["Location"].endswith("/thanks")
     assert client.get(url.replace("/r/open/", "/r/open/x")).status_code == 404
+
+
+def test_a_decimal_with_the_page_languages_comma(client, wave):
+    """``29,90`` on a German page is 29.9 and is shown back as ``29,9``; on an English page a comma is refused
+    (there ``1,000`` is a thousand), and an unreadable number is explained with an example in the page's
+    own notation, not with the check's "point as decimal separator"."""
+    adoption = {**PAGES["adoption"], "tool_detail[1]/tool_cost": "29,90"}
+    de = services.invitation_create(wave=wave, panel_id="P-DE", language="de")
+    url = f"/r/{de.token}/"
+    assert _post(client, url, "adoption", adoption).status_code == 302
+    assert Submission.objects.get(invitation=de).data["tool_detail"] == [{"tool": "online_shop", "tool_cost": 29.9}]
+    html = client.get(f"{url}?page=adoption").content.decode()
+    assert 'name="tool_detail[1]/tool_cost" value="29,9"' in html
+    html = _post(client, url, "adoption", {**adoption, "tool_detail[1]/tool_cost": "29,90 Euro"}).content.decode()
+    assert 'tool_cost-error">Bitte eine Zahl eingeben, zum Beispiel 12 oder 29,90.' in html
+    assert "Dezimaltrennzeichen" not in html
+
+    en = services.invitation_create(wave=wave, panel_id="P-EN", language="en")
+    other = Client()
+    response = _post(other, f"/r/{en.token}/", "adoption", {**adoption, "tool_detail[1]/tool_cost": "1,000"})
+    html = response.content.decode()
+    assert response.status_code == 200 and "Please enter a number, for example 12 or 29.90." in html
+    assert Submission.objects.get(invitation=en).data["tool_detail"] == [{"tool": "online_shop"}]
+    # the JavaScript path (the relevance endpoint) reads the comma the same way
+    fr = services.invitation_create(wave=wave, panel_id="P-FR", language="fr")
+    third = Client()
+    third.post(f"/r/{fr.token}/relevance", {"_page": "adoption", **adoption, "tool_detail[1]/tool_cost": "3,5"})
+    assert Submission.objects.get(invitation=fr).data["tool_detail"][0]["tool_cost"] == 3.5

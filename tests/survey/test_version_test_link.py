@@ -11,8 +11,8 @@ from django.test import Client
 from digifit.demo.questionnaire import QUESTIONNAIRE_PATH
 from digifit.survey import exports, respond, services, webhooks
 from digifit.survey.models import Submission, Wave, WebhookDelivery
-from tests.survey.conftest import login_as
-from tests.survey.test_respond import PAGES
+from .conftest import login_as
+from .test_respond import PAGES
 
 
 @pytest.fixture

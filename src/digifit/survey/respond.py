@@ -35,6 +35,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from digifit.forms.choice_filters import choice_scope, rewrite_choice_filter
@@ -42,6 +43,7 @@ from digifit.forms.expressions import ExpressionError, compile_expression, to_bo
 from digifit.forms.model import METADATA_TYPES, WEB_FORM_TYPES, Field, Questionnaire
 from digifit.forms.validation import check_answers
 from digifit.survey import formdef, selectors, services
+from digifit.survey.answer_labels import DECIMAL_SEPARATORS
 from digifit.survey.errors import SubmissionRejected, SurveyError
 from digifit.survey.models import Invitation, QuestionnaireVersion, Submission, Wave
 
@@ -294,16 +296,29 @@ def page_applies(page: Page, state: FormState) -> bool:
 # ------------------------------------------------------------------------------------------- answers
 
 
-def page_answers_parse(page: Page, post: Mapping[str, Any]) -> dict[str, Any]:
-    """Read the answers of one page from a POST (``QueryDict``); empty inputs are left out."""
-    return _parse_scope(page.fields, post, "")
+def page_answers_parse(page: Page, post: Mapping[str, Any], language: str = "en") -> dict[str, Any]:
+    """Read the answers of one page from a POST (``QueryDict``); empty inputs are left out.
+
+    A decimal typed with the page language's decimal comma (``29,90`` on a German or French page) is stored
+    with the point, as every client stores it; a comma on an English page stays and fails the check, since
+    there ``1,000`` is a thousand.
+
+    >>> from digifit.forms.model import Field
+    >>> page = Page(name="p", fields=(Field(name="price", type="decimal"),))
+    >>> page_answers_parse(page, {"price": " 29,90 "}, "de"), page_answers_parse(page, {"price": "1,000"}, "en")
+    ({'price': '29.90'}, {'price': '1,000'})
+    """
+    return _parse_scope(page.fields, post, "", DECIMAL_SEPARATORS.get(language, "."))
 
 
-def _parse_scope(fields: Iterable[Field], post, prefix: str) -> dict[str, Any]:
+_LOCAL_DECIMAL = re.compile(r"[+-]?(\d+,\d*|,\d+)")
+
+
+def _parse_scope(fields: Iterable[Field], post, prefix: str, separator: str = ".") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in fields:
         if f.group:
-            out.update(_parse_scope(f.children, post, prefix))
+            out.update(_parse_scope(f.children, post, prefix, separator))
             continue
         key = prefix + f.name
         if f.repeat:
@@ -311,7 +326,7 @@ def _parse_scope(fields: Iterable[Field], post, prefix: str) -> dict[str, Any]:
                 n = max(0, min(_MAX_REPEAT, int(post.get(f"{key}#count", "0"))))
             except ValueError:
                 n = 0
-            out[f.name] = [_parse_scope(f.children, post, f"{key}[{i}]/") for i in range(1, n + 1)]
+            out[f.name] = [_parse_scope(f.children, post, f"{key}[{i}]/", separator) for i in range(1, n + 1)]
             continue
         if f.type in _SILENT or f.type == "note":
             continue
@@ -330,7 +345,10 @@ def _parse_scope(fields: Iterable[Field], post, prefix: str) -> dict[str, Any]:
             continue
         value = post.get(key, "")
         if isinstance(value, str) and value.strip():
-            out[f.name] = value.strip()
+            value = value.strip()
+            if f.type == "decimal" and separator == "," and _LOCAL_DECIMAL.fullmatch(value):
+                value = value.replace(",", ".")
+            out[f.name] = value
     return out
 
 
@@ -398,8 +416,23 @@ def page_errors(q: Questionnaire, layout: Layout, index: int, answers: Mapping[s
     errors: dict[str, list[str]] = {}
     for e in checked.errors:
         if layout.page_of(e.field) == index:
-            errors.setdefault(e.field, []).append(e.message)
+            errors.setdefault(e.field, []).append(form_message(q, e.field, e.code, e.message))
     return errors
+
+
+def form_message(q: Questionnaire, key: str, code: str, message: str) -> str:
+    """The message a respondent reads for a problem: the check's own, except that a decimal that is not a
+    number is explained with an example in the page language's own notation (``29,90`` on a German page) —
+    the check's message speaks of the point, which the web form does not require."""
+    if code == "type":
+        name = re.sub(r"\[\d+\]$", "", key.rsplit("/", 1)[-1])
+        try:
+            kind = q.field(name).type
+        except KeyError:
+            return message
+        if kind == "decimal":
+            return _("Please enter a number, for example 12 or 29.90.")
+    return message
 
 
 # ------------------------------------------------------------------------------------------- widgets
@@ -556,6 +589,8 @@ def _widgets(q, fields, values, state, errors, language, prefix) -> list[Widget]
             kinds = {"integer", "decimal", "date", "time", "dateTime", "barcode"}
             widget.kind = f.type if f.type in kinds else "text"
             widget.value = _text(value)
+            if f.type == "decimal" and _LOCAL_DECIMAL.fullmatch(widget.value.replace(".", ",")):
+                widget.value = widget.value.replace(".", DECIMAL_SEPARATORS.get(language, "."))
             if f.type == "dateTime":
                 widget.value = widget.value[:16]  # datetime-local shows minutes; the zone is the browser's
         out.append(widget)
@@ -805,7 +840,7 @@ def _form(request: HttpRequest, r: Respondent) -> HttpResponse:
     if index is None:
         return redirect(r.urls["form"])
     page = layout.pages[index]
-    answers = answers_merge(stored, page, page_answers_parse(page, request.POST))
+    answers = answers_merge(stored, page, page_answers_parse(page, request.POST, language))
     action = request.POST.get("_action", "next")
 
     if action.startswith(("add:", "remove:")):
@@ -851,7 +886,9 @@ def _form(request: HttpRequest, r: Respondent) -> HttpResponse:
         errors_by_page: dict[int, dict[str, list[str]]] = {}
         for p in exc.problems:
             at = layout.page_of(p.field)
-            errors_by_page.setdefault(at if at is not None else index, {}).setdefault(p.field, []).append(p.message)
+            errors_by_page.setdefault(at if at is not None else index, {}).setdefault(p.field, []).append(
+                form_message(q, p.field, p.code, p.message)
+            )
         first = min(errors_by_page)
         return _render_page(request, r, q, layout, first, answers, errors_by_page[first], language)
     except SurveyError as exc:
@@ -886,9 +923,10 @@ def _relevance(request: HttpRequest, r: Respondent) -> HttpResponse:
         return JsonResponse({"detail": "unknown page"}, status=400)
     page = layout.pages[index]
     stored = dict(r.draft.data) if r.draft is not None else {}
-    answers = answers_merge(stored, page, page_answers_parse(page, request.POST))
+    language = _language(request, r, q)
+    answers = answers_merge(stored, page, page_answers_parse(page, request.POST, language))
     if r.accepts:
-        _draft_save(r, version, answers, _language(request, r, q))
+        _draft_save(r, version, answers, language)
     return JsonResponse(form_state(q, answers).as_json())
 
 
