@@ -352,3 +352,14 @@ def test_load_from_path_and_file(tmp_path: Path):
     assert load_xlsform(path).form_id == "my_form"  # falls back to the file name
     with path.open("rb") as handle:
         assert load_xlsform(handle).form_id == "my_form"
+
+
+def test_a_translated_form_title_is_refused_with_the_column_named():
+    """pyxform fails on ``form_title::…`` with "'dict' object has no attribute 'nodeType'"; the check names the
+    column and says what to do instead, and a single ``form_title`` still loads."""
+    title = {"form_title": "Umfrage", f"form_title::{EN}": "Survey"}
+    error = refused(make_form(GOOD_SURVEY, GOOD_CHOICES, title))
+    assert [(p.sheet, p.row, p.column) for p in error.problems] == [("settings", 1, f"form_title::{EN}")]
+    assert "keep a single form_title column" in error.problems[0].message
+    assert "nodeType" not in str(error)
+    assert load_xlsform(make_form(GOOD_SURVEY, GOOD_CHOICES, {"form_title": "Umfrage"})).title == "Umfrage"

@@ -518,6 +518,18 @@ def _check(sheets: dict[str, _Sheet], filename: str | None) -> _Parsed:
 
     if not settings.get("form_id") and not filename:
         problems.append(Problem(SETTINGS, 2, "form_id", "the form has no form_id (settings sheet)"))
+    for header in settings_sheet.headers if settings_sheet else ():  # pyxform fails on these with "'dict' object has no attribute 'nodeType'"
+        base, language = _split_header(header)
+        if base == "form_title" and language is not None:
+            problems.append(
+                Problem(
+                    SETTINGS,
+                    1,
+                    header,
+                    "form_title cannot be translated (pyxform and ODK take one title): keep a single form_title "
+                    "column; the questions and choices are translated with label::… columns",
+                )
+            )
     kinds = {name: kind for row, kind, _details in typed if (name := row.get("name"))}
     return _Parsed(problems, language_names, default, survey_rows, choice_rows, or_other, settings, kinds)
 
