@@ -55,9 +55,7 @@ DOCS = ROOT / "docs" / "benchmarks.md"
 # PYTHONDONTWRITEBYTECODE is dropped too: an installed digifit has its bytecode compiled, and without the cache
 # every process would compile digifit's sources again (about 0.3 s of CPU for digifit.stats alone).
 ENV = {
-    k: v
-    for k, v in os.environ.items()
-    if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "PYTHONDONTWRITEBYTECODE")
+    k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "PYTHONDONTWRITEBYTECODE")
 }
 #: What ``digifit estimate`` imports before it reads data, profiled with ``python -X importtime``.
 IMPORT_PROBE = (

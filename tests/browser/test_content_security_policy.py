@@ -29,8 +29,9 @@ def csp_page(browser_page):
     page.csp_console = []
     page.on(
         "console",
-        lambda msg: ("Content Security Policy" in msg.text or "Refused to" in msg.text)
-        and page.csp_console.append(msg.text),
+        lambda msg: (
+            ("Content Security Policy" in msg.text or "Refused to" in msg.text) and page.csp_console.append(msg.text)
+        ),
     )
     page.add_init_script(LISTEN)
     return page

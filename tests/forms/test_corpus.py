@@ -51,7 +51,15 @@ def test_what_the_web_form_cannot_offer_is_noticed_by_row(wide):
     assert Notice(25, "building", "type:osm") in wide.notices
     assert Notice(32, "code_before", "last-saved") in wide.notices
     assert {n.name for n in wide.notices} == {
-        "place_bg", "photo", "voice", "clip", "document", "path", "field_area", "building", "code_before",
+        "place_bg",
+        "photo",
+        "voice",
+        "clip",
+        "document",
+        "path",
+        "field_area",
+        "building",
+        "code_before",
     }
 
 

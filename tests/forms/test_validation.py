@@ -120,8 +120,20 @@ def test_required_message_from_the_form(q):
 def test_missing_everything_lists_the_required_questions(q):
     errors = validate_answers(q, {}, language="en", today=TODAY)
     assert {e.field for e in errors} == {
-        "country", "region", "sector", "size", "founded", "presence_before", "digital_share", "revenue_change",
-        "employment_change", "closed", "tools_since", "remote_staff", "support_needs", "consent",
+        "country",
+        "region",
+        "sector",
+        "size",
+        "founded",
+        "presence_before",
+        "digital_share",
+        "revenue_change",
+        "employment_change",
+        "closed",
+        "tools_since",
+        "remote_staff",
+        "support_needs",
+        "consent",
     }
     assert {e.code for e in errors} == {"required"}
 

@@ -96,14 +96,43 @@ def test_bundled_xform_xml(bundled):
 
 def test_bundled_fields(bundled):
     names = [f.name for f in bundled.walk()]
-    for name in ("country", "region", "sector", "size", "presence_before", "digital_share", "digital25",
-                 "revenue_change", "employment_change", "closed", "closed_months", "tools_since", "tool_detail",
-                 "remote_staff", "support_needs", "support_needs_other", "consent", "email", "panel_id"):
+    for name in (
+        "country",
+        "region",
+        "sector",
+        "size",
+        "presence_before",
+        "digital_share",
+        "digital25",
+        "revenue_change",
+        "employment_change",
+        "closed",
+        "closed_months",
+        "tools_since",
+        "tool_detail",
+        "remote_staff",
+        "support_needs",
+        "support_needs_other",
+        "consent",
+        "email",
+        "panel_id",
+    ):
         assert name in names
     assert len(names) == len(set(names))
     types = {f.type for f in bundled.walk()}
-    assert {"integer", "decimal", "text", "select_one", "select_multiple", "date", "note", "calculate",
-            "hidden", "group", "repeat"} <= types
+    assert {
+        "integer",
+        "decimal",
+        "text",
+        "select_one",
+        "select_multiple",
+        "date",
+        "note",
+        "calculate",
+        "hidden",
+        "group",
+        "repeat",
+    } <= types
 
     region = bundled.field("region")
     assert region.path == ("profile",) and region.xpath == "profile/region"
@@ -121,8 +150,11 @@ def test_bundled_fields(bundled):
 
     closed_months = bundled.field("closed_months")
     assert closed_months.relevant == "${closed} = 'yes'"
-    assert closed_months.label == {"de": "Wie viele Monate insgesamt?", "en": "For how many months in total?",
-                                   "fr": "Pendant combien de mois au total ?"}
+    assert closed_months.label == {
+        "de": "Wie viele Monate insgesamt?",
+        "en": "For how many months in total?",
+        "fr": "Pendant combien de mois au total ?",
+    }
 
     repeat = bundled.field("tool_detail")
     assert repeat.repeat and not repeat.group
@@ -166,8 +198,9 @@ def test_small_form_model():
     (page,) = q.fields
     assert page.group and [c.name for c in page.children] == ["country", "age"]
     age = q.field("age")
-    assert age == Field(name="age", type="integer", path=("page1",), label={"de": "Alter", "en": "Age"},
-                        constraint=". >= 0", row=4)
+    assert age == Field(
+        name="age", type="integer", path=("page1",), label={"de": "Alter", "en": "Age"}, constraint=". >= 0", row=4
+    )
     assert [c.name for c in q.choices["country"]] == ["DE", "FR"]
     assert q.choices["country"][1].row == 3
 
@@ -181,7 +214,10 @@ def test_type_aliases_and_list_name_case():
     choices = [("Countries", "DE", ("Deutschland", "Germany"))]
     q = load_xlsform(make_form(survey, choices))
     assert [(f.type, f.list_name) for f in q.walk()] == [
-        ("select_one", "Countries"), ("select_multiple", "Countries"), ("integer", None)]
+        ("select_one", "Countries"),
+        ("select_multiple", "Countries"),
+        ("integer", None),
+    ]
 
 
 def test_column_headers_are_case_insensitive():
@@ -228,7 +264,7 @@ def test_unknown_type_names_row_and_column():
     assert error.problems == (
         Problem("survey", 4, "type", "unknown question type 'selct_one country'; did you mean 'select_one'?"),
     )
-    assert 'survey sheet row 4, column "type": unknown question type \'selct_one country\'' in str(error)
+    assert "survey sheet row 4, column \"type\": unknown question type 'selct_one country'" in str(error)
     assert str(error).startswith("form.xlsx: the XLSForm has 1 problem:")
 
 

@@ -11,6 +11,7 @@ from django.test import Client
 from digifit.demo.questionnaire import QUESTIONNAIRE_PATH
 from digifit.survey import exports, respond, services, webhooks
 from digifit.survey.models import Submission, Wave, WebhookDelivery
+
 from .conftest import login_as
 from .test_respond import PAGES
 

@@ -50,8 +50,10 @@ def _strings_bomb(fh):
     fh.write(b"</sst>")
 
 
-LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-          b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><sst>&lol2;</sst>')
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><sst>&lol2;</sst>'
+)
 XXE = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><sst>&e;</sst>'
 
 
@@ -125,8 +127,10 @@ def test_rows_and_strings_are_counted_while_streaming(writer, code):
 
 
 def test_dimension_over_the_limit_is_refused():
-    sheet = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-             b'<dimension ref="A1:C2000000"/><sheetData/></worksheet>')
+    sheet = (
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<dimension ref="A1:C2000000"/><sheetData/></worksheet>'
+    )
     with pytest.raises(UploadRefused) as info:
         check_xlsx(_zip([("xl/worksheets/sheet1.xml", sheet)]))
     assert info.value.code == "too_many_rows"

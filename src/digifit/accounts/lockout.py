@@ -39,8 +39,6 @@ def lockout_response(request: HttpRequest, original_response=None, credentials: 
         text = _("Too many failed logins: try again in %(minutes)d minutes.") % {"minutes": minutes}
         response = HttpResponse(text + "\n", status=STATUS, content_type="text/plain; charset=utf-8")
     else:
-        response = render(
-            request, "registration/lockout.html", {"until": until, "minutes": minutes}, status=STATUS
-        )
+        response = render(request, "registration/lockout.html", {"until": until, "minutes": minutes}, status=STATUS)
     response["Retry-After"] = str(seconds)
     return response

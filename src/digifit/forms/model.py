@@ -55,6 +55,7 @@ class Notice(NamedTuple):
     name: str
     feature: str
 
+
 class Problem(NamedTuple):
     """One thing wrong with an XLSForm, located as a spreadsheet user would look for it.
 

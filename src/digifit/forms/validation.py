@@ -79,7 +79,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "geopoint": {
         "de": "Erwartet wird ein Ort „Breite Länge [Höhe Genauigkeit]“ (Breite −90…90, Länge −180…180, "
         "Genauigkeit ≥ 0), erhalten: {value}.",
-        "en": "Expected a location \"latitude longitude [altitude accuracy]\" (latitude -90..90, longitude "
+        "en": 'Expected a location "latitude longitude [altitude accuracy]" (latitude -90..90, longitude '
         "-180..180, accuracy >= 0), got {value}.",
         "fr": "Position « latitude longitude [altitude précision] » attendue (latitude −90…90, longitude "
         "−180…180, précision ≥ 0), reçu : {value}.",
@@ -87,15 +87,15 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "geotrace": {
         "de": "Erwartet wird eine Linie aus mindestens 2 Punkten „Breite Länge [Höhe Genauigkeit]“, durch „;“ "
         "getrennt, erhalten: {value}.",
-        "en": "Expected a line of at least 2 points \"latitude longitude [altitude accuracy]\" separated by "
-        "\";\", got {value}.",
+        "en": 'Expected a line of at least 2 points "latitude longitude [altitude accuracy]" separated by '
+        '";", got {value}.',
         "fr": "Ligne d'au moins 2 points « latitude longitude [altitude précision] » séparés par « ; » "
         "attendue, reçu : {value}.",
     },
     "geoshape": {
         "de": "Erwartet wird eine geschlossene Fläche aus mindestens 4 Punkten (der letzte gleich dem ersten), "
         "durch „;“ getrennt, erhalten: {value}.",
-        "en": "Expected a closed shape of at least 4 points (the last equal to the first) separated by \";\", "
+        "en": 'Expected a closed shape of at least 4 points (the last equal to the first) separated by ";", '
         "got {value}.",
         "fr": "Surface fermée d'au moins 4 points (le dernier égal au premier) séparés par « ; » attendue, "
         "reçu : {value}.",
@@ -113,7 +113,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     },
     "acknowledge": {
         "de": "Erwartet wird die Bestätigung „OK“, erhalten: {value}.",
-        "en": "Expected the acknowledgement \"OK\", got {value}.",
+        "en": 'Expected the acknowledgement "OK", got {value}.',
         "fr": "Confirmation « OK » attendue, reçu : {value}.",
     },
     "text": {

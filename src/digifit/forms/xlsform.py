@@ -342,8 +342,7 @@ def _check(sheets: dict[str, _Sheet], filename: str | None) -> _Parsed:
                     CHOICES,
                     row.number,
                     "name",
-                    f"duplicate choice {name!r} in list {list_name!r} "
-                    f"(first in row {choice_rows[key].number})",
+                    f"duplicate choice {name!r} in list {list_name!r} (first in row {choice_rows[key].number})",
                 )
             )
             continue
@@ -387,8 +386,7 @@ def _check(sheets: dict[str, _Sheet], filename: str | None) -> _Parsed:
                             SURVEY,
                             row.number,
                             type_header,
-                            f"'end {section}' closes 'begin {open_kind}' {open_name!r} "
-                            f"of row {open_row.number}",
+                            f"'end {section}' closes 'begin {open_kind}' {open_name!r} of row {open_row.number}",
                         )
                     )
             continue
@@ -404,8 +402,7 @@ def _check(sheets: dict[str, _Sheet], filename: str | None) -> _Parsed:
                     SURVEY,
                     row.number,
                     "name",
-                    f"invalid name {name!r}: start with a letter or '_', "
-                    "then letters, digits, '_', '-' or '.'",
+                    f"invalid name {name!r}: start with a letter or '_', then letters, digits, '_', '-' or '.'",
                 )
             )
             continue
@@ -449,9 +446,7 @@ def _check(sheets: dict[str, _Sheet], filename: str | None) -> _Parsed:
                         )
                     )
         if kind == "calculate" and not row.get(*EXPRESSION_COLUMNS["calculation"]):
-            problems.append(
-                Problem(SURVEY, row.number, "calculation", "a calculate field needs a calculation")
-            )
+            problems.append(Problem(SURVEY, row.number, "calculation", "a calculate field needs a calculation"))
     for section, name, row in reversed(stack):
         problems.append(
             Problem(
@@ -512,13 +507,11 @@ def _check(sheets: dict[str, _Sheet], filename: str | None) -> _Parsed:
                         detail = f"{getattr(exc, 'message', exc)} in {source!r}"
                     else:
                         detail = getattr(exc, "summary", str(exc))
-                    problems.append(
-                        Problem(SURVEY, row.number, header, f"cannot read the expression: {detail}")
-                    )
+                    problems.append(Problem(SURVEY, row.number, header, f"cannot read the expression: {detail}"))
 
     if not settings.get("form_id") and not filename:
         problems.append(Problem(SETTINGS, 2, "form_id", "the form has no form_id (settings sheet)"))
-    for header in settings_sheet.headers if settings_sheet else ():  # pyxform fails on these with "'dict' object has no attribute 'nodeType'"
+    for header in settings_sheet.headers if settings_sheet else ():  # pyxform fails on these ("no attribute nodeType")
         base, language = _split_header(header)
         if base == "form_title" and language is not None:
             problems.append(
@@ -592,11 +585,7 @@ class _Builder:
         for name, text in value.items():
             if not isinstance(text, str) or not text:
                 continue
-            code = (
-                self.parsed.default_language
-                if name == "default"
-                else self.codes.get(name, language_code(name))
-            )
+            code = self.parsed.default_language if name == "default" else self.codes.get(name, language_code(name))
             out.setdefault(code, text)
         return dict(out)
 
@@ -620,8 +609,10 @@ class _Builder:
         ours = self.parsed.kinds.get(name, "")
         if row is not None and ours and not ours.startswith("begin ") and ours != PYXFORM_KIND:
             kind = ours  # our canonical name ("int" is "integer")
-        bind = {k: rewrite_references(v) if k in _BIND_EXPRESSIONS and isinstance(v, str) else v
-                for k, v in (d.get("bind") or {}).items()}
+        bind = {
+            k: rewrite_references(v) if k in _BIND_EXPRESSIONS and isinstance(v, str) else v
+            for k, v in (d.get("bind") or {}).items()
+        }
         self.notice(d, kind, row)
         control = d.get("control") or {}
         required_raw = bind.get("required")
@@ -683,11 +674,7 @@ class _Builder:
                 label = self.texts(item.get("label"))
                 if row is None and name == "other":
                     label = self.everywhere(OTHER_CHOICE_LABEL, "Other")
-                extra = {
-                    k: str(v)
-                    for k, v in item.items()
-                    if k not in ("name", "label", "media") and v is not None
-                }
+                extra = {k: str(v) for k, v in item.items() if k not in ("name", "label", "media") and v is not None}
                 built.append(Choice(list_name, name, label, dict(extra), row.number if row else None))
             out[list_name] = tuple(built)
         return dict(out)

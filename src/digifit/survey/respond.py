@@ -35,7 +35,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from digifit.forms.choice_filters import choice_scope, rewrite_choice_filter
@@ -431,7 +431,7 @@ def form_message(q: Questionnaire, key: str, code: str, message: str) -> str:
         except KeyError:
             return message
         if kind == "decimal":
-            return _("Please enter a number, for example 12 or 29.90.")
+            return gettext("Please enter a number, for example 12 or 29.90.")
     return message
 
 

@@ -40,8 +40,7 @@ class _SheetCounter(ContentHandler):
         if self.kind == "sheet":
             if local == "dimension":
                 m = _REF.match(attrs.get("ref", "").replace("$", ""))
-                if m and (int(m.group(3)) > self.limits.max_rows
-                          or _col_index(m.group(2)) > self.limits.max_columns):
+                if m and (int(m.group(3)) > self.limits.max_rows or _col_index(m.group(2)) > self.limits.max_columns):
                     raise _TooBig("dimension")
             elif local == "row":
                 self.count += 1
@@ -81,8 +80,12 @@ def check_xlsx(data: bytes | io.BufferedIOBase, limits: UploadLimits | None = No
         data = data.read(limits.max_bytes + 1)
     size = len(data)
     if size > limits.max_bytes:
-        raise UploadRefused("too_large", "The file is larger than {max_mb} MB.", max_mb=limits.max_bytes // 2**20,
-                            max_bytes=limits.max_bytes)
+        raise UploadRefused(
+            "too_large",
+            "The file is larger than {max_mb} MB.",
+            max_mb=limits.max_bytes // 2**20,
+            max_bytes=limits.max_bytes,
+        )
     if not bytes(data[:4]) == b"PK\x03\x04":
         raise UploadRefused("not_xlsx", "The file is not an Excel workbook (.xlsx).")
     try:
@@ -102,8 +105,9 @@ def check_xlsx(data: bytes | io.BufferedIOBase, limits: UploadLimits | None = No
             raise UploadRefused("entry_too_large", "A part of the file unpacks too large ({name}).", name=name[:80])
         total += info.file_size
         if total > limits.max_total_bytes:
-            raise UploadRefused("inflated_too_large", "The file unpacks to more than {n} MB.",
-                                n=limits.max_total_bytes // 2**20)
+            raise UploadRefused(
+                "inflated_too_large", "The file unpacks to more than {n} MB.", n=limits.max_total_bytes // 2**20
+            )
         if info.compress_size and info.file_size / info.compress_size > limits.max_ratio and info.file_size > 1 * 2**20:
             raise UploadRefused("ratio", "The file is compressed suspiciously strongly ({name}).", name=name[:80])
     names = {i.filename for i in infos}
@@ -122,8 +126,13 @@ def check_xlsx(data: bytes | io.BufferedIOBase, limits: UploadLimits | None = No
                 reader = _BoundedReader(member, budget, info.filename[:80])
                 if info.filename.endswith((".xml", ".rels")):
                     handler = _SheetCounter(limits, kind or "")
-                    defusedxml.sax.parse(io.BufferedReader(reader, _CHUNK), handler,
-                                         forbid_dtd=True, forbid_entities=True, forbid_external=True)
+                    defusedxml.sax.parse(
+                        io.BufferedReader(reader, _CHUNK),
+                        handler,
+                        forbid_dtd=True,
+                        forbid_entities=True,
+                        forbid_external=True,
+                    )
                 else:
                     while reader.read(_CHUNK):
                         pass
@@ -132,10 +141,15 @@ def check_xlsx(data: bytes | io.BufferedIOBase, limits: UploadLimits | None = No
             raise
         except _TooBig as exc:
             if str(exc) == "strings":
-                raise UploadRefused("too_many_strings", "The file has more than {n} texts.",
-                                    n=limits.max_shared_strings) from None
-            raise UploadRefused("too_many_rows", "A sheet has more than {n} rows or {c} columns.",
-                                n=limits.max_rows, c=limits.max_columns) from None
+                raise UploadRefused(
+                    "too_many_strings", "The file has more than {n} texts.", n=limits.max_shared_strings
+                ) from None
+            raise UploadRefused(
+                "too_many_rows",
+                "A sheet has more than {n} rows or {c} columns.",
+                n=limits.max_rows,
+                c=limits.max_columns,
+            ) from None
         except DefusedXmlException:
             raise UploadRefused("xml_entities", "The file contains XML declarations that are not allowed.") from None
         except Exception as exc:  # zlib errors, bad CRC, malformed XML

@@ -45,8 +45,7 @@ SURVEY: list[tuple[str, str, T | None, dict[str, object]]] = [
         (
             "Diese Befragung dauert etwa 10 Minuten. Ihre Antworten werden vertraulich behandelt und nur "
             "zusammengefasst ausgewertet.",
-            "This survey takes about 10 minutes. Your answers are confidential and only reported "
-            "in aggregate.",
+            "This survey takes about 10 minutes. Your answers are confidential and only reported in aggregate.",
             "Ce questionnaire prend environ 10 minutes. Vos réponses sont confidentielles "
             "et ne sont publiées que sous forme agrégée.",
         ),
@@ -172,8 +171,7 @@ SURVEY: list[tuple[str, str, T | None, dict[str, object]]] = [
         {
             "required": "yes",
             "hint!": (
-                "Digitale Kanäle: eigener Online-Shop, Marktplätze, soziale Medien, Messenger, "
-                "E-Mail-Bestellungen.",
+                "Digitale Kanäle: eigener Online-Shop, Marktplätze, soziale Medien, Messenger, E-Mail-Bestellungen.",
                 "Digital channels: own online shop, marketplaces, social media, messaging, e-mail orders.",
                 "Canaux numériques : boutique en ligne, places de marché, réseaux sociaux, messageries, "
                 "commandes par e-mail.",
@@ -499,9 +497,7 @@ REGIONS: dict[str, list[str | tuple[str, T]]] = {
 
 
 def _slug(text: str) -> str:
-    table = str.maketrans(
-        {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "è": "e", "ô": "o", "Î": "I"}
-    )
+    table = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "è": "e", "ô": "o", "Î": "I"})
     out = "".join(c if c.isalnum() else "_" for c in text.translate(table).lower())
     return "_".join(part for part in out.split("_") if part)
 
