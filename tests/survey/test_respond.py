@@ -109,7 +109,7 @@ def test_validation_messages_sit_next_to_the_field_and_the_rest_is_saved(client,
     assert response.status_code == 200
     html = response.content.decode()
     assert 'aria-describedby="f-founded-error"' in html and 'aria-invalid="true"' in html
-    assert re.search(r'id="f-founded-error">Erwartet wird eine ganze Zahl', html)
+    assert re.search(r'id="f-founded-error">Bitte eine ganze Zahl eingeben, zum Beispiel 12\.<', html)
     assert 'role="alert"' in html and 'href="#f-founded"' in html
     assert 'value="neunzehnhundert"' in html  # what was typed stays in the field
     draft = Submission.objects.get(invitation=invitation)

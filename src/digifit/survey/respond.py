@@ -421,9 +421,9 @@ def page_errors(q: Questionnaire, layout: Layout, index: int, answers: Mapping[s
 
 
 def form_message(q: Questionnaire, key: str, code: str, message: str) -> str:
-    """The message a respondent reads for a problem: the check's own, except that a decimal that is not a
-    number is explained with an example in the page language's own notation (``29,90`` on a German page) —
-    the check's message speaks of the point, which the web form does not require."""
+    """The message a respondent reads for a problem: the check's own, except that a number that cannot be read
+    is asked for again with an example in the page language's notation ("Bitte eine Zahl eingeben, zum Beispiel
+    12 oder 29,90") — the check's message speaks of the point, which the web form does not require."""
     if code == "type":
         name = re.sub(r"\[\d+\]$", "", key.rsplit("/", 1)[-1])
         try:
@@ -432,6 +432,8 @@ def form_message(q: Questionnaire, key: str, code: str, message: str) -> str:
             return message
         if kind == "decimal":
             return gettext("Please enter a number, for example 12 or 29.90.")
+        if kind == "integer":
+            return gettext("Please enter a whole number, for example 12.")
     return message
 
 
