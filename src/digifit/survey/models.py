@@ -81,6 +81,11 @@ class Wave(models.Model):
     opens_at = models.DateTimeField(_("opens at"), null=True, blank=True)
     closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    #: the thank-you page points to the programme (trainings, the Tuesday coaching) and the Digital-Check;
+    #: off by default: a research survey need not advertise the programme to its respondents
+    thanks_links = models.BooleanField(
+        _("point respondents to the programme and the Digital-Check after they submit"), default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

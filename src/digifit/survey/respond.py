@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -941,8 +942,28 @@ def _thanks(request: HttpRequest, r: Respondent) -> HttpResponse:
     if not r.completed:
         return redirect(r.urls["form"])
     notes = [f.text("label", language, q.default_language) for f in form_layout(q).closing_notes]
-    context = {"notes": [n for n in notes if n], "language": language, "title": q.title, "respondent": r}
-    return render(request, "survey/respond/thanks.html", context)
+    context = {
+        "notes": [n for n in notes if n],
+        "language": language,
+        "title": q.title,
+        "respondent": r,
+        "programme_links": r.wave is not None and r.wave.thanks_links,
+    }
+    response = render(request, "survey/respond/thanks.html", context)
+    if context["programme_links"]:
+        # the programme and the Check follow the site's language (LocaleMiddleware): the form's language, as
+        # Django's own set_language view stores it, so the links open in the language the respondent used
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
 
 
 def respond_form(request: HttpRequest, token: str) -> HttpResponse:

@@ -128,8 +128,9 @@ def wave_create(
     opens_at: datetime | None = None,
     closes_at: datetime | None = None,
     status: str = Wave.Status.DRAFT,
+    thanks_links: bool = False,
 ) -> Wave:
-    """Create a wave of ``questionnaire``.
+    """Create a wave of ``questionnaire`` (``thanks_links``: its thank-you page points to the programme).
 
     Raises
     ------
@@ -142,9 +143,23 @@ def wave_create(
         raise SubmissionRejected([FieldProblem(field="closes_at", code="invalid", message="must be after opens_at")])
     if Wave.objects.filter(questionnaire=questionnaire, name=name).exists():
         raise Conflict(f"questionnaire {questionnaire.form_id!r} already has a wave named {name!r}")
-    wave = Wave(questionnaire=questionnaire, name=name, opens_at=opens_at, closes_at=closes_at, status=status)
+    wave = Wave(
+        questionnaire=questionnaire,
+        name=name,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        status=status,
+        thanks_links=thanks_links,
+    )
     _clean(wave)
     wave.save()
+    return wave
+
+
+def wave_thanks_links_set(*, wave: Wave, enabled: bool) -> Wave:
+    """Whether the wave's thank-you page points to the programme and the Digital-Check."""
+    Wave.objects.filter(pk=wave.pk).update(thanks_links=enabled)
+    wave.thanks_links = enabled
     return wave
 
 

@@ -37,6 +37,13 @@ class InvitationsForm(forms.Form):
 _PICKER = {"attrs": {"type": "datetime-local"}, "format": "%Y-%m-%dT%H:%M"}
 
 
+THANKS_LINKS_LABEL = gettext_lazy("After submitting, point respondents to the programme and the Digital-Check")
+
+
+class ThanksLinksForm(forms.Form):
+    thanks_links = forms.BooleanField(label=THANKS_LINKS_LABEL, required=False)
+
+
 class WaveForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
     opens_at = forms.DateTimeField(
@@ -45,6 +52,7 @@ class WaveForm(forms.Form):
     closes_at = forms.DateTimeField(
         label=gettext_lazy("Closes at"), required=False, widget=forms.DateTimeInput(**_PICKER)
     )
+    thanks_links = forms.BooleanField(label=THANKS_LINKS_LABEL, required=False)
 
     def clean(self):
         data = super().clean()
@@ -186,6 +194,14 @@ def wave_detail(request: HttpRequest, wave_id: int) -> HttpResponse:
     can_manage = request.user.has_perm(roles.MANAGE)
     form = InvitationsForm()
     links: list[tuple[str, str, str]] = []
+    if request.method == "POST" and request.POST.get("action") == "thanks_links":
+        if not can_manage:
+            return render(request, "survey/no_role.html", status=403)
+        thanks = ThanksLinksForm(request.POST)
+        thanks.is_valid()  # a missing box is False: the form cannot be invalid
+        services.wave_thanks_links_set(wave=wave, enabled=thanks.cleaned_data.get("thanks_links", False))
+        messages.success(request, _("The thank-you page is saved."))
+        return redirect("survey:wave", wave_id=wave.pk)
     if request.method == "POST":
         if not can_manage:
             return render(request, "survey/no_role.html", status=403)
@@ -216,6 +232,7 @@ def wave_detail(request: HttpRequest, wave_id: int) -> HttpResponse:
         ],
         "n_submissions": selectors.submission_list(wave=wave).count(),
         "form": form,
+        "thanks_form": ThanksLinksForm(initial={"thanks_links": wave.thanks_links}),
         "can_manage": can_manage,
         "can_export": request.user.has_perm(roles.EXPORT),
     }
