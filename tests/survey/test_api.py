@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digifit.survey.models import Invitation, Submission, SubmissionEdit
+from digifit.survey.models import Invitation, Submission, SubmissionEdit, Wave
 
 from .conftest import answers, new_id, upload, xlsform_bytes
 
@@ -78,6 +78,9 @@ def test_wave_create_and_list(manager, form_v1):
     assert [(w["id"], w["name"], w["status"]) for w in listed] == [(wave_id, "w1", "open")]
     closed = manager.patch(f"/api/waves/{wave_id}", {"status": "closed"})
     assert closed.json()["status"] == "closed"
+    assert closed.json()["thanks_links"] is False  # the thank-you page points nowhere unless asked
+    linked = manager.post("/api/waves", {"form_id": "fob_test", "name": "w2", "thanks_links": True}).json()
+    assert linked["thanks_links"] is True and Wave.objects.get(pk=linked["id"]).thanks_links is True
 
 
 def test_wave_bad_input_is_422(manager, form_v1):

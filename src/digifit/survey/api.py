@@ -218,6 +218,8 @@ class WaveIn(Schema):
     opens_at: datetime | None = None
     closes_at: datetime | None = None
     status: Literal["draft", "open", "closed"] = "draft"
+    #: the thank-you page points to the programme and the Digital-Check
+    thanks_links: bool = False
 
 
 class WavePatch(Schema):
@@ -231,6 +233,7 @@ class WaveOut(Schema):
     opens_at: datetime | None
     closes_at: datetime | None
     status: str
+    thanks_links: bool = False
     n_submissions: int | None = None
     n_invitations: int | None = None
 
@@ -243,6 +246,7 @@ class WaveOut(Schema):
             "opens_at": w.opens_at,
             "closes_at": w.closes_at,
             "status": w.status,
+            "thanks_links": w.thanks_links,
             "n_submissions": getattr(w, "n_submissions", None),
             "n_invitations": getattr(w, "n_invitations", None),
         }
@@ -427,6 +431,7 @@ def waves_create(request, payload: WaveIn):
         opens_at=payload.opens_at,
         closes_at=payload.closes_at,
         status=payload.status,
+        thanks_links=payload.thanks_links,
     )
     return Status(201, WaveOut.from_model(wave))
 
