@@ -61,7 +61,7 @@ test: install sysdeps postgres
 	env -u DATABASE_URL $(VENV)/bin/pytest -q $(XDIST)
 	# the Django tests again, on PostgreSQL (fails, never skips, if the server is unreachable)
 	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest -q $(XDIST) tests/survey tests/accounts tests/web tests/programme tests/notifications tests/assessment tests/learning
-	$(VENV)/bin/pytest -q --doctest-modules src/digifit/stats src/digifit/forms
+	$(VENV)/bin/pytest -q --doctest-modules src/digifit/stats src/digifit/forms src/digifit/learning/certificate_code.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,9 +1,14 @@
 """A business takes a course in German on a 390 px wide phone screen, in headless Chromium against a live
 server: it starts the course, reads a lesson, loads a video only by clicking (nothing from the platform before),
 fails the knowledge check and sees the feedback per answer, logs in again and resumes at the check, passes it
-and has completed the course — which its programme page shows."""
+and has completed the course — which its programme page shows; it downloads the certificate, and anyone who types
+the printed code on the public verification page sees it confirmed."""
 
 from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -112,4 +117,22 @@ def test_take_a_course_fail_then_pass_the_check_resume_and_complete(browser_page
     assert list(CheckAttempt.objects.filter(enrolment=enrolment).values_list("score", flat=True)) == [50, 100]
     page.goto(f"{page.base_url}/programme/me/")
     expect(page.locator("#my-courses")).to_contain_text("Abgeschlossen am")
+
+    # the certificate: a PDF with the verification code, which the public page confirms (for anyone)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Zertifikat herunterladen (PDF)").click()
+    pdf = Path(download.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    code = enrolment.certificate.code
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", download.value.path(), "-"], capture_output=True, text=True).stdout
+        assert "Teilnahmezertifikat" in text and code in text
+    page.context.clear_cookies()
+    page.goto(f"{page.base_url}/learning/certificates/")
+    page.get_by_label("Prüfcode").fill(code.lower().replace("-", " "))  # as typed from paper
+    page.get_by_role("button", name="Prüfen").click()
+    expect(page.locator("#certificate-result")).to_contain_text("Dieses Zertifikat ist gültig.")
+    expect(page.locator("#certificate-result")).to_contain_text("Testkurs")
+    expect(page.locator("#certificate-result")).not_to_contain_text(business.company)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.console_errors == []

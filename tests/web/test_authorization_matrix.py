@@ -159,6 +159,9 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "learning:course": {"GET": ALL, "POST": OWNER},  # the outline is public; only a business enrols
     "learning:lesson": {"GET": OWNER, "POST": OWNER},  # the business's own enrolment, found from its account
     "learning:statistics": {"GET": ORGANISERS},
+    "learning:certificate": {"GET": OWNER},  # the business's own completed course (A's; B's is never reachable)
+    "learning:certificate_check": {"GET": ALL},  # the public form to check a code
+    "learning:certificate_verify": {"GET": ALL},  # public by design: whoever holds the code; says course and day
     # ---------------------------------------------------------------------------------------------- reports
     "analysis:page": {"GET": SURVEY_READERS},
     "analysis:results": {"GET": SURVEY_READERS},
@@ -195,6 +198,7 @@ TOKEN_ROUTES = {
     "assessment:delete": "check",
     "api:checks_get": "check",
     "programme:check_claim": "check",
+    "learning:certificate_verify": "certificate",
 }
 PARAM = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
 
@@ -352,10 +356,14 @@ class AuthorisationMatrix(TestCase):
 
         cls.course, _ = learning.course_load(training=cls.training, data=COURSE)
         cls.lesson = learning_selectors.lessons_in_order(cls.course)[0]
-        learning.course_enrol(business=cls.a, course=cls.course)
+        enrolment_a = learning.course_enrol(business=cls.a, course=cls.course)
         enrolment_b = learning.course_enrol(business=cls.b, course=cls.course)
-        check = learning_selectors.lessons_in_order(cls.course)[-1]
+        *reading, check = learning_selectors.lessons_in_order(cls.course)
         learning.check_submit(enrolment=enrolment_b, lesson=check, answers=course_answers(check))
+        for lesson in reading:  # A completes the course: its certificate exists
+            learning.lesson_done(enrolment=enrolment_a, lesson=lesson)
+        learning.check_submit(enrolment=enrolment_a, lesson=check, answers=course_answers(check))
+        cls.certificate_a = learning.certificate_issue(enrolment=enrolment_a)
 
         # the Digital-Check
         cls.check_a = check_services.assessment_submit(answers=check_answers())
@@ -368,6 +376,7 @@ class AuthorisationMatrix(TestCase):
             "cancel": cls.cancel_a,
             "feed": cls.a.feed_token,
             "check": cls.check_a.token,
+            "certificate": cls.certificate_a.code,
         }
         # what business A must never see: B's contact, address and every secret of B
         cls.b_secrets = [cls.b.email, cls.b.contact_name, cls.b.feed_token, cls.cancel_b, cls.check_b.token]

@@ -32,6 +32,7 @@ NOT_PAGES = {
     "programme:reach_csv": "CSV",
     "assessment:consent": "POST only",
     "assessment:result_pdf": "a PDF",
+    "learning:certificate": "a PDF",
     "assessment:delete": "POST only",
     "survey:wave_status": "POST only (HTMX)",
     "survey:respond_open_relevance": "POST only (JSON)",
@@ -113,7 +114,7 @@ def world(settings, tmp_path):
     tour.business_owner_link()
     tour.checks_load(n=3)
     from digifit.demo.courses import load_courses
-    from digifit.learning.models import Enrolment
+    from digifit.learning.models import Certificate, Enrolment
 
     load_courses(takers=3)
     wave = Wave.objects.get()
@@ -156,6 +157,7 @@ def world(settings, tmp_path):
         "programme:registration_cancel": {"token": programme_services.cancel_token(registration)},
         "assessment:result": {"token": Assessment.objects.values_list("token", flat=True)[0]},
         **_learning_pages(Enrolment),
+        "learning:certificate_verify": {"token": Certificate.objects.values_list("code", flat=True)[0]},
     }
 
 
@@ -217,6 +219,8 @@ PAGES = {
     "learning:course": "betrieb",
     "learning:lesson": "betrieb",
     "learning:statistics": "organiser",
+    "learning:certificate_check": None,
+    "learning:certificate_verify": None,
 }
 
 

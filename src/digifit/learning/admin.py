@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from digifit.learning.models import CheckAttempt, Choice, Course, Enrolment, Lesson, Module, Question
+from digifit.learning.models import Certificate, CheckAttempt, Choice, Course, Enrolment, Lesson, Module, Question
 
 
 class ModuleInline(admin.TabularInline):
@@ -66,3 +66,13 @@ class CheckAttemptAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    list_display = ("code", "holder", "enrolment", "issued_at")
+    search_fields = ("code",)
+    readonly_fields = ("enrolment", "code", "holder", "issued_at")
+
+    def has_add_permission(self, request):
+        return False  # issued by completing a course, never by hand

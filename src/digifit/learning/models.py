@@ -189,3 +189,26 @@ class CheckAttempt(models.Model):
         verbose_name_plural = _("check attempts")
         ordering = ["enrolment", "created_at", "id"]
         constraints = [models.CheckConstraint(condition=Q(score__lte=100), name="learning_attempt_score_percent")]
+
+
+class Certificate(models.Model):
+    """The certificate of a completed course, issued once when the enrolment completes.
+
+    ``code`` is what the PDF prints beside its QR code: anyone can check it on the public verification page,
+    which answers whether it is valid and for which course and day, never who holds it. ``holder`` is the
+    business's name at the time of issue (a certificate keeps what it said). Deleting the business deletes its
+    enrolments and with them the certificates: their codes then verify as not valid.
+    """
+
+    enrolment = models.OneToOneField(Enrolment, on_delete=models.CASCADE, related_name="certificate")
+    code = models.CharField(_("verification code"), max_length=14, unique=True, editable=False)
+    holder = models.CharField(_("issued to"), max_length=200)
+    issued_at = models.DateTimeField(_("issued at"))
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        ordering = ["issued_at", "id"]
+
+    def __str__(self) -> str:
+        return self.code

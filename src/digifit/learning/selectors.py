@@ -14,7 +14,8 @@ from datetime import date, datetime
 from django.db.models import Avg, Count, QuerySet
 from django.utils import timezone
 
-from digifit.learning.models import CheckAttempt, Course, Enrolment, Lesson, LessonProgress
+from digifit.learning import certificate_code
+from digifit.learning.models import Certificate, CheckAttempt, Course, Enrolment, Lesson, LessonProgress
 
 
 def business_of(user):
@@ -226,6 +227,7 @@ def courses_export(*, business) -> list[dict]:
                 "course": e.course.slug,
                 "enrolled_at": e.enrolled_at.isoformat(),
                 "completed_at": e.completed_at.isoformat() if e.completed_at else None,
+                "certificate": _certificate_export(e),
                 "lessons_done": [{"lesson": p.lesson.title, "done_at": p.done_at.isoformat()} for p in done],
                 "check_attempts": [
                     {
@@ -240,3 +242,21 @@ def courses_export(*, business) -> list[dict]:
             }
         )
     return out
+
+
+def _certificate_export(enrolment: Enrolment) -> dict | None:
+    found = Certificate.objects.filter(enrolment=enrolment).first()
+    if found is None:
+        return None
+    return {"code": found.code, "holder": found.holder, "issued_at": found.issued_at.isoformat()}
+
+
+# ----------------------------------------------------------------------------------------- certificates
+
+
+def certificate_verify(*, code: str) -> Certificate | None:
+    """The certificate a typed or scanned code names (normalised: case, dashes, O/0, I/L/1), or None."""
+    canonical = certificate_code.normalise(code)
+    if canonical is None:
+        return None
+    return Certificate.objects.select_related("enrolment__course__training").filter(code=canonical).first()

@@ -6,6 +6,7 @@ After every lesson done and every passed check, :func:`_completion_refresh` appl
 ``all_lessons`` (every lesson done; a check lesson is done when it is passed) or ``final_check`` (the course's
 last knowledge check passed). ``Enrolment.completed_at`` is set once and never moves: it is the date the
 programme's reach counts (an attendance of kind ``"course"``, :func:`digifit.learning.selectors.course_completions`).
+The same transaction issues the course's certificate (:func:`certificate_issue`).
 
 Grading
 -------
@@ -25,8 +26,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from digifit.learning import certificate_code
 from digifit.learning.errors import AnswersInvalid, CourseDataInvalid, EnrolmentRefused, LessonRefused
-from digifit.learning.models import CheckAttempt, Choice, Course, Enrolment, Lesson, LessonProgress, Module, Question
+from digifit.learning.models import (
+    Certificate,
+    CheckAttempt,
+    Choice,
+    Course,
+    Enrolment,
+    Lesson,
+    LessonProgress,
+    Module,
+    Question,
+)
 
 # ----------------------------------------------------------------------------------------- loading
 
@@ -251,3 +263,32 @@ def _completion_refresh(enrolment: Enrolment, now: datetime) -> None:
     if complete:
         Enrolment.objects.filter(pk=locked.pk).update(completed_at=now)
         enrolment.completed_at = now
+        locked.completed_at = now
+        certificate_issue(enrolment=locked)
+
+
+# ----------------------------------------------------------------------------------------- certificates
+
+
+def certificate_issue(*, enrolment: Enrolment) -> Certificate:
+    """The certificate of a completed enrolment, issued on first call (dated the completion) and returned as it
+    is afterwards. An enrolment that is not completed raises :class:`LessonRefused`."""
+    found = Certificate.objects.filter(enrolment=enrolment).first()
+    if found is not None:
+        return found
+    if enrolment.completed_at is None:
+        raise LessonRefused(_("The course is not completed yet."))
+    for _attempt in range(5):  # a code already taken: 60 random bits make this a formality
+        try:
+            with transaction.atomic():
+                return Certificate.objects.create(
+                    enrolment=enrolment,
+                    code=certificate_code.new(),
+                    holder=enrolment.business.company,
+                    issued_at=enrolment.completed_at,
+                )
+        except IntegrityError:
+            found = Certificate.objects.filter(enrolment=enrolment).first()
+            if found is not None:  # issued at the same moment in another request
+                return found
+    raise RuntimeError("no free certificate code after 5 tries")  # pragma: no cover

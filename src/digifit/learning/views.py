@@ -3,7 +3,8 @@
 Who may do what: anyone sees the course list and a course's outline; only the business linked to the logged-in
 account enrols, opens lessons, marks them done and takes checks (its own enrolment, never another's: the
 enrolment is looked up from the account, never from an id in the request); the organiser
-(``programme.view_reach``) sees the statistics.
+(``programme.view_reach``) sees the statistics. A completed course's certificate (PDF) is the business's own;
+its verification page is public and answers only whether a code is valid, for which course and day.
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
-from digifit.learning import lesson_text, selectors, services, video
+from digifit.learning import certificate_code, lesson_text, selectors, services, video
 from digifit.learning.errors import AnswersInvalid, EnrolmentRefused, LessonRefused
 from digifit.learning.models import Lesson
+from digifit.survey.qr import link_qr_svg
 
 #: the organiser's permission (declared by the programme's roles; named here, not imported: learning sits below)
 VIEW_STATISTICS = "programme.view_reach"
@@ -138,3 +144,61 @@ def statistics(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm(VIEW_STATISTICS):
         return HttpResponseForbidden(_("This page is for organisers."))
     return render(request, "learning/statistics.html", {"stats": selectors.course_statistics()})
+
+
+@never_cache
+@require_GET
+def certificate_pdf(request: HttpRequest, course: str) -> HttpResponse:
+    """The certificate of the business's completed course: a tagged PDF (PDF/UA) in the business's language with
+    its verification code and a QR code of the verification page."""
+    from weasyprint import HTML
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    business = selectors.business_of(request.user)
+    the_course = _course_or_404(course)
+    enrolment = selectors.enrolment_get(business=business, course=the_course) if business else None
+    if enrolment is None or enrolment.completed_at is None:
+        raise Http404("no completed course")
+    certificate = services.certificate_issue(enrolment=enrolment)
+    verify_url = request.build_absolute_uri(reverse("learning:certificate_verify", args=[certificate.code]))
+    with translation.override(business.language or "de"):
+        context = {
+            "certificate": certificate,
+            "course": the_course,
+            "training": the_course.training,
+            "language": translation.get_language(),
+            "minutes": selectors.course_outline(course=the_course).minutes,
+            "verify_url": verify_url,
+            "qr": link_qr_svg(verify_url, _("Verify this certificate")),
+        }
+        html = render_to_string("learning/certificate_pdf.html", context, request=request)
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf(pdf_variant="pdf/ua-1")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    day = timezone.localtime(certificate.issued_at).date().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="certificate-{the_course.slug}-{day}.pdf"'
+    return response
+
+
+@require_GET
+def certificate_check(request: HttpRequest) -> HttpResponse:
+    """The public form to check a certificate's code (``?code=``: to its verification page)."""
+    typed = request.GET.get("code", "").strip()
+    if not typed:
+        return render(request, "learning/certificate_verify.html", {"typed": ""})
+    canonical = certificate_code.normalise(typed)
+    if canonical is None:
+        error = _("A verification code has 12 letters and digits, for example 7KQ2-M9XD-4HTR.")
+        return render(request, "learning/certificate_verify.html", {"typed": typed, "error": error}, status=400)
+    return redirect("learning:certificate_verify", token=canonical)
+
+
+@require_GET
+def certificate_verify(request: HttpRequest, token: str) -> HttpResponse:
+    """Whether a certificate code is valid, for which course and day — nothing about who holds it."""
+    certificate = selectors.certificate_verify(code=token)
+    context = {"typed": token, "certificate": certificate, "checked": True}
+    if certificate is None:
+        return render(request, "learning/certificate_verify.html", context, status=404)
+    context["training"] = certificate.enrolment.course.training
+    return render(request, "learning/certificate_verify.html", context)
