@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from xml.sax.handler import ContentHandler
 
 import defusedxml.sax
 from defusedxml import DefusedXmlException
 
+from digifit.uploads.archive import CHUNK as _CHUNK
+from digifit.uploads.archive import BoundedReader as _BoundedReader
+from digifit.uploads.archive import open_archive
 from digifit.uploads.errors import UploadRefused
 from digifit.uploads.limits import UploadLimits
 
-_CHUNK = 64 * 1024
 _REF = re.compile(r"^[A-Z]{0,3}(\d*):?([A-Z]{1,3})(\d+)$")
 
 
@@ -52,64 +53,11 @@ class _SheetCounter(ContentHandler):
                 raise _TooBig("strings")
 
 
-class _BoundedReader(io.RawIOBase):
-    """Reads a zip member and refuses once more bytes come out than allowed (headers can lie)."""
-
-    def __init__(self, member, budget: int, name: str) -> None:
-        self.member = member
-        self.budget = budget
-        self.name = name
-        self.read_bytes = 0
-
-    def readable(self):
-        return True
-
-    def readinto(self, b):
-        data = self.member.read(min(len(b), _CHUNK))
-        self.read_bytes += len(data)
-        if self.read_bytes > self.budget:
-            raise UploadRefused("entry_too_large", "A part of the file unpacks too large ({name}).", name=self.name)
-        b[: len(data)] = data
-        return len(data)
-
-
 def check_xlsx(data: bytes | io.BufferedIOBase, limits: UploadLimits | None = None) -> None:
     """Raise :class:`UploadRefused` unless ``data`` is a bounded, well-formed .xlsx zip."""
     limits = limits or UploadLimits()
-    if not isinstance(data, (bytes, bytearray)):
-        data = data.read(limits.max_bytes + 1)
-    size = len(data)
-    if size > limits.max_bytes:
-        raise UploadRefused(
-            "too_large",
-            "The file is larger than {max_mb} MB.",
-            max_mb=limits.max_bytes // 2**20,
-            max_bytes=limits.max_bytes,
-        )
-    if not bytes(data[:4]) == b"PK\x03\x04":
-        raise UploadRefused("not_xlsx", "The file is not an Excel workbook (.xlsx).")
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise UploadRefused("not_xlsx", "The file is not an Excel workbook (.xlsx).") from exc
+    zf = open_archive(data, limits, code="not_xlsx", message="The file is not an Excel workbook (.xlsx).")
     infos = zf.infolist()
-    if len(infos) > limits.max_entries:
-        raise UploadRefused("too_many_entries", "The file has more than {n} parts.", n=limits.max_entries)
-    total = 0
-    for info in infos:
-        name = info.filename
-        parts = name.replace("\\", "/").split("/")
-        if name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":"):
-            raise UploadRefused("bad_path", "The file contains an unsafe path ({name}).", name=name[:80])
-        if info.file_size > limits.max_entry_bytes:
-            raise UploadRefused("entry_too_large", "A part of the file unpacks too large ({name}).", name=name[:80])
-        total += info.file_size
-        if total > limits.max_total_bytes:
-            raise UploadRefused(
-                "inflated_too_large", "The file unpacks to more than {n} MB.", n=limits.max_total_bytes // 2**20
-            )
-        if info.compress_size and info.file_size / info.compress_size > limits.max_ratio and info.file_size > 1 * 2**20:
-            raise UploadRefused("ratio", "The file is compressed suspiciously strongly ({name}).", name=name[:80])
     names = {i.filename for i in infos}
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
         raise UploadRefused("not_xlsx", "The file is not an Excel workbook (.xlsx).")
