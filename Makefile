@@ -12,7 +12,7 @@ TEST_DATABASE_URL ?= postgres://digifit:digifit@127.0.0.1:5432/digifit
 PG_AS := $(shell [ "$$(id -u)" = 0 ] && echo "runuser -u postgres --" || echo "sudo -u postgres")
 # The suite on every core (pytest-xdist); `make test XDIST=` runs it in one process.
 XDIST ?= -n auto --dist loadscope
-# Front-end assets (Pico CSS, HTMX, Vega/Vega-Lite/Vega-Embed, Vega's CSP-safe expression interpreter) from npm, copied where Django's staticfiles find them (gitignored).
+# Front-end assets (Pico CSS, HTMX, Vega/Vega-Lite/Vega-Embed, Vega's CSP-safe expression interpreter, scorm-again's SCORM runtime) from npm, copied where Django's staticfiles find them (gitignored).
 # npm also brings the tests' peers: Enketo's XPath evaluator (openrosa-xpath-evaluator) under jsdom (tests/forms/test_enketo_peer.py).
 ASSETS := src/digifit/web/vendor
 
@@ -33,6 +33,8 @@ $(ASSETS)/.installed: package.json package-lock.json
 	cp node_modules/@picocss/pico/css/pico.min.css node_modules/htmx.org/dist/htmx.min.js $(ASSETS)/
 	cp node_modules/vega/build/vega.min.js node_modules/vega-lite/build/vega-lite.min.js \
 	  node_modules/vega-embed/build/vega-embed.min.js node_modules/vega-interpreter/build/vega-interpreter.min.js $(ASSETS)/
+	cp node_modules/scorm-again/dist/scorm12.min.js node_modules/scorm-again/dist/scorm2004.min.js \
+	  node_modules/scorm-again/dist/cross-frame-lms.min.js node_modules/scorm-again/dist/cross-frame-api.min.js $(ASSETS)/
 	touch $@
 
 assets: $(ASSETS)/.installed

@@ -81,6 +81,7 @@ def test_take_a_course_fail_then_pass_the_check_resume_and_complete(browser_page
 
     # lesson 2: the video loads only on click
     expect(page.get_by_role("heading", level=1)).to_have_text("Schauen")
+    page.wait_for_load_state("load")  # the click handler is a deferred script: under load it may come after the button
     expect(page.locator("iframe")).to_have_count(0)
     assert platform_requests == []
     page.get_by_role("button", name="Video laden").click()

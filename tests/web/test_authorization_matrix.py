@@ -162,6 +162,10 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "learning:certificate": {"GET": OWNER},  # the business's own completed course (A's; B's is never reachable)
     "learning:certificate_check": {"GET": ALL},  # the public form to check a code
     "learning:certificate_verify": {"GET": ALL},  # public by design: whoever holds the code; says course and day
+    "learning:packages": {"GET": ORGANISERS, "POST": ORGANISERS},  # SCORM upload and list
+    "learning:package": {"GET": ORGANISERS},  # who played a package
+    "learning:scorm_content": {"GET": ALL},  # a package's files under its random key, sandboxed (no app data)
+    "learning:scorm_commit": {"POST": ALL},  # bearer: the signed token of the business's own lesson page
     # ---------------------------------------------------------------------------------------------- reports
     "analysis:page": {"GET": SURVEY_READERS},
     "analysis:results": {"GET": SURVEY_READERS},
@@ -199,6 +203,7 @@ TOKEN_ROUTES = {
     "api:checks_get": "check",
     "programme:check_claim": "check",
     "learning:certificate_verify": "certificate",
+    "learning:scorm_commit": "scorm_commit",
 }
 PARAM = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
 
@@ -265,6 +270,7 @@ class AuthorisationMatrix(TestCase):
             DATA_DIR=cls._data_dir,
             PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
             DIGIFIT_MIN_RESPONSES=1,
+            DIGIFIT_SCORM_ROOT=Path(cls._data_dir) / "scorm",
         )
         cls._settings.enable()
         super().setUpClass()
@@ -364,6 +370,14 @@ class AuthorisationMatrix(TestCase):
             learning.lesson_done(enrolment=enrolment_a, lesson=lesson)
         learning.check_submit(enrolment=enrolment_a, lesson=check, answers=course_answers(check))
         cls.certificate_a = learning.certificate_issue(enrolment=enrolment_a)
+        from digifit.demo.scorm_package import build_package
+        from digifit.learning.views import scorm_commit_token
+
+        module = cls.course.modules.order_by("position").first()
+        cls.scorm_lesson = learning.scorm_package_add(
+            module=module, data=build_package(), file_name="quiz.zip", root=Path(cls._data_dir) / "scorm"
+        )
+        cls.scorm_token = scorm_commit_token(enrolment_a, cls.scorm_lesson)
 
         # the Digital-Check
         cls.check_a = check_services.assessment_submit(answers=check_answers())
@@ -377,6 +391,7 @@ class AuthorisationMatrix(TestCase):
             "feed": cls.a.feed_token,
             "check": cls.check_a.token,
             "certificate": cls.certificate_a.code,
+            "scorm_commit": cls.scorm_token,
         }
         # what business A must never see: B's contact, address and every secret of B
         cls.b_secrets = [cls.b.email, cls.b.contact_name, cls.b.feed_token, cls.cancel_b, cls.check_b.token]
@@ -432,6 +447,9 @@ class AuthorisationMatrix(TestCase):
             "course": self.course.slug,
             "lesson_id": self.lesson.pk,
             "page": "imprint",
+            "package_key": self.scorm_lesson.scorm.key,
+            "package_id": self.scorm_lesson.scorm.pk,
+            "path": "index.html",
         }
         slug = self.training.slug if route.key == "programme:training" else self.series.slug
         token = self.tokens.get(TOKEN_ROUTES.get(route.key, ""), "x")
@@ -482,6 +500,15 @@ class AuthorisationMatrix(TestCase):
             return {"data": {"file": SimpleUploadedFile("p.csv", b"panel_id\nP-bulk\n")}}, {}
         if route.key == "programme:attendance":
             return {"data": {"attended": "yes"}}, {}
+        if route.key == "learning:scorm_commit":
+            commit = {"cmi": {"core": {"lesson_status": "incomplete"}, "suspend_data": "q1=a"}}
+            return {"data": commit, "content_type": "application/json"}, {}
+        if route.key == "learning:packages":
+            from digifit.demo.scorm_package import build_package
+
+            module = self.course.modules.order_by("position").first()
+            upload = SimpleUploadedFile("quiz.zip", build_package(), content_type="application/zip")
+            return {"data": {"package": upload, "module": module.pk, "title": "Matrix"}}, {}
         if route.key == "programme:me_delete":
             return {"data": {"confirm": "yes"}}, {}
         if route.key == "programme:session":

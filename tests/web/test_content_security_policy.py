@@ -33,6 +33,8 @@ NOT_PAGES = {
     "assessment:consent": "POST only",
     "assessment:result_pdf": "a PDF",
     "learning:certificate": "a PDF",
+    "learning:scorm_content": "a SCORM package's files: own sandboxing policy (tests/learning/test_scorm.py)",
+    "learning:scorm_commit": "POST only (JSON)",
     "assessment:delete": "POST only",
     "survey:wave_status": "POST only (HTMX)",
     "survey:respond_open_relevance": "POST only (JSON)",
@@ -114,9 +116,13 @@ def world(settings, tmp_path):
     tour.business_owner_link()
     tour.checks_load(n=3)
     from digifit.demo.courses import load_courses
-    from digifit.learning.models import Certificate, Enrolment
+    from digifit.learning.models import Certificate, Enrolment, ScormPackage
 
     load_courses(takers=3)
+    from digifit.demo.scorm_package import load_scorm_course
+
+    settings.DIGIFIT_SCORM_ROOT = tmp_path / "scorm"
+    load_scorm_course(root=settings.DIGIFIT_SCORM_ROOT)
     wave = Wave.objects.get()
     wave.status, wave.opens_at, wave.closes_at = Wave.Status.OPEN, None, None
     wave.save(update_fields=["status", "opens_at", "closes_at"])
@@ -158,7 +164,19 @@ def world(settings, tmp_path):
         "assessment:result": {"token": Assessment.objects.values_list("token", flat=True)[0]},
         **_learning_pages(Enrolment),
         "learning:certificate_verify": {"token": Certificate.objects.values_list("code", flat=True)[0]},
+        "learning:package": {"package_id": ScormPackage.objects.values_list("pk", flat=True)[0]},
     }
+
+
+def _scorm_lesson_url() -> str:
+    """The demo's SCORM lesson, with the demo business enrolled in its course."""
+    from digifit.learning import services
+    from digifit.learning.models import ScormPackage
+    from digifit.programme.models import Business
+
+    lesson = ScormPackage.objects.select_related("lesson__module__course").get().lesson
+    services.course_enrol(business=Business.objects.get(user__username="betrieb"), course=lesson.module.course)
+    return f"/learning/courses/{lesson.module.course.slug}/lessons/{lesson.pk}/"
 
 
 def _learning_pages(enrolment_model) -> dict:
@@ -220,6 +238,8 @@ PAGES = {
     "learning:lesson": "betrieb",
     "learning:statistics": "organiser",
     "learning:certificate_check": None,
+    "learning:packages": "organiser",
+    "learning:package": "organiser",
     "learning:certificate_verify": None,
 }
 
@@ -236,6 +256,7 @@ def test_every_page_has_the_policy_and_no_inline_script_or_style(client, world):
         ("/programme/?q=Kasse", None),
         ("/analysis/?by=size&by2=country", "analyst"),
         ("/accounts/login/?next=/analysis/", None),
+        (_scorm_lesson_url(), "betrieb"),  # the SCORM player: its config is a JSON data block, not a script
     ]
     checked, problems = [], {}
     for url, who in visits:
@@ -254,7 +275,7 @@ def test_every_page_has_the_policy_and_no_inline_script_or_style(client, world):
             problems[url] = found
         checked.append(url)
     assert problems == {}
-    assert len(checked) == len(PAGES) + 3
+    assert len(checked) == len(PAGES) + 4
 
 
 def test_the_inline_detector_sees_what_it_must():

@@ -309,6 +309,11 @@ def tour_load(*, rows: int = 20_000, n_waves: int = 4, seed: int = 2029, progres
     out.catalogue_created = load_catalogue().created
     business_owner_link()
     out.courses_created = load_courses().created
+    from django.conf import settings
+
+    from digifit.demo.scorm_package import load_scorm_course
+
+    load_scorm_course(root=settings.DIGIFIT_SCORM_ROOT)
     out.checks = checks_load()
     out.timings["catalogue"] = time.perf_counter() - t
     return out

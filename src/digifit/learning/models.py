@@ -68,12 +68,14 @@ class Module(models.Model):
 
 
 class Lesson(models.Model):
-    """A lesson: Markdown text, a video (loaded only when the person clicks), or a knowledge check."""
+    """A lesson: Markdown text, a video (loaded only when the person clicks), a knowledge check, or a SCORM
+    package (its :class:`ScormPackage`)."""
 
     class Kind(models.TextChoices):
         TEXT = "text", _("text")
         VIDEO = "video", _("video")
         CHECK = "check", _("knowledge check")
+        SCORM = "scorm", _("interactive module (SCORM)")
 
     module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons")
     position = models.PositiveIntegerField(_("position"))
@@ -212,3 +214,51 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class ScormPackage(models.Model):
+    """The SCORM package a lesson plays: unpacked below ``DIGIFIT_SCORM_ROOT/<key>/`` and served from
+    ``/learning/scorm/<key>/…`` in a sandboxed frame. ``key`` is random: the content's address is not guessable
+    from the lesson. ``launch`` is the file the manifest starts (with its parameters)."""
+
+    class Version(models.TextChoices):
+        SCORM_12 = "1.2", "SCORM 1.2"
+        SCORM_2004 = "2004", "SCORM 2004"
+
+    lesson = models.OneToOneField(Lesson, on_delete=models.CASCADE, related_name="scorm")
+    key = models.CharField(max_length=32, unique=True, editable=False)
+    version = models.CharField(_("SCORM version"), max_length=4, choices=Version.choices)
+    title = models.CharField(_("title in the package"), max_length=300)
+    launch = models.CharField(_("start file"), max_length=1000)
+    files = models.PositiveIntegerField(_("files"))
+    size_bytes = models.PositiveBigIntegerField(_("size (bytes)"))
+    file_name = models.CharField(_("uploaded file"), max_length=255)
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("SCORM package")
+        verbose_name_plural = _("SCORM packages")
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ScormRecord(models.Model):
+    """What a SCORM package stored for an enrolment (scorm-again's commits): the whole ``cmi`` tree to resume
+    with, and the figures the organiser reads — status, score, total time."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="scorm_records")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="scorm_records")
+    cmi = models.JSONField(default=dict)
+    completion = models.CharField(_("completion"), max_length=20, default="unknown")
+    success = models.CharField(_("success"), max_length=20, default="unknown")
+    score = models.FloatField(_("score"), null=True, blank=True)
+    total_seconds = models.FloatField(_("total time (s)"), default=0)
+    commits = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(_("last saved"))
+
+    class Meta:
+        verbose_name = _("SCORM record")
+        verbose_name_plural = _("SCORM records")
+        constraints = [models.UniqueConstraint(fields=["enrolment", "lesson"], name="learning_scorm_record_unique")]

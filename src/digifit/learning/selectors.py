@@ -15,7 +15,16 @@ from django.db.models import Avg, Count, QuerySet
 from django.utils import timezone
 
 from digifit.learning import certificate_code
-from digifit.learning.models import Certificate, CheckAttempt, Course, Enrolment, Lesson, LessonProgress
+from digifit.learning.models import (
+    Certificate,
+    CheckAttempt,
+    Course,
+    Enrolment,
+    Lesson,
+    LessonProgress,
+    ScormPackage,
+    ScormRecord,
+)
 
 
 def business_of(user):
@@ -47,6 +56,11 @@ def enrolment_get(*, business, course: Course) -> Enrolment | None:
     if business is None:
         return None
     return Enrolment.objects.filter(business=business, course=course).first()
+
+
+def enrolment_by_id(*, enrolment_id) -> Enrolment | None:
+    """An enrolment by id — only for a signed token (the SCORM player's commit address), never a typed id."""
+    return Enrolment.objects.filter(pk=enrolment_id).first() if isinstance(enrolment_id, int) else None
 
 
 def lesson_get(*, course: Course, lesson_id: int) -> Lesson | None:
@@ -228,6 +242,18 @@ def courses_export(*, business) -> list[dict]:
                 "enrolled_at": e.enrolled_at.isoformat(),
                 "completed_at": e.completed_at.isoformat() if e.completed_at else None,
                 "certificate": _certificate_export(e),
+                "scorm": [
+                    {
+                        "lesson": r.lesson.title,
+                        "completion": r.completion,
+                        "success": r.success,
+                        "score": r.score,
+                        "total_seconds": r.total_seconds,
+                        "updated_at": r.updated_at.isoformat(),
+                        "cmi": r.cmi,
+                    }
+                    for r in e.scorm_records.select_related("lesson").order_by("updated_at", "id")
+                ],
                 "lessons_done": [{"lesson": p.lesson.title, "done_at": p.done_at.isoformat()} for p in done],
                 "check_attempts": [
                     {
@@ -260,3 +286,94 @@ def certificate_verify(*, code: str) -> Certificate | None:
     if canonical is None:
         return None
     return Certificate.objects.select_related("enrolment__course__training").filter(code=canonical).first()
+
+
+# ----------------------------------------------------------------------------------------- SCORM packages
+
+
+def scorm_package_by_key(*, key: str) -> ScormPackage | None:
+    return ScormPackage.objects.select_related("lesson__module__course").filter(key=key).first()
+
+
+def scorm_record_for(*, enrolment: Enrolment | None, lesson: Lesson) -> ScormRecord | None:
+    if enrolment is None:
+        return None
+    return ScormRecord.objects.filter(enrolment=enrolment, lesson=lesson).first()
+
+
+def _str(value) -> str:
+    return value if isinstance(value, str) else "" if value is None else str(value)
+
+
+def scorm_start(*, enrolment: Enrolment, package: ScormPackage) -> dict:
+    """The ``cmi`` values the player loads before the package starts (scorm-again's ``loadFromJSON``): the
+    learner as a pseudonym (``digifit-<enrolment>``, no name: the package is third-party content), and from the
+    last commit where it left off — location, suspend data, status, score and total time, with ``entry`` set to
+    ``resume`` when there is something to resume."""
+    record = scorm_record_for(enrolment=enrolment, lesson=package.lesson)
+    cmi = record.cmi if record else {}
+    learner = f"digifit-{enrolment.pk}"
+    if package.version == ScormPackage.Version.SCORM_12:
+        core = cmi.get("core") if isinstance(cmi.get("core"), dict) else {}
+        suspend = _str(cmi.get("suspend_data"))
+        status = _str(core.get("lesson_status"))
+        out = {"core": {"student_id": learner, "student_name": ""}}
+        for key in ("lesson_location", "lesson_status", "total_time"):
+            if _str(core.get(key)):
+                out["core"][key] = _str(core.get(key))
+        score = core.get("score") if isinstance(core.get("score"), dict) else {}
+        if any(_str(score.get(k)) for k in ("raw", "min", "max")):
+            out["core"]["score"] = {k: _str(score.get(k)) for k in ("raw", "min", "max") if _str(score.get(k))}
+        if suspend:
+            out["suspend_data"] = suspend
+        out["core"]["entry"] = "resume" if record and (suspend or status == "incomplete") else "ab-initio"
+        return out
+    out = {"learner_id": learner, "learner_name": ""}
+    for key in ("location", "completion_status", "success_status", "suspend_data", "total_time"):
+        if _str(cmi.get(key)):
+            out[key] = _str(cmi.get(key))
+    score = cmi.get("score") if isinstance(cmi.get("score"), dict) else {}
+    if any(_str(score.get(k)) for k in ("scaled", "raw", "min", "max")):
+        out["score"] = {k: _str(score.get(k)) for k in ("scaled", "raw", "min", "max") if _str(score.get(k))}
+    out["entry"] = (
+        "resume" if record and (out.get("suspend_data") or _str(cmi.get("exit")) == "suspend") else "ab-initio"
+    )
+    return out
+
+
+@dataclass(frozen=True)
+class PackageRow:
+    package: ScormPackage
+    started: int
+    completed: int
+
+
+def scorm_packages() -> list[PackageRow]:
+    """Every package with how many enrolments started it (a commit) and completed or passed it."""
+    rows = []
+    packages = ScormPackage.objects.select_related("lesson__module__course__training").order_by("-uploaded_at", "-id")
+    for p in packages:
+        records = ScormRecord.objects.filter(lesson=p.lesson)
+        done = LessonProgress.objects.filter(lesson=p.lesson).count()
+        rows.append(PackageRow(p, records.count(), done))
+    return rows
+
+
+def scorm_package_get(*, package_id: int) -> ScormPackage | None:
+    return ScormPackage.objects.select_related("lesson__module__course__training").filter(pk=package_id).first()
+
+
+@dataclass(frozen=True)
+class LearnerRow:
+    business: object
+    record: ScormRecord
+    done_at: datetime | None
+
+
+def scorm_learners(*, package: ScormPackage) -> list[LearnerRow]:
+    """Who played the package: the business, its status, score, time and when it completed the lesson."""
+    done = dict(LessonProgress.objects.filter(lesson=package.lesson).values_list("enrolment_id", "done_at"))
+    records = ScormRecord.objects.filter(lesson=package.lesson).select_related("enrolment__business")
+    return [
+        LearnerRow(r.enrolment.business, r, done.get(r.enrolment_id)) for r in records.order_by("-updated_at", "-id")
+    ]

@@ -17,16 +17,21 @@ score reaches the lesson's pass mark. Every attempt is stored, passed or not.
 
 from __future__ import annotations
 
+import re
+import secrets
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from digifit.learning import certificate_code
+from digifit.learning import certificate_code, scorm_manifest
 from digifit.learning.errors import AnswersInvalid, CourseDataInvalid, EnrolmentRefused, LessonRefused
 from digifit.learning.models import (
     Certificate,
@@ -38,6 +43,8 @@ from digifit.learning.models import (
     LessonProgress,
     Module,
     Question,
+    ScormPackage,
+    ScormRecord,
 )
 
 # ----------------------------------------------------------------------------------------- loading
@@ -93,8 +100,11 @@ def course_load(*, training, data: Mapping[str, Any]) -> tuple[Course, bool]:
 
 def _lesson_load(module: Module, position: int, row: Mapping[str, Any], where: str) -> Lesson:
     kind = row.get("kind", Lesson.Kind.TEXT)
-    if kind not in Lesson.Kind.values:
-        raise CourseDataInvalid(f"{where}: kind {kind!r} is not one of {Lesson.Kind.values}")
+    loadable = [k for k in Lesson.Kind.values if k != Lesson.Kind.SCORM]
+    if kind == Lesson.Kind.SCORM:
+        raise CourseDataInvalid(f"{where}: kind {kind!r} is added by uploading its package (/learning/packages/)")
+    if kind not in loadable:
+        raise CourseDataInvalid(f"{where}: kind {kind!r} is not one of {loadable}")
     if kind == Lesson.Kind.VIDEO:
         _need(row.get("video_url"), "video_url", where)
     lesson = Lesson.objects.create(
@@ -162,6 +172,8 @@ def lesson_done(*, enrolment: Enrolment, lesson: Lesson, now: datetime | None = 
     _lesson_of(enrolment, lesson)
     if lesson.kind == Lesson.Kind.CHECK:
         raise LessonRefused(_("A knowledge check is done when it is passed."))
+    if lesson.kind == Lesson.Kind.SCORM:
+        raise LessonRefused(_("An interactive module is done when it reports that it is completed."))
     now = now or timezone.now()
     with transaction.atomic():
         progress, _created = LessonProgress.objects.get_or_create(
@@ -292,3 +304,150 @@ def certificate_issue(*, enrolment: Enrolment) -> Certificate:
             if found is not None:  # issued at the same moment in another request
                 return found
     raise RuntimeError("no free certificate code after 5 tries")  # pragma: no cover
+
+
+# ----------------------------------------------------------------------------------------- SCORM packages
+
+
+def scorm_package_add(*, module: Module, data, file_name: str, title: str = "", root: Path, limits=None) -> Lesson:
+    """Unpack the uploaded package ``data`` below ``root`` and append it to ``module`` as a SCORM lesson.
+
+    The archive goes through the upload checks (:func:`digifit.uploads.unpack_scorm`: size, entries, paths,
+    links, zip bombs) and the manifest through :func:`digifit.learning.scorm_manifest.read`; a refusal raises
+    :class:`~digifit.uploads.UploadRefused` or :class:`~digifit.learning.scorm_manifest.ManifestInvalid` and
+    leaves nothing behind (no folder, no lesson).
+    """
+    from digifit.uploads import unpack_scorm
+    from digifit.uploads.scorm import SCORM_LIMITS
+
+    key = secrets.token_hex(16)
+    target = Path(root) / key
+    try:
+        manifest_bytes = unpack_scorm(data, target, limits or SCORM_LIMITS)
+        files = {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()}
+        manifest = scorm_manifest.read(manifest_bytes, files)
+        size = sum((target / f).stat().st_size for f in files)
+        with transaction.atomic():
+            position = (module.lessons.aggregate(m=Max("position"))["m"] or 0) + 1
+            lesson = Lesson.objects.create(
+                module=module,
+                position=position,
+                title=(title.strip() or manifest.title)[:300],
+                kind=Lesson.Kind.SCORM,
+                minutes=15,
+            )
+            ScormPackage.objects.create(
+                lesson=lesson,
+                key=key,
+                version=manifest.version,
+                title=manifest.title,
+                launch=manifest.launch,
+                files=len(files),
+                size_bytes=size,
+                file_name=Path(file_name).name[:255],
+            )
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    return lesson
+
+
+_TIME_12 = re.compile(r"^(\d+):([0-5]?\d):([0-5]?\d(?:\.\d+)?)$")
+_TIME_2004 = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+
+
+def _seconds(value: Any, version: str) -> float | None:
+    """A SCORM time span in seconds: ``HHHH:MM:SS.SS`` (1.2) or ISO 8601 ``P…T…H…M…S`` (2004)."""
+    text = value.strip() if isinstance(value, str) else ""
+    m = (_TIME_12 if version == "1.2" else _TIME_2004).match(text)
+    if not m or text in ("P", "PT"):
+        return None
+    if version == "1.2":
+        return int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3])
+    y, mo, d, h, mi, sec = (float(g) if g else 0.0 for g in m.groups())
+    return ((y * 365 + mo * 30 + d) * 24 + h) * 3600 + mi * 60 + sec
+
+
+def scorm_statuses(cmi: Mapping[str, Any], version: str) -> tuple[str, str, float | None, float | None]:
+    """Completion, success, score (percent) and total time (seconds) of a ``cmi`` tree as scorm-again sends it.
+
+    SCORM 1.2 has one ``cmi.core.lesson_status``: ``passed`` and ``completed`` are complete, ``failed`` is
+    incomplete and failed. SCORM 2004 has ``cmi.completion_status`` and ``cmi.success_status``.
+    """
+    if version == "1.2":
+        core = cmi.get("core") if isinstance(cmi.get("core"), Mapping) else {}
+        status = str(core.get("lesson_status") or "")
+        completion = {"passed": "completed", "completed": "completed", "failed": "incomplete"}.get(status, status)
+        success = status if status in ("passed", "failed") else "unknown"
+        score = core.get("score")
+        total = core.get("total_time")
+    else:
+        completion = str(cmi.get("completion_status") or "")
+        success = str(cmi.get("success_status") or "unknown")
+        score = cmi.get("score")
+        total = cmi.get("total_time")
+    completion = completion if completion in ("completed", "incomplete", "not attempted", "browsed") else "unknown"
+    success = success if success in ("passed", "failed") else "unknown"
+    return completion, success, _scorm_score(score), _seconds(total, version)
+
+
+def scorm_commit(*, enrolment: Enrolment, lesson: Lesson, commit: Any, now: datetime | None = None) -> ScormRecord:
+    """Store a commit of scorm-again (its ``cmi`` tree: ``{"cmi": {…}}``, or a commit object with
+    ``{"runtimeData": {"cmi": {…}}}``) for the enrolment; a completed or passed package marks its lesson done.
+
+    The statuses are read from the ``cmi`` values themselves (:func:`scorm_statuses`). A malformed commit raises
+    :class:`AnswersInvalid` and stores nothing. Progress never goes back: a lesson done stays done, and a later
+    commit of a restarted attempt does not undo the course's completion.
+    """
+    _lesson_of(enrolment, lesson)
+    package = ScormPackage.objects.filter(lesson=lesson).first()
+    if lesson.kind != Lesson.Kind.SCORM or package is None:
+        raise LessonRefused(_("This lesson has no interactive module."))
+    if not isinstance(commit, Mapping):
+        raise AnswersInvalid("a commit is a JSON object")
+    tree = commit.get("runtimeData") if isinstance(commit.get("runtimeData"), Mapping) else commit
+    cmi = tree.get("cmi")
+    if not isinstance(cmi, Mapping):
+        raise AnswersInvalid("the commit has no cmi object")
+    completion, success, score, total = scorm_statuses(cmi, package.version)
+    now = now or timezone.now()
+    with transaction.atomic():
+        record, _created = ScormRecord.objects.select_for_update().get_or_create(
+            enrolment=enrolment, lesson=lesson, defaults={"updated_at": now}
+        )
+        record.cmi = dict(cmi)
+        record.completion, record.success = completion, success
+        if score is not None:
+            record.score = score
+        if total is not None and 0 <= total < 10**8:
+            record.total_seconds = total
+        record.commits += 1
+        record.updated_at = now
+        record.save()
+        if completion == "completed" or success == "passed":
+            LessonProgress.objects.get_or_create(enrolment=enrolment, lesson=lesson, defaults={"done_at": now})
+            _completion_refresh(enrolment, now)
+    return record
+
+
+def _scorm_score(score: Any) -> float | None:
+    """A commit's score in percent: ``scaled`` (−1…1, SCORM 2004) × 100, else ``raw`` on ``min``–``max``."""
+    if not isinstance(score, Mapping):
+        return None
+
+    def number(key: str) -> float | None:
+        value = score.get(key)
+        try:
+            return float(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+    scaled, raw = number("scaled"), number("raw")
+    if scaled is not None and -1 <= scaled <= 1:
+        return round(100 * scaled, 2)
+    if raw is None:
+        return None
+    low, high = number("min"), number("max")
+    if low is not None and high is not None and high > low:
+        return round(100 * (raw - low) / (high - low), 2)
+    return raw if 0 <= raw <= 100 else None

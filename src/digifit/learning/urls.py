@@ -9,6 +9,10 @@ urlpatterns = [
     path("courses/<slug:course>/", views.course_detail, name="course"),
     path("courses/<slug:course>/lessons/<int:lesson_id>/", views.lesson_detail, name="lesson"),
     path("courses/<slug:course>/certificate.pdf", views.certificate_pdf, name="certificate"),
+    path("scorm/<str:package_key>/<path:path>", views.scorm_content, name="scorm_content"),
+    path("scorm-commit/<str:token>/", views.scorm_commit, name="scorm_commit"),
+    path("packages/", views.packages, name="packages"),
+    path("packages/<int:package_id>/", views.package_detail, name="package"),
     path("certificates/", views.certificate_check, name="certificate_check"),
     path("certificates/<str:token>/", views.certificate_verify, name="certificate_verify"),
 ]

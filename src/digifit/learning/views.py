@@ -9,23 +9,40 @@ its verification page is public and answers only whether a code is valid, for wh
 
 from __future__ import annotations
 
-from csp.decorators import csp_update
+import dataclasses
+import json
+import mimetypes
+import re
+from pathlib import Path
+
+from csp.decorators import csp_exempt, csp_update
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.core import signing
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from digifit.learning import certificate_code, lesson_text, selectors, services, video
+from digifit.learning import certificate_code, lesson_text, scorm_messages, selectors, services, video
 from digifit.learning.errors import AnswersInvalid, EnrolmentRefused, LessonRefused
-from digifit.learning.models import Lesson
+from digifit.learning.models import Lesson, Module
+from digifit.learning.scorm_manifest import ManifestInvalid
 from digifit.survey.qr import link_qr_svg
+from digifit.uploads import UploadRefused
 
 #: the organiser's permission (declared by the programme's roles; named here, not imported: learning sits below)
 VIEW_STATISTICS = "programme.view_reach"
@@ -77,7 +94,7 @@ def _check_answers(request: HttpRequest, lesson: Lesson) -> dict[int, list[str]]
     return {q.pk: request.POST.getlist(f"q{q.pk}") for q in lesson.questions.all()}
 
 
-@csp_update({"frame-src": list(video.FRAME_ORIGINS)})
+@csp_update({"frame-src": ["'self'", *video.FRAME_ORIGINS]})  # 'self': a SCORM package's sandboxed frame
 @require_http_methods(["GET", "POST"])
 def lesson_detail(request: HttpRequest, course: str, lesson_id: int) -> HttpResponse:
     """A lesson of the business's course: text or video (marked done with a button), or a knowledge check (the
@@ -122,6 +139,7 @@ def lesson_detail(request: HttpRequest, course: str, lesson_id: int) -> HttpResp
         picked = {str(c.pk) for c in r.chosen} if r else submitted.get(q.pk, set())
         items.append({"question": q, "result": r, "choices": [(c, str(c.pk) in picked) for c in q.choices.all()]})
     context = {
+        "scorm": _scorm_player(request, enrolment, lesson) if lesson.kind == Lesson.Kind.SCORM else None,
         "course": the_course,
         "training": the_course.training,
         "lesson": lesson,
@@ -202,3 +220,197 @@ def certificate_verify(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "learning/certificate_verify.html", context, status=404)
     context["training"] = certificate.enrolment.course.training
     return render(request, "learning/certificate_verify.html", context)
+
+
+# ----------------------------------------------------------------------------------------- SCORM
+
+_COMMIT_SALT = "digifit.learning.scorm.commit"
+
+
+def scorm_commit_token(enrolment, lesson) -> str:
+    """The signed address part that lets the lesson page's player store the commits of this enrolment."""
+    return signing.dumps([enrolment.pk, lesson.pk], salt=_COMMIT_SALT, compress=True)
+
+
+def _scorm_player(request: HttpRequest, enrolment, lesson) -> dict | None:
+    package = getattr(lesson, "scorm", None)
+    if package is None:
+        return None
+    record = selectors.scorm_record_for(enrolment=enrolment, lesson=lesson)
+    return {
+        "version": package.version,
+        "commitUrl": reverse("learning:scorm_commit", args=[scorm_commit_token(enrolment, lesson)]),
+        "contentUrl": reverse("learning:scorm_content", args=[package.key, package.launch.split("?", 1)[0]])
+        + (f"?{package.launch.split('?', 1)[1]}" if "?" in package.launch else ""),
+        "cmi": selectors.scorm_start(enrolment=enrolment, package=package),
+        "frameTitle": lesson.title_in(translation.get_language() or "de"),
+        "doneText": _("Done: the module reports that you have completed it."),
+        "saved": record is not None,
+    }
+
+
+@csrf_exempt
+@require_POST
+def scorm_commit(request: HttpRequest, token: str) -> JsonResponse:
+    """A commit of scorm-again for the enrolment and lesson the signed ``token`` names (JSON body).
+
+    No cookie is needed (the end-of-session commit may be sent as the page unloads); the token is only ever
+    in the enrolled business's own lesson page. Answers ``{"result": true, "done": …}``, or 400/404.
+    """
+    try:
+        enrolment_id, lesson_id = signing.loads(token, salt=_COMMIT_SALT)
+    except (signing.BadSignature, ValueError, TypeError):
+        raise Http404("no such player") from None
+    enrolment = selectors.enrolment_by_id(enrolment_id=enrolment_id)
+    lesson = Lesson.objects.filter(pk=lesson_id, kind=Lesson.Kind.SCORM).first()
+    if enrolment is None or lesson is None:
+        raise Http404("no such player")
+    try:
+        body = json.loads(request.body or b"null")
+        services.scorm_commit(enrolment=enrolment, lesson=lesson, commit=body)
+    except (ValueError, AnswersInvalid, LessonRefused) as exc:
+        return JsonResponse({"result": False, "errorCode": 101, "error": str(exc)[:200]}, status=400)
+    done = selectors.lesson_done_for(enrolment=enrolment, lesson=lesson)
+    return JsonResponse({"result": True, "errorCode": 0, "done": done})
+
+
+#: the package's frame: an opaque origin (no allow-same-origin), scripts as authoring tools write them, nothing
+#: loaded from elsewhere, framed only by digifit's own lesson page
+SCORM_CONTENT_POLICY = "; ".join(
+    [
+        "sandbox allow-scripts allow-forms allow-popups allow-downloads",
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "frame-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'none'",
+        "frame-ancestors 'self'",
+    ]
+)
+_HEAD = re.compile(rb"<head(\s[^>]*)?>", re.IGNORECASE)
+
+
+@csp_exempt()
+@xframe_options_sameorigin
+@require_GET
+def scorm_content(request: HttpRequest, package_key: str, path: str) -> HttpResponse:
+    """A file of a SCORM package, under the package's random key; its HTML pages get scorm-again's cross-frame
+    API. Every answer carries the sandboxing policy, so even opened on its own the package cannot reach the app."""
+    package = selectors.scorm_package_by_key(key=package_key)
+    if package is None:
+        raise Http404("no such package")
+    root = (Path(settings.DIGIFIT_SCORM_ROOT) / package.key).resolve()
+    target = (root / path).resolve()
+    if root not in target.parents or not target.is_file():
+        raise Http404("no such file in the package")
+    content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    if content_type == "text/html":
+        page = target.read_bytes()
+        origin = f"{request.scheme}://{request.get_host()}"
+        inject = (
+            f'<script src="{escape(static("vendor/cross-frame-api.min.js"))}"></script>'
+            f'<script src="{escape(static("learning/scorm-frame.js"))}" data-lms="{escape(origin)}"'
+            f' data-version="{escape(package.version)}"></script>'
+        ).encode()
+        match = _HEAD.search(page)
+        page = page[: match.end()] + inject + page[match.end() :] if match else inject + page
+        response = HttpResponse(page, content_type="text/html; charset=utf-8")
+    else:
+        response = FileResponse(target.open("rb"), content_type=content_type)
+    response["Content-Security-Policy"] = SCORM_CONTENT_POLICY
+    response["Cache-Control"] = "private, max-age=300"
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+class PackageUploadForm(forms.Form):
+    """An organiser's upload: the package, the module it joins (as its last lesson), an optional title."""
+
+    package = forms.FileField(label=gettext_lazy("SCORM package (.zip)"))
+    module = forms.ModelChoiceField(queryset=Module.objects.none(), label=gettext_lazy("Add to module"))
+    title = forms.CharField(
+        label=gettext_lazy("Lesson title"),
+        required=False,
+        max_length=300,
+        help_text=gettext_lazy("Empty: the title in the package."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        language = translation.get_language() or "de"
+        self.fields["module"].queryset = Module.objects.select_related("course__training").order_by(
+            "course__slug", "position"
+        )
+        self.fields["module"].label_from_instance = lambda m: (
+            f"{m.course.training.title_in(language)} · {m.position}. {m.title_in(language)}"
+        )
+        self.fields["package"].widget.attrs["accept"] = ".zip,application/zip"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def packages(request: HttpRequest) -> HttpResponse:
+    """SCORM packages: upload one into a course (checked as every upload, the manifest validated), and the list
+    with how many businesses started and completed each."""
+    if not request.user.has_perm(VIEW_STATISTICS):
+        return HttpResponseForbidden(_("This page is for organisers."))
+    status = 200
+    if request.method == "POST":
+        form = PackageUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["package"]
+            if upload.size > settings.DIGIFIT_SCORM_MAX_BYTES:
+                form.add_error(
+                    "package",
+                    _("The package is larger than %(limit)s, the most this server accepts.")
+                    % {"limit": filesizeformat(settings.DIGIFIT_SCORM_MAX_BYTES)},
+                )
+            else:
+                try:
+                    lesson = services.scorm_package_add(
+                        module=form.cleaned_data["module"],
+                        data=upload,
+                        file_name=upload.name,
+                        title=form.cleaned_data["title"],
+                        root=Path(settings.DIGIFIT_SCORM_ROOT),
+                        limits=scorm_upload_limits(),
+                    )
+                except (UploadRefused, ManifestInvalid) as exc:
+                    form.add_error("package", scorm_messages.refusal_text(exc))
+                else:
+                    messages.success(
+                        request,
+                        _("The package was added as lesson “%(title)s”. Publish the course to open it.")
+                        % {"title": lesson.title}
+                        if not lesson.module.course.published
+                        else _("The package was added as lesson “%(title)s”.") % {"title": lesson.title},
+                    )
+                    return redirect("learning:package", package_id=lesson.scorm.pk)
+        status = 400
+    else:
+        form = PackageUploadForm()
+    return render(request, "learning/packages.html", {"form": form, "rows": selectors.scorm_packages()}, status=status)
+
+
+def scorm_upload_limits():
+    from digifit.uploads.scorm import SCORM_LIMITS
+
+    return dataclasses.replace(SCORM_LIMITS, max_bytes=int(settings.DIGIFIT_SCORM_MAX_BYTES))
+
+
+@login_required
+def package_detail(request: HttpRequest, package_id: int) -> HttpResponse:
+    """One package: its course and lesson, and who played it — status, score, time, when completed."""
+    if not request.user.has_perm(VIEW_STATISTICS):
+        return HttpResponseForbidden(_("This page is for organisers."))
+    package = selectors.scorm_package_get(package_id=package_id)
+    if package is None:
+        raise Http404("no such package")
+    context = {"package": package, "learners": selectors.scorm_learners(package=package)}
+    return render(request, "learning/package.html", context)

@@ -24,6 +24,9 @@ Environment variables (all optional):
     Where the Django admin lives. Default ``manage/``; empty or ``off`` disables the admin.
 ``DIGIFIT_UPLOAD_MAX_BYTES``
     The largest uploaded workbook (.xlsx) accepted, in bytes. Default: 10485760 (10 MB).
+``DIGIFIT_SCORM_ROOT``, ``DIGIFIT_SCORM_MAX_BYTES``
+    Where SCORM packages are unpacked (default ``$DIGIFIT_DATA_DIR/scorm``) and the largest package accepted
+    (default 200 MB).
 ``DIGIFIT_STATIC_ROOT``
     Where ``digifit manage collectstatic`` writes files. Default: ``$DIGIFIT_DATA_DIR/static``.
 """
@@ -207,6 +210,9 @@ STATIC_ROOT = Path(os.environ.get("DIGIFIT_STATIC_ROOT", DATA_DIR / "static"))
 # default 10 MB; see digifit.uploads and digifit.survey.upload_policy). OpenRosa submissions are read from the
 # request stream.
 DIGIFIT_UPLOAD_MAX_BYTES = int(os.environ.get("DIGIFIT_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+# SCORM packages (issue 14) are unpacked here, one folder per package; they are larger than workbooks.
+DIGIFIT_SCORM_ROOT = Path(os.environ.get("DIGIFIT_SCORM_ROOT", DATA_DIR / "scorm"))
+DIGIFIT_SCORM_MAX_BYTES = int(os.environ.get("DIGIFIT_SCORM_MAX_BYTES", str(200 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 DIGIFIT_OPENROSA_MAX_CONTENT_LENGTH = 10 * 1024 * 1024
