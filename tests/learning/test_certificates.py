@@ -136,7 +136,7 @@ def test_the_verification_page_confirms_a_code_and_shows_nothing_about_the_busin
     html = page.content.decode()
     assert page.status_code == 200
     assert "Dieses Zertifikat ist gültig." in html and "Testkurs" in html and code in html
-    for private in (business.company, business.contact_name, business.email, business.region):
+    for private in (business.company, business.contact_name, business.email, business.get_region_display()):
         assert private not in html
     assert '<meta name="robots" content="noindex">' in html
 

@@ -329,3 +329,25 @@ def test_a_scorm_lesson_cannot_be_marked_done_by_hand(player):
     enrolment, lesson, _url = player
     with pytest.raises(LessonRefused):
         services.lesson_done(enrolment=enrolment, lesson=lesson)
+
+
+def test_the_organiser_removes_a_package_with_its_lesson_and_files(client, player, scorm_root):
+    from digifit.learning import services
+    from digifit.learning.models import Lesson, ScormPackage, ScormRecord
+
+    enrolment, lesson, _url = player
+    services.scorm_commit(enrolment=enrolment, lesson=lesson, commit=_commit_12("passed", "90"))
+    enrolment.refresh_from_db()
+    completed = enrolment.completed_at
+    package = lesson.scorm
+    _organiser(client)
+    url = f"/learning/packages/{package.pk}/"
+    assert client.post(url, {"action": "delete"}).status_code == 302  # not confirmed: nothing removed
+    assert ScormPackage.objects.filter(pk=package.pk).exists()
+    response = client.post(url, {"action": "delete", "confirm": "yes"}, headers={"Accept-Language": "de"})
+    assert response.status_code == 302 and response["Location"] == "/learning/packages/"
+    assert not Lesson.objects.filter(pk=lesson.pk).exists() and not ScormRecord.objects.exists()
+    assert not (scorm_root / package.key).exists()
+    enrolment.refresh_from_db()
+    assert enrolment.completed_at == completed  # a completion reached stays
+    assert client.get(f"/learning/scorm/{package.key}/index.html").status_code == 404

@@ -451,3 +451,12 @@ def _scorm_score(score: Any) -> float | None:
     if low is not None and high is not None and high > low:
         return round(100 * (raw - low) / (high - low), 2)
     return raw if 0 <= raw <= 100 else None
+
+
+def scorm_package_delete(*, package: ScormPackage, root: Path) -> None:
+    """Remove a package: its lesson with the businesses' records and lesson progress, then its files. Course
+    completions already reached stay (``completed_at`` never moves, and the certificates issued stay valid)."""
+    folder = Path(root) / package.key
+    with transaction.atomic():
+        package.lesson.delete()  # cascades: the package row, records, progress of this lesson
+    shutil.rmtree(folder, ignore_errors=True)

@@ -405,12 +405,22 @@ def scorm_upload_limits():
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def package_detail(request: HttpRequest, package_id: int) -> HttpResponse:
-    """One package: its course and lesson, and who played it — status, score, time, when completed."""
+    """One package: its course and lesson, and who played it — status, score, time, when completed. POST
+    ``action=delete`` (with the confirmation box) removes the package and its lesson."""
     if not request.user.has_perm(VIEW_STATISTICS):
         return HttpResponseForbidden(_("This page is for organisers."))
     package = selectors.scorm_package_get(package_id=package_id)
     if package is None:
         raise Http404("no such package")
+    if request.method == "POST":
+        if request.POST.get("action") != "delete" or request.POST.get("confirm") != "yes":
+            messages.error(request, _("Tick the box to confirm that the package and its lesson are removed."))
+            return redirect("learning:package", package_id=package.pk)
+        title = package.lesson.title
+        services.scorm_package_delete(package=package, root=Path(settings.DIGIFIT_SCORM_ROOT))
+        messages.success(request, _("The package “%(title)s” and its lesson were removed.") % {"title": title})
+        return redirect("learning:packages")
     context = {"package": package, "learners": selectors.scorm_learners(package=package)}
     return render(request, "learning/package.html", context)
