@@ -163,6 +163,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     "learning:certificate_check": {"GET": ALL},  # the public form to check a code
     "learning:certificate_verify": {"GET": ALL},  # public by design: whoever holds the code; says course and day
     "learning:packages": {"GET": ORGANISERS, "POST": ORGANISERS},  # SCORM upload and list
+    "learning:course_export": {"GET": ORGANISERS},  # a course as a file
+    "programme:course_import": {"GET": ORGANISERS, "POST": ORGANISERS},  # a course file from another digifit
     "learning:package": {"GET": ORGANISERS, "POST": ORGANISERS},  # who played a package; remove it
     "learning:scorm_content": {"GET": ALL},  # a package's files under its random key, sandboxed (no app data)
     "learning:scorm_commit": {"POST": ALL},  # bearer: the signed token of the business's own lesson page

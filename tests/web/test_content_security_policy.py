@@ -33,6 +33,7 @@ NOT_PAGES = {
     "assessment:consent": "POST only",
     "assessment:result_pdf": "a PDF",
     "learning:certificate": "a PDF",
+    "learning:course_export": "JSON file",
     "learning:scorm_content": "a SCORM package's files: own sandboxing policy (tests/learning/test_scorm.py)",
     "learning:scorm_commit": "POST only (JSON)",
     "assessment:delete": "POST only",
@@ -239,6 +240,7 @@ PAGES = {
     "learning:statistics": "organiser",
     "learning:certificate_check": None,
     "learning:packages": "organiser",
+    "programme:course_import": "organiser",
     "learning:package": "organiser",
     "learning:certificate_verify": None,
 }

@@ -460,3 +460,24 @@ def scorm_package_delete(*, package: ScormPackage, root: Path) -> None:
     with transaction.atomic():
         package.lesson.delete()  # cascades: the package row, records, progress of this lesson
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def course_import(*, training_fields: Mapping[str, Any], course_data: Mapping[str, Any], training_upsert) -> Course:
+    """Store a course read from a course file (:mod:`digifit.learning.course_file`) as a new course.
+
+    ``training_upsert`` creates the catalogue training (the programme's ``training_upsert``, passed in: the
+    learning app sits below the programme). An existing course or training of the same slug is never
+    overwritten: :class:`CourseDataInvalid` says which slug to change. Nothing is stored on any refusal.
+    """
+    fields = dict(training_fields)
+    slug = fields.pop("slug")
+    course_slug = course_data.get("slug")
+    if Course.objects.filter(slug=course_slug).exists():
+        raise CourseDataInvalid(_('a course with the slug "%(slug)s" exists already') % {"slug": course_slug})
+    training_model = Course._meta.get_field("training").related_model
+    if training_model.objects.filter(slug=slug).exists():
+        raise CourseDataInvalid(_('a training with the slug "%(slug)s" exists already') % {"slug": slug})
+    with transaction.atomic():
+        training = training_upsert(slug=slug, **fields)
+        course, _created = course_load(training=training, data=course_data)
+    return course

@@ -37,7 +37,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from digifit.learning import certificate_code, lesson_text, scorm_messages, selectors, services, video
+from digifit.learning import certificate_code, course_file, lesson_text, scorm_messages, selectors, services, video
 from digifit.learning.errors import AnswersInvalid, EnrolmentRefused, LessonRefused
 from digifit.learning.models import Lesson, Module
 from digifit.learning.scorm_manifest import ManifestInvalid
@@ -424,3 +424,15 @@ def package_detail(request: HttpRequest, package_id: int) -> HttpResponse:
         return redirect("learning:packages")
     context = {"package": package, "learners": selectors.scorm_learners(package=package)}
     return render(request, "learning/package.html", context)
+
+
+@login_required
+def course_export(request: HttpRequest, course: str) -> HttpResponse:
+    """The course as a ``digifit-course`` file (JSON) to import into another digifit; for organisers."""
+    if not request.user.has_perm(VIEW_STATISTICS):
+        return HttpResponseForbidden(_("This page is for organisers."))
+    the_course = _course_or_404(course)
+    body = json.dumps(course_file.course_export(the_course), ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="course-{the_course.slug}.json"'
+    return response

@@ -27,4 +27,5 @@ urlpatterns = [
     path("coach/sessions/<int:session_id>/all-present", views.attendance_all_present, name="attendance_all_present"),
     path("reach/", views.reach_dashboard, name="reach"),
     path("reach.csv", views.reach_csv, name="reach_csv"),
+    path("courses/import/", views.course_import, name="course_import"),
 ]

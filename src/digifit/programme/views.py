@@ -583,3 +583,39 @@ def reach_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(csv_text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="reach-{"-".join(by) or "total"}.csv"'
     return response
+
+
+@login_required
+def course_import(request: HttpRequest) -> HttpResponse:
+    """Import a course file (``digifit-course``, exported by another digifit) as a new course with its catalogue
+    training. The learning app reads and stores it; the programme lends its training writer."""
+    from digifit.learning import course_file
+    from digifit.learning import services as learning
+    from digifit.learning.errors import CourseDataInvalid
+
+    if not request.user.has_perm(roles.VIEW_REACH):
+        return HttpResponseForbidden(_("This page is for organisers."))
+    error, status = "", 200
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error, status = _("Choose a course file (.json) to import."), 400
+        elif upload.size > course_file.MAX_BYTES:
+            error, status = _("The file is larger than 5 MB; a course file is much smaller."), 400
+        else:
+            try:
+                training_fields, course_data = course_file.course_file_read(upload.read())
+                course = learning.course_import(
+                    training_fields=training_fields, course_data=course_data, training_upsert=services.training_upsert
+                )
+            except (CourseDataInvalid, ProgrammeError) as exc:
+                error, status = _("The course file cannot be imported: %(problem)s.") % {"problem": exc}, 400
+            except (TypeError, AttributeError, ValueError):
+                error = _("The course file cannot be imported: its contents are not laid out as the format describes.")
+                status = 400
+            else:
+                messages.success(request, _("The course was imported."))
+                return redirect("learning:course", course=course.slug)
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    return render(request, "programme/course_import.html", {"error": error}, status=status)
