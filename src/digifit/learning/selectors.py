@@ -314,31 +314,35 @@ def scorm_start(*, enrolment: Enrolment, package: ScormPackage) -> dict:
     cmi = record.cmi if record else {}
     learner = f"digifit-{enrolment.pk}"
     if package.version == ScormPackage.Version.SCORM_12:
-        core = cmi.get("core") if isinstance(cmi.get("core"), dict) else {}
+        core = _mapping(cmi.get("core"))
         suspend = _str(cmi.get("suspend_data"))
-        status = _str(core.get("lesson_status"))
         out = {"core": {"student_id": learner, "student_name": ""}}
-        for key in ("lesson_location", "lesson_status", "total_time"):
-            if _str(core.get(key)):
-                out["core"][key] = _str(core.get(key))
-        score = core.get("score") if isinstance(core.get("score"), dict) else {}
-        if any(_str(score.get(k)) for k in ("raw", "min", "max")):
-            out["core"]["score"] = {k: _str(score.get(k)) for k in ("raw", "min", "max") if _str(score.get(k))}
+        out["core"].update(_present(core, ("lesson_location", "lesson_status", "total_time")))
+        score = _present(_mapping(core.get("score")), ("raw", "min", "max"))
+        if score:
+            out["core"]["score"] = score
         if suspend:
             out["suspend_data"] = suspend
-        out["core"]["entry"] = "resume" if record and (suspend or status == "incomplete") else "ab-initio"
+        resumable = record is not None and (bool(suspend) or _str(core.get("lesson_status")) == "incomplete")
+        out["core"]["entry"] = "resume" if resumable else "ab-initio"
         return out
     out = {"learner_id": learner, "learner_name": ""}
-    for key in ("location", "completion_status", "success_status", "suspend_data", "total_time"):
-        if _str(cmi.get(key)):
-            out[key] = _str(cmi.get(key))
-    score = cmi.get("score") if isinstance(cmi.get("score"), dict) else {}
-    if any(_str(score.get(k)) for k in ("scaled", "raw", "min", "max")):
-        out["score"] = {k: _str(score.get(k)) for k in ("scaled", "raw", "min", "max") if _str(score.get(k))}
-    out["entry"] = (
-        "resume" if record and (out.get("suspend_data") or _str(cmi.get("exit")) == "suspend") else "ab-initio"
-    )
+    out.update(_present(cmi, ("location", "completion_status", "success_status", "suspend_data", "total_time")))
+    score = _present(_mapping(cmi.get("score")), ("scaled", "raw", "min", "max"))
+    if score:
+        out["score"] = score
+    resumable = record is not None and (bool(out.get("suspend_data")) or _str(cmi.get("exit")) == "suspend")
+    out["entry"] = "resume" if resumable else "ab-initio"
     return out
+
+
+def _mapping(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _present(values: dict, keys: tuple[str, ...]) -> dict[str, str]:
+    """The non-empty ``keys`` of a stored ``cmi`` branch, as strings (what scorm-again loads back)."""
+    return {k: _str(values.get(k)) for k in keys if _str(values.get(k))}
 
 
 @dataclass(frozen=True)
@@ -350,13 +354,14 @@ class PackageRow:
 
 def scorm_packages() -> list[PackageRow]:
     """Every package with how many enrolments started it (a commit) and completed or passed it."""
-    rows = []
-    packages = ScormPackage.objects.select_related("lesson__module__course__training").order_by("-uploaded_at", "-id")
-    for p in packages:
-        records = ScormRecord.objects.filter(lesson=p.lesson)
-        done = LessonProgress.objects.filter(lesson=p.lesson).count()
-        rows.append(PackageRow(p, records.count(), done))
-    return rows
+    packages = (
+        ScormPackage.objects.select_related("lesson__module__course__training")
+        .annotate(
+            started=Count("lesson__scorm_records", distinct=True), completed=Count("lesson__progress", distinct=True)
+        )
+        .order_by("-uploaded_at", "-id")
+    )
+    return [PackageRow(p, p.started, p.completed) for p in packages]
 
 
 def scorm_package_get(*, package_id: int) -> ScormPackage | None:

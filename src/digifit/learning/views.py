@@ -237,11 +237,11 @@ def _scorm_player(request: HttpRequest, enrolment, lesson) -> dict | None:
     if package is None:
         return None
     record = selectors.scorm_record_for(enrolment=enrolment, lesson=lesson)
+    launch, _sep, query = package.launch.partition("?")
     return {
         "version": package.version,
         "commitUrl": reverse("learning:scorm_commit", args=[scorm_commit_token(enrolment, lesson)]),
-        "contentUrl": reverse("learning:scorm_content", args=[package.key, package.launch.split("?", 1)[0]])
-        + (f"?{package.launch.split('?', 1)[1]}" if "?" in package.launch else ""),
+        "contentUrl": reverse("learning:scorm_content", args=[package.key, launch]) + (f"?{query}" if query else ""),
         "cmi": selectors.scorm_start(enrolment=enrolment, package=package),
         "frameTitle": lesson.title_in(translation.get_language() or "de"),
         "doneText": _("Done: the module reports that you have completed it."),
